@@ -1,0 +1,34 @@
+# pollwaves: repeated public-opinion polls -> harmonised, weighted estimates -> report.
+# This file is a table of contents; the rules live in workflow/rules/, the logic in src/pollwaves/.
+from snakemake.utils import min_version
+
+min_version("9.27")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/published.smk"
+include: "workflow/rules/waves.smk"
+include: "workflow/rules/estimate.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        "reports/public_demand.html",
+        "reports/tables/toplines.csv",
+        "reports/tables/subgroups.csv",
+        "reports/tables/weighting.csv",
+        "reports/tables/cleaning.csv",
+        expand(
+            "reports/figures/{question}_trend.{ext}",
+            question=config["report"]["trend_questions"],
+            ext=["png", "svg"],
+        ),
+    default_target: True

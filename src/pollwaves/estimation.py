@@ -1,0 +1,297 @@
+"""Design-based estimation of proportions (Taylor linearisation).
+
+Every function here assumes *sampling weights* (inverse-probability or calibration
+weights), never frequency weights. Standard errors are design-based: the ratio estimator
+``p = sum(w*y) / sum(w)`` is linearised and its variance is estimated from the weighted
+residuals, summed within primary sampling units and compared within strata, exactly as
+R ``survey::svymean`` / ``svyby`` / ``svyciprop`` do for ``svydesign(ids=~psu,
+strata=~strata, weights=~w)`` (``ids=~1`` when no PSU is given).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pollwaves.errors import InputError
+
+__all__ = ["RESULT_COLUMNS", "proportions", "toplines"]
+
+RESULT_COLUMNS = [
+    "question",
+    "wave",
+    "domain",
+    "category",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "n",
+    "n_eff",
+    "deff",
+]
+CI_METHODS = ("logit", "beta", "wilson", "xlogit")
+
+
+def _as_list(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
+
+
+def _check_columns(df: pd.DataFrame, cols: Sequence[str]) -> None:
+    for c in cols:
+        if c not in df.columns:
+            raise InputError(
+                "Column not found", column=c, hint=f"available columns: {list(df.columns)}"
+            )
+
+
+def _weights(df: pd.DataFrame, weight: str | None) -> np.ndarray:
+    if weight is None:
+        return np.ones(len(df))
+    w = pd.to_numeric(df[weight], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(w) | (w <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            "Sampling weights must be positive and finite",
+            column=weight,
+            row=i + 1,
+            value=df[weight].iloc[i],
+            hint="repair the weights or drop those respondents before estimation",
+        )
+    return w
+
+
+def _design_codes(
+    df: pd.DataFrame, strata: str | None, psu: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Integer stratum and (stratum-nested) PSU codes for each row."""
+    n = len(df)
+    s = np.zeros(n, dtype=np.int64)
+    if strata is not None:
+        s = pd.factorize(df[strata], sort=True)[0].astype(np.int64)
+    if psu is None:
+        p = np.arange(n, dtype=np.int64)
+    else:
+        p = pd.factorize(pd.MultiIndex.from_arrays([s, df[psu].to_numpy()]), sort=True)[0]
+    if (s < 0).any() or (p < 0).any():
+        raise InputError("Missing stratum or PSU identifier", column=strata or psu)
+    return s, p.astype(np.int64)
+
+
+def _design_variance(z: np.ndarray, s: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Between-PSU-within-strata variance of the totals of the columns of ``z``.
+
+    ``V = sum_h n_h/(n_h-1) sum_j (t_hj - mean_h t)^2`` with ``t_hj`` the PSU totals, as
+    R ``svyrecvar`` (with replacement at the first stage, no finite population correction).
+    PSUs outside a domain contribute zero totals (domain estimation by zero-padding).
+    """
+    n_psu = int(p.max()) + 1
+    totals = np.zeros((n_psu, z.shape[1]))
+    np.add.at(totals, p, z)
+    psu_stratum = np.zeros(n_psu, dtype=np.int64)
+    psu_stratum[p] = s
+    n_h = np.bincount(psu_stratum)
+    if (n_h == 1).any():
+        raise InputError(
+            "A stratum has a single PSU; its variance cannot be estimated",
+            value=int(np.flatnonzero(n_h == 1)[0]),
+            hint="collapse the lonely-PSU stratum with a neighbouring stratum",
+        )
+    sums = np.zeros((len(n_h), z.shape[1]))
+    np.add.at(sums, psu_stratum, totals)
+    centred = totals - (sums / np.maximum(n_h, 1)[:, None])[psu_stratum]
+    scale = (n_h / np.maximum(n_h - 1, 1))[psu_stratum]
+    return (scale[:, None] * centred**2).sum(axis=0)
+
+
+def _ci(p: np.ndarray, se: np.ndarray, n: np.ndarray, df: np.ndarray, method: str, level: float):
+    """Confidence limits as R ``svyciprop`` (``method``) computes them."""
+    alpha = 1 - level
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tq = stats.t.ppf(1 - alpha / 2, df)
+        if method in ("logit", "xlogit"):
+            eta = np.log(p / (1 - p))
+            half = tq * se / (p * (1 - p))
+            lo, hi = 1 / (1 + np.exp(-(eta - half))), 1 / (1 + np.exp(-(eta + half)))
+        elif method == "beta":
+            n_eff = p * (1 - p) / se**2
+            n_eff = n_eff * (stats.t.ppf(alpha / 2, n - 1) / stats.t.ppf(alpha / 2, df)) ** 2
+            lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
+            hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+        elif method == "wilson":
+            n_eff = p * (1 - p) / se**2
+            z2 = tq**2
+            centre = (p + z2 / (2 * n_eff)) / (1 + z2 / n_eff)
+            half = tq / (1 + z2 / n_eff) * np.sqrt(p * (1 - p) / n_eff + z2 / (4 * n_eff**2))
+            lo, hi = centre - half, centre + half
+        else:
+            raise InputError(
+                "Unknown ci_method", value=method, hint=f"use one of {', '.join(CI_METHODS)}"
+            )
+    return lo, hi
+
+
+def proportions(
+    df: pd.DataFrame,
+    variable: str,
+    weight: str | None,
+    by: str | Sequence[str] | None = None,
+    strata: str | None = None,
+    psu: str | None = None,
+    ci_method: str = "logit",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Weighted category shares with design-based standard errors and intervals.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per respondent; the rows define the sample design.
+    variable : str
+        Categorical column. Missing values (refusals) are excluded from the base, treated
+        as a domain (as ``svymean(..., na.rm=TRUE)``).
+    weight : str or None
+        Sampling-weight column (``None``: equal weights).
+    by : str or list of str, optional
+        Domain columns; one block of rows per domain (``svyby``), with correct domain
+        variance (rows outside the domain stay in the design with zero contribution).
+    strata, psu : str, optional
+        Stratum and primary-sampling-unit columns.
+    ci_method : {"logit", "beta", "wilson", "xlogit"}
+        Interval method; ``logit``, ``beta`` (Korn-Graubard) and ``xlogit`` follow R
+        ``svyciprop``. ``wilson`` is the Wilson score interval with the effective sample size.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns, then ``category, estimate, se, ci_low, ci_high, n, n_eff, deff``.
+        ``n`` is the unweighted number of valid answers in the domain; ``deff`` is the design
+        effect of the estimate as ``svymean(..., deff=TRUE)``; ``n_eff = n / deff`` (Kish's
+        effective n of the domain weights when the deff is undefined, at p = 0 or 1).
+        Intervals are undefined (NaN) where R's are: at p = 0 or 1.
+
+    Notes
+    -----
+    Linearisation: ``z_i = w_i d_i (y_i - p) / sum(w d)``; ``V(p)`` is the between-PSU
+    variance of the ``z`` totals within strata (Binder 1983; Lohr 2010, ch. 9). Degrees of
+    freedom are the number of PSUs minus the number of strata among the domain's valid rows
+    (R ``degf``). Matches R ``svyby(~y, ~by, design, svyciprop, method=ci_method)``.
+    """
+    by_cols = _as_list(by)
+    _check_columns(df, [variable, *by_cols, *(c for c in (weight, strata, psu) if c)])
+    if ci_method not in CI_METHODS:
+        raise InputError(
+            "Unknown ci_method", value=ci_method, hint=f"use one of {', '.join(CI_METHODS)}"
+        )
+    w = _weights(df, weight)
+    s, p_codes = _design_codes(df, strata, psu)
+    y = df[variable]
+    valid = y.notna().to_numpy()
+    if isinstance(y.dtype, pd.CategoricalDtype):
+        cats = list(y.cat.categories)
+    else:
+        cats = sorted(y.dropna().unique().tolist())
+    if not cats:
+        raise InputError("No valid answers", column=variable, hint="check the column mapping")
+    ymat = np.column_stack([(y == c).fillna(False).to_numpy(dtype=float) for c in cats])
+    if by_cols:
+        keys = df[by_cols]
+        key_ok = keys.notna().all(axis=1).to_numpy()
+        groups = keys[key_ok].drop_duplicates().sort_values(by_cols).itertuples(index=False)
+        groups = [tuple(g) for g in groups]
+    else:
+        key_ok = np.ones(len(df), dtype=bool)
+        groups = [()]
+    rows = []
+    for g in groups:
+        d = valid & key_ok
+        for col, val in zip(by_cols, g, strict=True):
+            d = d & (df[col] == val).fillna(False).to_numpy()
+        n_d = int(d.sum())
+        if n_d == 0:
+            continue
+        wd = w * d
+        wsum = wd.sum()
+        est = (wd[:, None] * ymat).sum(axis=0) / wsum
+        z = wd[:, None] * (ymat - est) / wsum
+        var = _design_variance(z, s, p_codes)
+        se = np.sqrt(var)
+        dof = len(np.unique(p_codes[d])) - len(np.unique(s[d]))
+        lo, hi = _ci(est, se, np.full(len(cats), n_d), np.full(len(cats), dof), ci_method, level)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            vsrs = est * (1 - est) / (n_d - 1) * (wsum - n_d) / wsum
+            deff = np.where((vsrs > 0) & (wsum > n_d), var / vsrs, np.nan)
+            kish_n = wsum**2 / np.square(w[d]).sum()
+            n_eff = np.where(np.isfinite(deff) & (deff > 0), n_d / deff, kish_n)
+        for k, c in enumerate(cats):
+            rows.append(
+                {
+                    **dict(zip(by_cols, g, strict=True)),
+                    "category": c,
+                    "estimate": est[k],
+                    "se": se[k],
+                    "ci_low": lo[k],
+                    "ci_high": hi[k],
+                    "n": n_d,
+                    "n_eff": float(n_eff[k]),
+                    "deff": float(deff[k]),
+                }
+            )
+    cols = [*by_cols, "category", "estimate", "se", "ci_low", "ci_high", "n", "n_eff", "deff"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def toplines(
+    df: pd.DataFrame,
+    questions: Sequence[str],
+    weight: str,
+    *,
+    wave: str,
+    by: Sequence[str] = (),
+    ci_method: str = "logit",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Weighted toplines (and optional one-way subgroup tables) for one wave.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Harmonised, weighted respondents of one wave.
+    questions : list of str
+        Question columns; all-missing questions (not asked in the wave) are skipped.
+    weight : str
+        Sampling-weight column.
+    wave : str
+        Wave id written to the ``wave`` column.
+    by : list of str
+        Demographic columns for one-way subgroup domains (``domain = "var=category"``).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``question, wave, domain, category, estimate, se, ci_low, ci_high, n, n_eff,
+        deff``; ``domain == "all"`` for the whole sample.
+    """
+    parts = []
+    for q in questions:
+        if df[q].notna().sum() == 0:
+            continue
+        res = proportions(df, q, weight, ci_method=ci_method, level=level)
+        res.insert(0, "domain", "all")
+        parts.append(res.assign(question=q))
+        for var in by:
+            sub = proportions(df, q, weight, by=var, ci_method=ci_method, level=level)
+            sub["domain"] = var + "=" + sub.pop(var).astype(str)
+            parts.append(sub.assign(question=q))
+    if not parts:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    out = pd.concat(parts, ignore_index=True).assign(wave=wave)
+    return out[RESULT_COLUMNS]

@@ -1,0 +1,399 @@
+"""The paper's two trend diagrams: published numbers next to simulated-data estimates.
+
+The figures take precomputed design-based estimates and never compute intervals. They are
+plain :class:`~matplotlib.figure.Figure` objects on an explicit Agg canvas (no pyplot state).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import tempfile
+import textwrap
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+PUBLISHED_SOURCE = (
+    "Chatham House Belarus Initiative polls, as published; see reports/tables and "
+    "data/raw/published/toplines.csv for URLs"
+)
+_FOOTER = (
+    f"Left panel: {PUBLISHED_SOURCE}. Values in % as published (not rescaled); waves without a "
+    "complete breakdown are shown as markers; ~ approximate.",
+    "Right panel: weighted estimates from SIMULATED microdata. Error bars are precomputed 95% "
+    "CIs of the share below a segment boundary, drawn only where the toplines table holds that "
+    "share (here: lowest and highest band).",
+)
+_SVG_META = {"Date": None, "Creator": "pollwaves"}  # no timestamp: byte-identical output
+_PAL = sns.color_palette("colorblind").as_hex()
+_WAVE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_POINT_QUALIFIERS = {"exact": False, "approximate": True, "fraction": True}
+_NOTE_KW = {"rotation": 90, "ha": "center", "va": "center", "fontsize": 7.5, "color": "0.45"}
+_CI_KW = {"fmt": "none", "ecolor": "black", "elinewidth": 1.1, "capsize": 3}
+_LEGEND_KW = {"loc": "upper center", "bbox_to_anchor": (0.5, 0.25), "ncol": 4, "frameon": False}
+_MARKERS = {  # kind -> (marker, legend label)
+    "point": ("o", "published value (wave without complete breakdown)"),
+    "lower": ("^", "published lower bound (> more than, ≥ at least)"),
+    "upper": ("v", "published upper bound"),
+    "range": ("D", "published range"),
+    "group": ("o", "two categories published together (marker)"),
+}
+
+
+@dataclass(frozen=True)
+class Band:
+    """A stacked segment: one or more codebook categories drawn as one colour band."""
+
+    key: str
+    label: str
+    categories: tuple[str, ...]
+    colour: str
+    text: str = "white"  # colour of value labels on the band
+
+
+WAR_BANDS = (
+    Band("support", "Support", ("support",), _PAL[3]),
+    Band("partly", "Partly support, partly not", ("partly",), _PAL[1], "black"),
+    Band("hard_to_say", "Hard to say", ("hard_to_say",), _PAL[7], "black"),
+    Band("oppose", "Do not support", ("oppose",), _PAL[0]),
+)
+ALLIANCE_BANDS = (
+    Band("russia", "Union with Russia", ("russia",), _PAL[3]),
+    Band("neutral", "Neutral (both or outside)", ("both", "outside"), _PAL[2]),
+    Band("eu", "Union with the EU", ("eu",), _PAL[0]),
+    Band("hard_to_say", "Hard to say", ("hard_to_say",), _PAL[7], "black"),
+)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What is known about one band (or a group of adjacent bands) in one wave, in percent."""
+
+    kind: str  # point | lower | upper | range
+    value: float
+    lo: float
+    hi: float
+    approx: bool = False
+    strict: bool = False
+    bands: tuple[int, ...] = ()
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.1f}".rstrip("0").rstrip(".")
+
+
+def _label(k: _Known) -> str:
+    a, (lt, gt) = ("~" if k.approx else ""), (("<", ">") if k.strict else ("≤", "≥"))
+    if k.kind == "range":
+        return f"{a}{_fmt(k.lo)}–{_fmt(k.hi)}"
+    return {"point": "", "lower": gt, "upper": lt}[k.kind] + a + _fmt(k.value)  # value = bound
+
+
+def _known(row: pd.Series) -> _Known:
+    """Translate one published row (value/low/high/qualifier/relation) into bounds."""
+    q, rel = str(row["qualifier"]), str(row["relation"])
+    v, lo, hi = (float(row[c]) for c in ("value", "low", "high"))
+    lo, hi = (v if np.isnan(lo) else lo), (v if np.isnan(hi) else hi)
+    if rel == "part_of":  # a part of the category: the category is at least this large
+        return _Known("lower", lo, lo, 100.0, q in ("approximate", "fraction"), q == "lower_bound")
+    if q in _POINT_QUALIFIERS:
+        return _Known("point", v, v, v, _POINT_QUALIFIERS[q])
+    if q == "lower_bound":
+        return _Known("lower", lo, lo, 100.0, strict=True)
+    if q == "upper_bound":
+        return _Known("upper", hi, 0.0, hi, strict=True)
+    if q == "range":
+        return _Known("range", v if not np.isnan(v) else (lo + hi) / 2, lo, hi)
+    raise ValueError(f"published row {row.get('row_id')}: unknown qualifier {q!r}")
+
+
+def _combine(ks: Sequence[_Known]) -> _Known:
+    """Sum the knowledge about disjoint categories (e.g. both + outside = neutral)."""
+    lo, hi = sum(k.lo for k in ks), min(100.0, sum(k.hi for k in ks))
+    approx, strict = any(k.approx for k in ks), any(k.strict for k in ks)
+    if all(k.kind == "point" for k in ks):
+        return _Known("point", lo, lo, lo, approx)
+    if any(k.kind == "lower" for k in ks):
+        return _Known("lower", lo, lo, 100.0, approx, strict)
+    if lo == 0:
+        return _Known("upper", hi, 0.0, hi, approx, strict)
+    return _Known("range", (lo + hi) / 2, lo, hi, approx)
+
+
+def _published_wave(rows: pd.DataFrame, bands: Sequence[Band]) -> tuple[dict, list]:
+    """Known values per band (``singles``) and per group of bands (e.g. partly+hard_to_say)."""
+    cat_band = {c: i for i, b in enumerate(bands) for c in b.categories}
+    by_set: dict[frozenset[str], list[pd.Series]] = {}
+    for _, row in rows.sort_values("row_id", kind="mergesort").iterrows():
+        cats = frozenset(str(row["category"]).split("+"))
+        if not cats <= cat_band.keys():
+            warnings.warn(f"published row {row['row_id']}: category not drawn", stacklevel=3)
+            continue
+        by_set.setdefault(cats, []).append(row)
+    items: dict[frozenset[str], _Known] = {}
+    for cats, rs in by_set.items():
+        full = [r for r in rs if r["relation"] != "part_of"]
+        if len(full) > 1:
+            ids = [r["row_id"] for r in full]
+            warnings.warn(f"published rows {ids}: same category, using the first", stacklevel=3)
+        items[cats] = _known(full[0]) if full else max(map(_known, rs), key=lambda k: k.lo)
+    singles: dict[int, _Known] = {}
+    for i, band in enumerate(bands):
+        cb, chosen, used = frozenset(band.categories), [], frozenset()
+        for c in sorted((c for c in items if c <= cb), key=lambda c: (-len(c), sorted(c))):
+            if not c & used:
+                chosen, used = [*chosen, items[c]], used | c
+        if not chosen:
+            continue
+        total = _combine(chosen)
+        if used != cb:  # only part of the band is known: a lower bound on the band
+            total = replace(total, kind="lower", value=total.lo, hi=100.0)
+        if total.lo > 0 or total.kind != "lower":
+            singles[i] = replace(total, bands=(i,))
+    groups = []
+    for cats, k in items.items():
+        idx = tuple(sorted({cat_band[c] for c in cats}))
+        if len(idx) > 1 and cats == frozenset(c for b in idx for c in bands[b].categories):
+            groups.append(replace(k, bands=idx))
+    return singles, sorted(groups, key=lambda g: g.bands)
+
+
+def _complete_stack(singles: dict[int, _Known], groups: list[_Known], nb: int):
+    """Segments partitioning all bands with point values, or ``None`` if the wave is partial."""
+    points = {b: k for b, k in singles.items() if k.kind == "point"}
+    rest = set(range(nb)) - points.keys()
+    cands = [g for g in groups if g.kind == "point" and set(g.bands) <= rest]
+    for r in range(len(cands) + 1):
+        for combo in itertools.combinations(cands, r):
+            covered = [b for g in combo for b in g.bands]
+            if len(covered) == len(set(covered)) and set(covered) == rest:
+                return sorted([*points.values(), *combo], key=lambda s: s.bands[0])
+    return None
+
+
+def _draw_stack(ax, x: float, segs: list[_Known], bands: Sequence[Band], used: set, fmt=_label):
+    """Stacked bar of ``segs`` (group segments hatched in their second band's colour)."""
+    bottom = 0.0
+    for s in segs:
+        c, kw = bands[s.bands[0]].colour, {}
+        if len(s.bands) > 1:
+            kw = {"hatch": "///", "hatchcolor": bands[s.bands[-1]].colour}
+            used.add("hatched")
+        ax.bar(x, s.value, bottom=bottom, width=0.62, color=c, edgecolor="white", lw=0.8, **kw)
+        if s.value >= 4.5:
+            box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"} if kw else None
+            tc = "black" if kw else bands[s.bands[0]].text
+            kws = {"ha": "center", "va": "center", "fontsize": 8, "color": tc, "bbox": box}
+            ax.text(x, bottom + s.value / 2, fmt(s), **kws)
+        bottom += s.value
+
+
+def _draw_markers(ax, x: float, items: list[_Known], bands: Sequence[Band], used: set) -> None:
+    """Markers for a partial wave: one x offset per band, labels alternate above/below."""
+    for k in items:
+        dx = (float(np.mean(k.bands)) - (len(bands) - 1) / 2) * 0.22
+        y = k.value  # the point, the bound, or the middle of a range
+        c1, c2 = bands[k.bands[0]].colour, bands[k.bands[-1]].colour
+        if k.kind == "range":
+            ax.vlines(x + dx, k.lo, k.hi, colors=c1, lw=2)
+        fill = "left" if len(k.bands) > 1 else "full"
+        mk = {"ms": 7, "ls": "none", "mfc": c1, "mec": "black", "mew": 0.6, "mfcalt": c2}
+        ax.plot([x + dx], [y], marker=_MARKERS[k.kind][0], fillstyle=fill, **mk)
+        below = k.kind == "upper" or k.bands[0] % 2 == 1
+        off, va = (-7, "top") if below else (6, "bottom")
+        kws = {"textcoords": "offset points", "ha": "center", "va": va, "fontsize": 7.5}
+        ax.annotate(_label(k), (x + dx, y), xytext=(0, off), **kws)
+        used.update([k.kind, "group"] if len(k.bands) > 1 else [k.kind])
+
+
+def _valid_waves(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    ok = frame["wave"].astype(str).str.match(_WAVE)
+    if (~ok).any():
+        bad = sorted(set(frame.loc[~ok, "wave"].astype(str)))
+        warnings.warn(f"{what}: waves {bad} are not YYYY-MM and are not drawn", stacklevel=3)
+    return frame.loc[ok]
+
+
+def _published_toplines(published: pd.DataFrame, question: str) -> pd.DataFrame:
+    pub = published.loc[published["question"] == question].copy()
+    for col in ("value", "low", "high"):
+        pub[col] = pd.to_numeric(pub[col], errors="coerce").astype(float)
+    for col in ("subgroup_canonical_variable", "subgroup_variable"):
+        if col in pub.columns:
+            pub = pub.loc[pub[col].isna() | (pub[col].astype(str).str.strip() == "")]
+    return _valid_waves(pub, "published")
+
+
+def _boundary_cis(rows: pd.DataFrame, bands: Sequence[Band]) -> list[tuple[float, float, float]]:
+    """(boundary, ci_low, ci_high) in percent, for boundaries whose share has a precomputed CI."""
+    est = {str(c): 100 * e for c, e in zip(rows["category"], rows["estimate"], strict=True)}
+    cis = {
+        frozenset(str(c).split("+")): (100 * lo, 100 * hi)
+        for c, lo, hi in zip(rows["category"], rows["ci_low"], rows["ci_high"], strict=True)
+        if pd.notna(lo) and pd.notna(hi)
+    }
+    everything, out = frozenset(c for b in bands for c in b.categories), []
+    for k in range(1, len(bands)):  # boundary below band k: share of bands[:k] or its complement
+        cum = frozenset(c for b in bands[:k] for c in b.categories)
+        for cats, below in ((cum, True), (everything - cum, False)):
+            if cats in cis:
+                y, (lo, hi) = sum(est.get(c, 0.0) for c in cats), cis[cats]
+                out.append((y, lo, hi) if below else (100 - y, 100 - hi, 100 - lo))
+                break
+    return out
+
+
+def _legend_handles(bands: Sequence[Band], used: set) -> list:
+    handles: list = [Patch(facecolor=b.colour, label=b.label) for b in bands]
+    if "hatched" in used:
+        label = "two categories published together (bar)"
+        handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="///", label=label))
+    mk = {"ls": "none", "mfc": "0.6", "mec": "black", "ms": 7, "mfcalt": "white"}
+    for k, (m, label) in _MARKERS.items():
+        if k in used:
+            fill = "left" if k == "group" else "full"
+            handles.append(Line2D([], [], marker=m, fillstyle=fill, label=label, **mk))
+    ci = "95% CI (simulated; precomputed)"
+    return [*handles, Line2D([], [], color="black", marker="_", ms=8, lw=1.1, label=ci)]
+
+
+def _trend_figure(toplines, published, question, bands, title, notice) -> Figure:
+    pub = _published_toplines(published, question)
+    sim = toplines.loc[(toplines["question"] == question) & (toplines["domain"] == "all")]
+    sim = _valid_waves(sim.loc[sim["estimate"].notna()], "toplines")
+    waves = sorted(set(pub["wave"].astype(str)) | set(sim["wave"].astype(str)))
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+        fig = Figure(figsize=(13, 6.6))
+        FigureCanvasAgg(fig)
+        ax_pub, ax_sim = fig.subplots(1, 2, sharey=True)
+        used: set[str] = set()
+        for i, w in enumerate(waves):
+            rows = pub.loc[pub["wave"].astype(str) == w]
+            if rows.empty:
+                ax_pub.text(i, 50, "no published numbers", **_NOTE_KW)
+                continue
+            singles, groups = _published_wave(rows, bands)
+            segs = _complete_stack(singles, groups, len(bands))
+            if segs is not None:
+                _draw_stack(ax_pub, i, segs, bands, used)
+            else:
+                extra = [g for g in groups if not set(g.bands) <= singles.keys()]
+                _draw_markers(ax_pub, i, [*singles.values(), *extra], bands, used)
+        for i, w in enumerate(waves):
+            rows = sim.loc[sim["wave"].astype(str) == w]
+            if rows.empty:
+                ax_sim.text(i, 50, "no simulated wave", **_NOTE_KW)
+                continue
+            est = dict(zip(rows["category"].astype(str), 100 * rows["estimate"], strict=True))
+            vals = [float(sum(est.get(c, 0.0) for c in b.categories)) for b in bands]
+            segs = [_Known("point", v, v, v, bands=(j,)) for j, v in enumerate(vals)]
+            _draw_stack(ax_sim, i, segs, bands, used, fmt=lambda s: f"{s.value:.0f}")
+            for y, lo, hi in _boundary_cis(rows, bands):
+                ax_sim.errorbar(i + 0.22, y, yerr=[[y - lo], [hi - y]], **_CI_KW)
+        titles = ("Published (Chatham House)", "Simulated microdata, weighted")
+        labels = [f"{_MONTHS[int(w[5:7]) - 1]}\n{w[:4]}" for w in waves]
+        for ax, name in zip((ax_pub, ax_sim), titles, strict=True):
+            ax.set_title(name, fontsize=11, fontweight="bold")
+            ax.set_xticks(range(len(waves)), labels, fontsize=8)
+            ax.set(xlim=(-0.6, len(waves) - 0.4), ylim=(0, 106), yticks=range(0, 101, 20))
+            ax.grid(axis="x", visible=False)
+            ax.grid(axis="y", color="0.88", lw=0.8)
+        ax_pub.set_ylabel("% of respondents")
+        fig.legend(handles=_legend_handles(bands, used), fontsize=8.5, **_LEGEND_KW)
+        fig.suptitle(title, fontsize=13, fontweight="bold", y=0.975)
+        footer = [*_FOOTER, " ".join(str(notice).split())]
+        text = "\n".join(textwrap.fill(t, 175) for t in footer)
+        fig.text(0.01, 0.012, text, ha="left", va="bottom", fontsize=7.5, color="0.15")
+        fig.subplots_adjust(left=0.055, right=0.99, top=0.885, bottom=0.3, wspace=0.06)
+        fig.canvas.draw()  # create lazily built artists (ticks) under the seaborn style
+    return fig
+
+
+def war_support_figure(toplines: pd.DataFrame, published: pd.DataFrame, *, notice: str) -> Figure:
+    """War support by wave: published numbers (left) and simulated-data estimates (right).
+
+    Parameters
+    ----------
+    toplines : pandas.DataFrame
+        Precomputed design-based estimates (result-table columns, shares in [0, 1]); rows with
+        ``question == "war_support"`` and ``domain == "all"`` are drawn.
+    published : pandas.DataFrame
+        Used published numbers in percent (``relation``, ``qualifier``, ``value/low/high``);
+        subgroup rows are ignored.
+    notice : str
+        Simulated-data notice printed in the figure footer.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Stacks support / partly / hard to say / do not support by wave (calendar order).
+        Complete published waves are stacked, partial ones are markers with bounds (``≥14``).
+        No interval is computed: only the precomputed ``ci_low``/``ci_high`` are drawn.
+    """
+    title = "Do you or do you not support Russia's military actions in Ukraine?"
+    return _trend_figure(toplines, published, "war_support", WAR_BANDS, title, notice)
+
+
+def alliance_figure(toplines: pd.DataFrame, published: pd.DataFrame, *, notice: str) -> Figure:
+    """Preferred geopolitical union by wave: published (left) and simulated (right).
+
+    Parameters
+    ----------
+    toplines : pandas.DataFrame
+        Precomputed design-based estimates; rows with ``question == "alliance"`` and
+        ``domain == "all"`` are drawn.
+    published : pandas.DataFrame
+        Used published numbers in percent; subgroup rows are ignored.
+    notice : str
+        Simulated-data notice printed in the figure footer.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Stacks Russia / neutral (both + outside) / EU / hard to say; a partly published neutral
+        band shows its known lower bound (``>64`` in Sep 2020). Only precomputed CIs are drawn.
+    """
+    title = "Which union should Belarus be in?"
+    return _trend_figure(toplines, published, "alliance", ALLIANCE_BANDS, title, notice)
+
+
+def _atomic_savefig(fig: Figure, path: Path, **kwargs) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.close(fd)
+        fig.savefig(tmp, **kwargs)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_figure(fig: Figure, png_path: str | Path, svg_path: str | Path) -> None:
+    """Write ``fig`` as PNG and SVG, byte-identical across calls (atomic replace).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Figure to save (rendered with an explicit Agg canvas; no global backend is set).
+    png_path, svg_path : str or pathlib.Path
+        Output files (PNG at a fixed 150 dpi); parent folders are created.
+    """
+    FigureCanvasAgg(fig)
+    with matplotlib.rc_context({"svg.hashsalt": "pollwaves", "svg.fonttype": "path"}):
+        _atomic_savefig(fig, Path(png_path), format="png", dpi=150, metadata={"Software": None})
+        _atomic_savefig(fig, Path(svg_path), format="svg", metadata=_SVG_META)

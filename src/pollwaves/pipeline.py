@@ -1,0 +1,201 @@
+"""Workflow stages: file paths in, files out.
+
+Each function is what one Snakemake rule runs (through a ten-line script in
+``workflow/scripts/``). They only read inputs, call the pure functions of the other
+modules and write outputs atomically, so a failing stage never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pollwaves import cleaning, config, harmonise, io, published
+from pollwaves.errors import InputError
+from pollwaves.estimation import RESULT_COLUMNS, toplines
+from pollwaves.weighting import rake, weight_diagnostics
+
+PathLike = str | os.PathLike[str]
+
+#: Demographic domains of the subgroup tables.
+SUBGROUP_VARIABLES = ("sex", "age_group", "education", "settlement", "media_diet")
+
+
+def load_margins(path: PathLike, schema_path: PathLike) -> dict[str, Any]:
+    """Load and validate ``config/margins.yaml``.
+
+    Returns
+    -------
+    dict
+        ``{"total": population_total, "targets": {column: {category: total}},
+        "derived": {column: [source columns]}}`` with targets as population totals (shares
+        times the population total), ready for :func:`pollwaves.weighting.rake`.
+    """
+    data = config.load_yaml(path)
+    config.validate(data, schema_path, source=str(path))
+    total = float(data["population_total"]["value"])
+    targets, derived = {}, {}
+    for name, spec in data["margins"].items():
+        shares = {str(k): float(v) for k, v in spec["targets"].items()}
+        s = sum(shares.values())
+        if abs(s - 1) > 1e-6:
+            raise InputError(
+                f"Margin shares sum to {s:.6f}, not 1",
+                file=str(path),
+                key=f"margins.{name}.targets",
+                hint="correct the shares so that they sum to 1",
+            )
+        targets[name] = {k: v * total for k, v in shares.items()}
+        if "derived_from" in spec:
+            derived[name] = list(spec["derived_from"])
+    return {"total": total, "targets": targets, "derived": derived}
+
+
+def add_derived_columns(df: pd.DataFrame, derived: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Add raking columns built by joining source columns with ``_`` (e.g. ``sex_age``)."""
+    out = df.copy()
+    for name, cols in derived.items():
+        parts = [out[c].astype("string") for c in cols]
+        joined = parts[0]
+        for p in parts[1:]:
+            joined = joined + "_" + p
+        out[name] = joined
+    return out
+
+
+def run_published(
+    toplines_path: PathLike, labels_path: PathLike, codebook_path: PathLike, used_out, excl_out
+) -> None:
+    """Parse, harmonise and select the published toplines; write used and excluded rows."""
+    used, excluded = published.published_main(
+        toplines_path, labels_path, codebook_path=codebook_path
+    )
+    io.write_table(used, used_out)
+    io.write_table(excluded, excl_out)
+
+
+def run_harmonise(
+    wave_yaml: PathLike, codebook_path: PathLike, root: PathLike, out_parquet, out_log
+) -> pd.DataFrame:
+    """Read one wave's delivery, harmonise it to the codebook, clean it, write it."""
+    schemas = config.schema_dir(root)
+    codebook = config.load_codebook(codebook_path, schemas / "codebook.schema.yaml")
+    cfg = config.load_wave_config(wave_yaml, schemas / "wave.schema.yaml", codebook)
+    file = Path(root) / cfg["file"]
+    delivery = io.read_delivery(
+        file, cfg["format"], encoding=cfg.get("encoding"), sheet=cfg.get("sheet")
+    )
+    df = harmonise.harmonise_wave(delivery, cfg, codebook, file=str(cfg["file"]))
+    kept, log = cleaning.clean_wave(df, cfg.get("cleaning", {}), codebook, wave=cfg["wave"])
+    io.write_table(log, out_log)
+    io.write_parquet(kept, out_parquet)
+    return kept
+
+
+def run_weight(
+    harmonised: PathLike,
+    margins_path: PathLike,
+    root: PathLike,
+    settings: Mapping[str, Any],
+    wave: str,
+    out_parquet,
+    out_diag,
+) -> pd.DataFrame:
+    """Rake one wave to the urban margins; write the weighted frame and diagnostics."""
+    margins = load_margins(margins_path, config.schema_dir(root) / "margins.schema.yaml")
+    df = io.read_parquet(harmonised)
+    variables = list(settings["variables"])
+    unknown = [v for v in variables if v not in margins["targets"]]
+    if unknown:
+        raise InputError(
+            "Raking variable has no margin",
+            value=unknown[0],
+            file=str(margins_path),
+            hint=f"add it under margins: or remove it from weighting.variables; "
+            f"margins: {list(margins['targets'])}",
+        )
+    targets = {v: margins["targets"][v] for v in variables}
+    work = add_derived_columns(df, {k: v for k, v in margins["derived"].items() if k in targets})
+    try:
+        w = rake(
+            work,
+            targets,
+            max_iter=int(settings["max_iter"]),
+            tol=float(settings["tol"]),
+            cap=settings.get("cap"),
+        )
+    except InputError as err:
+        raise InputError(
+            err.problem,
+            wave=wave,
+            file=str(harmonised),
+            column=err.column,
+            row=err.row,
+            value=err.value,
+            hint=err.hint,
+        ) from err
+    work["weight"] = w
+    diag = weight_diagnostics(
+        work,
+        "weight",
+        targets,
+        iterations=w.attrs["iterations"],
+        share_capped=w.attrs["share_capped"],
+    )
+    diag.insert(0, "wave", wave)
+    out = df.assign(weight=w.to_numpy())
+    io.write_table(diag, out_diag)
+    io.write_parquet(out, out_parquet)
+    return out
+
+
+def run_toplines(
+    waves: Sequence[PathLike],
+    codebook_path: PathLike,
+    root: PathLike,
+    settings: Mapping[str, Any],
+    toplines_out,
+    subgroups_out,
+) -> pd.DataFrame:
+    """Weighted toplines and one-way subgroup tables of every question in every wave."""
+    schemas = config.schema_dir(root)
+    codebook = config.load_codebook(codebook_path, schemas / "codebook.schema.yaml")
+    questions = config.variables_by_kind(codebook, "question")
+    parts = []
+    for path in waves:
+        df = io.read_parquet(path)
+        wave = str(df["wave"].iloc[0])
+        parts.append(
+            toplines(
+                df,
+                questions,
+                "weight",
+                wave=wave,
+                by=SUBGROUP_VARIABLES,
+                ci_method=settings["ci_method"],
+                level=float(settings["level"]),
+            )
+        )
+    res = pd.concat(parts, ignore_index=True)
+    order = {q: i for i, q in enumerate(questions)}
+    res = res.sort_values(
+        ["question", "wave", "domain", "category"],
+        key=lambda s: s.map(order) if s.name == "question" else s,
+        kind="stable",
+    )[RESULT_COLUMNS]
+    top = res[res["domain"] == "all"]
+    io.write_table(top, toplines_out)
+    io.write_table(res[res["domain"] != "all"], subgroups_out)
+    return top
+
+
+def run_collect(tables: Sequence[PathLike], out) -> pd.DataFrame:
+    """Stack per-wave one-row tables (e.g. weighting diagnostics) in wave order."""
+    df = pd.concat([pd.read_csv(p) for p in tables], ignore_index=True)
+    df = df.sort_values("wave", kind="stable")
+    io.write_table(df, out)
+    return df

@@ -1,0 +1,33 @@
+rule toplines:
+    """Weighted toplines and subgroup tables with design-based SEs, all waves."""
+    input:
+        waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
+        codebook=config["codebook"],
+    output:
+        toplines=report(
+            "reports/tables/toplines.csv",
+            caption="../report/toplines.rst",
+            category="Tables",
+        ),
+        subgroups="reports/tables/subgroups.csv",
+    log:
+        "logs/toplines.log",
+    params:
+        root=ROOT,
+        settings=config["estimation"],
+    script:
+        "../scripts/toplines.py"
+
+
+rule collect_tables:
+    """Stack the per-wave weighting diagnostics and cleaning counts."""
+    input:
+        weighting=expand("data/processed/weighting/{wave}.csv", wave=WAVES),
+        cleaning=expand("data/processed/cleaning/{wave}.csv", wave=WAVES),
+    output:
+        weighting="reports/tables/weighting.csv",
+        cleaning="reports/tables/cleaning.csv",
+    log:
+        "logs/collect_tables.log",
+    script:
+        "../scripts/collect_tables.py"

@@ -1,0 +1,32 @@
+rule harmonise:
+    """Read one (simulated) delivery, map it to the codebook and clean it."""
+    input:
+        delivery=get_delivery,
+        mapping=f"{config['waves_dir']}/{{wave}}.yaml",
+        codebook=config["codebook"],
+    output:
+        data="data/processed/harmonised/{wave}.parquet",
+        cleaning="data/processed/cleaning/{wave}.csv",
+    log:
+        "logs/harmonise/{wave}.log",
+    params:
+        root=ROOT,
+    script:
+        "../scripts/harmonise.py"
+
+
+rule weight:
+    """Rake one wave to the (derived) urban margins."""
+    input:
+        data="data/processed/harmonised/{wave}.parquet",
+        margins=config["margins"],
+    output:
+        data="data/processed/waves/{wave}.parquet",
+        diagnostics="data/processed/weighting/{wave}.csv",
+    log:
+        "logs/weight/{wave}.log",
+    params:
+        root=ROOT,
+        settings=config["weighting"],
+    script:
+        "../scripts/weight.py"

@@ -1,0 +1,9 @@
+from pollwaves.pipeline import run_harmonise
+
+run_harmonise(
+    snakemake.input.mapping,
+    snakemake.input.codebook,
+    snakemake.params.root,
+    snakemake.output.data,
+    snakemake.output.cleaning,
+)
