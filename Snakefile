@@ -20,6 +20,7 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         "reports/public_demand.html",
         "reports/tables/toplines.csv",
@@ -31,4 +32,3 @@ rule all:
             question=config["report"]["trend_questions"],
             ext=["png", "svg"],
         ),
-    default_target: True

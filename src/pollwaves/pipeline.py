@@ -199,3 +199,48 @@ def run_collect(tables: Sequence[PathLike], out) -> pd.DataFrame:
     df = df.sort_values("wave", kind="stable")
     io.write_table(df, out)
     return df
+
+
+def _read_csv(path: PathLike) -> pd.DataFrame:
+    """Read a table written by :func:`pollwaves.io.write_table` (ids and waves as text)."""
+    return pd.read_csv(path, dtype={"wave": "string", "category": "string"}, keep_default_na=True)
+
+
+def run_trend_figure(
+    question: str, toplines_csv: PathLike, published_csv: PathLike, notice: str, png, svg
+) -> None:
+    """Draw the paper's diagram for one question: published beside simulated estimates."""
+    from pollwaves import figures
+
+    draw = {"war_support": figures.war_support_figure, "alliance": figures.alliance_figure}
+    if question not in draw:
+        raise InputError(
+            "No trend figure is defined for this question",
+            value=question,
+            hint=f"report.trend_questions may hold {sorted(draw)}",
+        )
+    fig = draw[question](_read_csv(toplines_csv), _read_csv(published_csv), notice=notice)
+    figures.save_figure(fig, png, svg)
+
+
+def run_report(
+    toplines_csv: PathLike,
+    published_csv: PathLike,
+    excluded_csv: PathLike,
+    weighting_csv: PathLike,
+    figure_paths: Sequence[PathLike],
+    settings: Mapping[str, Any],
+    out,
+) -> None:
+    """Build ``reports/public_demand.html`` from the tables and figures."""
+    from pollwaves import report
+
+    html = report.build_report(
+        toplines=_read_csv(toplines_csv),
+        published=_read_csv(published_csv),
+        excluded=_read_csv(excluded_csv),
+        weighting=_read_csv(weighting_csv),
+        figures={Path(p).stem: Path(p) for p in figure_paths},
+        config=settings,
+    )
+    report.write_report(html, out)

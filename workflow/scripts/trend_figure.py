@@ -1,0 +1,10 @@
+from pollwaves.pipeline import run_trend_figure
+
+run_trend_figure(
+    snakemake.wildcards.question,
+    snakemake.input.toplines,
+    snakemake.input.published,
+    snakemake.params.notice,
+    snakemake.output.png,
+    snakemake.output.svg,
+)
