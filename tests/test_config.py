@@ -146,12 +146,6 @@ def test_codebook_category_without_patterns_names_key(tmp_path):
     assert "'patterns' is a required property" in str(err.value)
 
 
-@pytest.mark.xfail(
-    raises=InputError,
-    strict=False,
-    reason="config/codebook.yaml has unquoted commas inside flow mappings "
-    "(war_support.partly, media_diet.both, alliance.both)",
-)
 def test_project_codebook_validates():
     cb = load_codebook(ROOT / "config" / "codebook.yaml", CODEBOOK_SCHEMA)
     assert "resp_id" in cb["variables"]

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import os
 import re
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def write_sav(
     path: PathLike,
     *,
     file_label: str,
-    note: str,
+    note: str | list[str],
     column_labels: dict[str, str],
     value_labels: dict[str, dict],
     stamp: dt.datetime,
@@ -41,6 +42,8 @@ def write_sav(
     """Write an SPSS file with labels, a note and a fixed creation stamp."""
     import pyreadstat
 
+    if isinstance(note, str):  # SPSS document lines hold at most 80 bytes
+        note = textwrap.wrap(note, width=38)
     path = Path(path)
     tmp = _tmp(path)
     pyreadstat.write_sav(
@@ -127,7 +130,12 @@ def write_xlsx(
     ws.title = sheet
     ws.append([str(c) for c in df.columns])
     for row in df.itertuples(index=False):
-        ws.append([None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)) else v for v in row])
+        ws.append(
+            [
+                None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)) else v
+                for v in row
+            ]
+        )
     info_ws = wb.create_sheet("info")
     for line in info:
         info_ws.append([line])

@@ -12,6 +12,8 @@ rule toplines:
         subgroups="reports/tables/subgroups.csv",
     log:
         "logs/toplines.log",
+    conda:
+        "../envs/pollwaves.yaml"
     params:
         root=ROOT,
         settings=config["estimation"],
@@ -29,5 +31,7 @@ rule collect_tables:
         cleaning="reports/tables/cleaning.csv",
     log:
         "logs/collect_tables.log",
+    conda:
+        "../envs/pollwaves.yaml"
     script:
         "../scripts/collect_tables.py"

@@ -12,6 +12,8 @@ rule trend_figure:
         svg="reports/figures/{question}_trend.svg",
     log:
         "logs/trend_figure/{question}.log",
+    conda:
+        "../envs/pollwaves.yaml"
     params:
         notice=config["study"]["simulated_notice"],
     script:

@@ -9,5 +9,7 @@ rule published:
         excluded="data/processed/published/excluded.csv",
     log:
         "logs/published.log",
+    conda:
+        "../envs/pollwaves.yaml"
     script:
         "../scripts/published.py"

@@ -14,6 +14,8 @@ rule public_demand_report:
         "reports/public_demand.html",
     log:
         "logs/public_demand_report.log",
+    conda:
+        "../envs/pollwaves.yaml"
     params:
         config=config,
         questions=config["report"]["trend_questions"],

@@ -9,6 +9,8 @@ rule harmonise:
         cleaning="data/processed/cleaning/{wave}.csv",
     log:
         "logs/harmonise/{wave}.log",
+    conda:
+        "../envs/pollwaves.yaml"
     params:
         root=ROOT,
     script:
@@ -25,6 +27,8 @@ rule weight:
         diagnostics="data/processed/weighting/{wave}.csv",
     log:
         "logs/weight/{wave}.log",
+    conda:
+        "../envs/pollwaves.yaml"
     params:
         root=ROOT,
         settings=config["weighting"],

@@ -1,0 +1,329 @@
+"""Design-based logistic regression (R ``survey::svyglm`` with ``quasibinomial()``).
+
+Every function here assumes *sampling weights* (inverse-probability or calibration
+weights), never frequency weights: the weights change the point estimates but not the
+sample size, and standard errors come from the sample design, not from the weighted
+likelihood. The coefficients solve the weighted score equations (a pseudo-likelihood fit
+with statsmodels ``GLM(..., var_weights=w)``); their covariance is the design-based sandwich
+``A^-1 V A^-1`` with ``V`` the between-PSU-within-strata variance of the estimating-function
+totals, exactly as R ``svyglm(formula, design=svydesign(ids=~psu, strata=~strata,
+weights=~weight), family=quasibinomial())`` computes it (``ids=~1`` when no PSU is given).
+"""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.formula._manager import FormulaManager
+
+from pollwaves.errors import InputError
+from pollwaves.estimation import _check_columns, _design_codes, _design_variance, _weights
+
+__all__ = ["SurveyLogitResult", "WaldTest", "weighted_logit"]
+
+
+def _design_vcov(z: np.ndarray, s: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Design covariance matrix of the column totals of ``z`` (R ``svyrecvar``).
+
+    ``pollwaves.estimation._design_variance`` returns the variances (the diagonal); as the
+    estimator is a quadratic form in ``z``, the covariances follow exactly by polarisation,
+    ``cov(a, b) = (V(a + b) - V(a) - V(b)) / 2``. Rows are first summed to PSU totals.
+    """
+    n_psu = int(p.max()) + 1
+    totals = np.zeros((n_psu, z.shape[1]))
+    np.add.at(totals, p, z)
+    psu_stratum = np.zeros(n_psu, dtype=np.int64)
+    psu_stratum[p] = s
+    psu = np.arange(n_psu, dtype=np.int64)
+    var = _design_variance(totals, psu_stratum, psu)
+    cov = np.diag(var)
+    for i in range(z.shape[1] - 1):
+        both = _design_variance(totals[:, i + 1 :] + totals[:, [i]], psu_stratum, psu)
+        cov[i, i + 1 :] = cov[i + 1 :, i] = (both - var[i] - var[i + 1 :]) / 2
+    return cov
+
+
+@dataclass(frozen=True)
+class WaldTest:
+    """Design-based Wald test that a group of coefficients is zero (R ``regTermTest``).
+
+    Attributes
+    ----------
+    terms : tuple of str
+        The tested formula terms.
+    f_stat : float
+        ``chisq / df_num``, referred to F(``df_num``, ``df_denom``).
+    df_num : int
+        Number of tested coefficients.
+    df_denom : float
+        Denominator degrees of freedom (the design residual df unless overridden).
+    p_value : float
+        Upper-tail F probability (``regTermTest(fit, ~term)``).
+    chisq : float
+        Wald statistic ``b' V^-1 b``.
+    p_value_chisq : float
+        Upper-tail chi-square probability on ``df_num`` df (``regTermTest(..., df=Inf)``).
+    """
+
+    terms: tuple[str, ...]
+    f_stat: float
+    df_num: int
+    df_denom: float
+    p_value: float
+    chisq: float
+    p_value_chisq: float
+
+
+class SurveyLogitResult:
+    """Result of :func:`weighted_logit`, with a statsmodels-like interface.
+
+    Attributes
+    ----------
+    params, bse, tvalues, pvalues : Series
+        Coefficients, design-based standard errors, t statistics and two-sided p-values on
+        ``df_resid`` df (``summary(svyglm)``), indexed by statsmodels term names.
+    df_resid : float
+        Design degrees of freedom ``#PSU - #strata + 1 - #coefficients`` among the rows used
+        (R ``degf(design) + 1 - length(coef)``).
+    nobs : int
+        Number of rows used (complete cases of the model variables).
+    glm : GLMResults
+        The underlying statsmodels pseudo-likelihood fit (its own covariance is model-based
+        and wrong for survey data; use :meth:`cov_params`).
+    term_slices : dict
+        Formula term name -> slice of its columns in ``params``.
+    """
+
+    def __init__(
+        self,
+        glm: sm.GLM,
+        cov: np.ndarray,
+        names: list[str],
+        df_resid: float,
+        term_slices: dict[str, slice],
+    ) -> None:
+        self.glm = glm
+        self.params = pd.Series(np.asarray(glm.params), index=names, name="params")
+        self._cov = pd.DataFrame(cov, index=names, columns=names)
+        self.bse = pd.Series(np.sqrt(np.diag(cov)), index=names, name="bse")
+        self.tvalues = (self.params / self.bse).rename("tvalues")
+        self.df_resid = float(df_resid)
+        self.nobs = int(glm.nobs)
+        self.term_slices = term_slices
+        if self.df_resid > 0:
+            pv = 2 * stats.t.sf(np.abs(self.tvalues.to_numpy()), self.df_resid)
+        else:
+            pv = np.full(len(names), np.nan)
+        self.pvalues = pd.Series(pv, index=names, name="pvalues")
+
+    def cov_params(self) -> pd.DataFrame:
+        """Design-based covariance matrix of the coefficients (R ``vcov(svyglm)``)."""
+        return self._cov.copy()
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald intervals on ``df_resid`` df, as R ``confint(svyglm)`` (columns 0 and 1).
+
+        NaN when ``df_resid <= 0``, as in R.
+        """
+        if not 0 < alpha < 1:
+            raise InputError("alpha must be between 0 and 1", value=alpha)
+        if self.df_resid > 0:
+            q = stats.t.isf(alpha / 2, self.df_resid)
+        else:
+            q = np.nan
+        lo, hi = self.params - q * self.bse, self.params + q * self.bse
+        return pd.DataFrame({0: lo, 1: hi})
+
+    def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Coefficient table: ``estimate, se, t, p_value, ci_low, ci_high``."""
+        ci = self.conf_int(alpha)
+        return pd.DataFrame(
+            {
+                "estimate": self.params,
+                "se": self.bse,
+                "t": self.tvalues,
+                "p_value": self.pvalues,
+                "ci_low": ci[0],
+                "ci_high": ci[1],
+            }
+        )
+
+    def wald_test(self, term: str | Sequence[str], df: float | None = None) -> WaldTest:
+        """Joint Wald test of all coefficients of one or more terms (R ``regTermTest``).
+
+        Parameters
+        ----------
+        term : str or list of str
+            Formula term name(s) as in ``term_slices``, e.g. ``"C(age_group)"``.
+        df : float, optional
+            Denominator df of the F test; default ``df_resid`` (``regTermTest``'s default
+            for ``svyglm``).
+
+        Returns
+        -------
+        WaldTest
+            F statistic with its df and p-value, and the chi-square version.
+        """
+        terms = (term,) if isinstance(term, str) else tuple(term)
+        idx: list[int] = []
+        for t in terms:
+            if t not in self.term_slices:
+                raise InputError(
+                    "Unknown model term",
+                    value=t,
+                    hint=f"use one of {list(self.term_slices)}",
+                )
+            idx.extend(range(len(self.params))[self.term_slices[t]])
+        idx = sorted(set(idx))
+        beta = self.params.to_numpy()[idx]
+        v = self._cov.to_numpy()[np.ix_(idx, idx)]
+        chisq = float(beta @ np.linalg.solve(v, beta))
+        k = len(idx)
+        ddf = self.df_resid if df is None else float(df)
+        f_stat = chisq / k
+        p_f = float(stats.f.sf(f_stat, k, ddf)) if ddf > 0 else np.nan
+        return WaldTest(terms, f_stat, k, ddf, p_f, chisq, float(stats.chi2.sf(chisq, k)))
+
+
+def _formula_columns(formula: str, columns: Sequence[str]) -> list[str]:
+    """Data columns a formula refers to (bare names and ``Q("...")`` strings)."""
+    toks = list(tokenize.generate_tokens(io.StringIO(formula).readline))
+    found = []
+    for k, t in enumerate(toks):
+        prev = toks[k - 1].string if k else ""
+        if t.type == tokenize.NAME and prev != ".":
+            found.append(t.string)
+        elif t.type == tokenize.STRING and prev == "(" and k > 1 and toks[k - 2].string == "Q":
+            found.append(t.string[1:-1])
+    return [c for c in dict.fromkeys(found) if c in set(columns)]
+
+
+def _response(y: pd.DataFrame, lhs: str) -> np.ndarray:
+    """The 0/1 response; a boolean expression arrives from patsy as False/True columns."""
+    if y.shape[1] == 2 and str(y.columns[1]).endswith("[True]"):
+        out = y.iloc[:, 1].to_numpy(dtype=float)
+    elif y.shape[1] == 1:
+        out = y.iloc[:, 0].to_numpy(dtype=float)
+    else:
+        raise InputError(
+            "The response must be a single 0/1 column or a boolean expression",
+            value=lhs,
+            hint='code it as 0/1, or write e.g. I(vote == "yes") ~ ...',
+        )
+    bad = ~np.isin(out, (0.0, 1.0))
+    if bad.any():
+        raise InputError(
+            "The response of a logistic regression must be 0/1",
+            column=lhs,
+            value=out[bad][0],
+            hint='recode it to 0/1 or use a boolean expression such as I(vote == "yes")',
+        )
+    return out
+
+
+def weighted_logit(
+    df: pd.DataFrame,
+    formula: str,
+    weight: str | None,
+    strata: str | None = None,
+    psu: str | None = None,
+) -> SurveyLogitResult:
+    """Design-based logistic regression with sampling weights (R ``svyglm``, quasibinomial).
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per respondent; *all* rows define the sample design.
+    formula : str
+        Patsy formula, e.g. ``"vote ~ C(age_group) + x"``. The response is a 0/1 column or a
+        boolean expression such as ``I(vote == "yes")``. ``np`` is available in formulas.
+    weight : str or None
+        Sampling-weight column (inverse selection probabilities or calibration weights;
+        *not* frequency weights). ``None``: equal weights.
+    strata, psu : str, optional
+        Stratum and primary-sampling-unit columns (PSUs are nested in strata).
+
+    Returns
+    -------
+    SurveyLogitResult
+        ``params``, ``bse``, ``pvalues``, ``cov_params()``, ``conf_int()``, ``df_resid``,
+        ``nobs`` and ``wald_test(term)``.
+
+    Notes
+    -----
+    Matches ``svyglm(formula, design=svydesign(ids=~psu, strata=~strata, weights=~weight),
+    family=quasibinomial())``. Rows with a missing value in any column the formula names are
+    dropped from the fit (``na.action = na.omit``; so ``I(v == "yes")`` is missing where
+    ``v`` is, as in R) but, as in R, the design keeps its PSU count per
+    stratum: the dropped rows contribute zero scores to the variance. The residual df counts
+    only PSUs and strata of the rows used. The scores ``x_i w_i (y_i - mu_i)`` are multiplied
+    by the inverse weighted information ``(X' W X)^-1``, summed within PSUs and compared
+    within strata (with-replacement first-stage variance, no finite population correction).
+    With ``psu=None`` and no strata this is statsmodels ``cov_type="HC0"`` times ``n/(n-1)``.
+    Differences from R: aliased (collinear) coefficients raise :class:`InputError` instead
+    of being reported as ``NA``; a non-converged fit raises instead of warning.
+    """
+    if not isinstance(formula, str) or "~" not in formula:
+        raise InputError("formula must be a string 'response ~ terms'", value=formula)
+    _check_columns(df, [c for c in (weight, strata, psu) if c])
+    data = df.reset_index(drop=True)
+    w_all = _weights(data, weight)
+    s, p_codes = _design_codes(data, strata, psu)
+    try:
+        model_cols = _formula_columns(formula, [str(c) for c in data.columns])
+    except (tokenize.TokenError, SyntaxError) as err:
+        raise InputError(f"Cannot parse the formula: {err}", value=formula) from err
+    complete = data[model_cols].notna().all(axis=1)
+    manager = FormulaManager(engine="patsy")
+    try:
+        y_df, x_df = manager.get_matrices(
+            formula,
+            data[complete],
+            eval_env={"np": np},
+            pandas=True,
+            na_action=manager.get_na_action("drop"),
+        )
+    except Exception as err:  # patsy reports unknown columns / bad syntax in many types
+        raise InputError(
+            f"Cannot build the model matrix: {err}",
+            value=formula,
+            hint=f"available columns: {list(data.columns)}",
+        ) from err
+    lhs = formula.split("~", 1)[0].strip()
+    used = x_df.index.to_numpy()
+    if len(used) == 0:
+        raise InputError("No complete rows for the model", value=formula)
+    y = _response(y_df, lhs)
+    x = x_df.to_numpy(dtype=float)
+    names = [str(c) for c in x_df.columns]
+    if np.linalg.matrix_rank(x) < x.shape[1]:
+        raise InputError(
+            "The model matrix is rank deficient (collinear terms or empty factor levels)",
+            value=formula,
+            hint="drop or merge the aliased terms",
+        )
+    w = w_all[used] / w_all.mean()  # R rescales the weights to mean 1; estimates unchanged
+    glm = sm.GLM(y, x, family=sm.families.Binomial(), var_weights=w).fit(
+        tol=1e-12, maxiter=100
+    )
+    if not glm.converged:
+        raise InputError(
+            "The logistic regression did not converge (separation?)",
+            value=formula,
+            hint="check for categories where the response is all 0 or all 1",
+        )
+    mu = np.asarray(glm.fittedvalues)
+    a_inv = np.linalg.inv(x.T @ (x * (w * mu * (1 - mu))[:, None]))
+    scores = np.zeros((len(data), x.shape[1]))
+    scores[used] = (x * (w * (y - mu))[:, None]) @ a_inv
+    cov = _design_vcov(scores, s, p_codes)
+    degf = len(np.unique(p_codes[used])) - len(np.unique(s[used]))
+    slices = manager.get_term_name_slices(x_df)
+    return SurveyLogitResult(glm, cov, names, degf + 1 - x.shape[1], slices)
