@@ -90,13 +90,19 @@ def test_missing_answers_are_excluded_but_stay_in_the_design():
     # every PSU keeps answered rows, so only the table total N (all rows, as R) differs
     cols = ["value", "df1", "df2", "p_value"]
     pd.testing.assert_frame_equal(res[cols], sub[cols], rtol=1e-9)
-    np.testing.assert_allclose(res["chisq_pearson"], sub["chisq_pearson"] * len(df) / (len(df) - 4))
+    np.testing.assert_allclose(
+        res["chisq_pearson"], sub["chisq_pearson"] * len(df) / (len(df) - 4)
+    )
 
 
 def test_bad_inputs_raise_input_errors():
     df = _tiny()
-    with pytest.raises(InputError, match="Column not found"):
+    with pytest.raises(InputError, match="(?i)column not found"):
         rao_scott(df, "r", "nope", "w")
+    with pytest.raises(InputError, match="(?i)column not found"):
+        rao_scott(df, "r", "k", "weight")
+    with pytest.raises(InputError, match="(?i)column not found"):
+        rao_scott(df, "r", "k", "w", strata="stratum")
     with pytest.raises(InputError, match="positive") as e:
         rao_scott(df.assign(w=np.where(df.index == 2, -1.0, df["w"])), "r", "k", "w")
     assert "row=3" in str(e.value)

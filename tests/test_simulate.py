@@ -17,6 +17,7 @@ from pollwaves.deliver import generate, write_outputs
 from pollwaves.published import published_main
 from pollwaves.simulate import REFUSED, TRUTH_DOMAINS
 from pollwaves.simulate_calibrate import grid_conditional
+from pollwaves.simulate_population import expected_tables, levels
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config" / "simulation.yaml"
@@ -116,6 +117,43 @@ def test_committed_outputs_are_reproduced(full):
 
 
 # -- population ---------------------------------------------------------------------------
+
+
+def test_expected_shares_equal_margins_exactly(full):
+    gen, _, _ = full
+    codebook = _codebook()
+    lv = levels(codebook)
+    exp = expected_tables(gen.cfg, codebook, ROOT)
+    codes, cell = exp["codes"], exp["cell"]
+    margins = config.load_yaml(ROOT / "config" / "margins.yaml")["margins"]
+    sex_age = np.array(
+        [
+            f"{lv['sex'][s]}_{lv['age_group'][a]}"
+            for s, a in zip(codes["sex"], codes["age_group"], strict=True)
+        ]
+    )
+    for cat, target in margins["sex_age"]["targets"].items():
+        assert abs(cell[sex_age == cat].sum() - target) < 1e-10, cat
+    for var in ("education", "settlement"):
+        for i, cat in enumerate(lv[var]):
+            assert abs(cell[codes[var] == i].sum() - margins[var]["targets"][cat]) < 1e-10
+    media = cell @ exp["media"]
+    assert np.allclose(
+        media, [gen.cfg["media_diet"]["targets"][c] for c in lv["media_diet"]], atol=1e-10
+    )
+    auth = (cell[:, None] * exp["media"]).ravel() @ exp["authorities"]
+    assert np.allclose(
+        auth, [gen.cfg["authorities"]["targets"][c] for c in lv["authorities"]], atol=1e-10
+    )
+    # associations survive the raking: Minsk is more educated than other towns
+    higher = codes["education"] == lv["education"].index("higher")
+    share = [
+        cell[higher & (codes["settlement"] == i)].sum() / cell[codes["settlement"] == i].sum()
+        for i in range(3)
+    ]
+    assert (
+        share[lv["settlement"].index("minsk")] > share[lv["settlement"].index("other_town")] + 0.1
+    )
 
 
 def test_population_matches_margins(full):

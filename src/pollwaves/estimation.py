@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from pollwaves.errors import InputError
+from pollwaves.weighting import sampling_weights
 
 __all__ = ["RESULT_COLUMNS", "proportions", "toplines"]
 
@@ -50,23 +51,6 @@ def _check_columns(df: pd.DataFrame, cols: Sequence[str]) -> None:
             )
 
 
-def _weights(df: pd.DataFrame, weight: str | None) -> np.ndarray:
-    if weight is None:
-        return np.ones(len(df))
-    w = pd.to_numeric(df[weight], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(w) | (w <= 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            "Sampling weights must be positive and finite",
-            column=weight,
-            row=i + 1,
-            value=df[weight].iloc[i],
-            hint="repair the weights or drop those respondents before estimation",
-        )
-    return w
-
-
 def _design_codes(
     df: pd.DataFrame, strata: str | None, psu: str | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -84,8 +68,12 @@ def _design_codes(
     return s, p.astype(np.int64)
 
 
-def _design_variance(z: np.ndarray, s: np.ndarray, p: np.ndarray) -> np.ndarray:
+def _design_variance(
+    z: np.ndarray, s: np.ndarray, p: np.ndarray, *, cov: bool = False
+) -> np.ndarray:
     """Between-PSU-within-strata variance of the totals of the columns of ``z``.
+
+    With ``cov=True`` the full covariance matrix of the column totals is returned.
 
     ``V = sum_h n_h/(n_h-1) sum_j (t_hj - mean_h t)^2`` with ``t_hj`` the PSU totals, as
     R ``svyrecvar`` (with replacement at the first stage, no finite population correction).
@@ -107,6 +95,8 @@ def _design_variance(z: np.ndarray, s: np.ndarray, p: np.ndarray) -> np.ndarray:
     np.add.at(sums, psu_stratum, totals)
     centred = totals - (sums / np.maximum(n_h, 1)[:, None])[psu_stratum]
     scale = (n_h / np.maximum(n_h - 1, 1))[psu_stratum]
+    if cov:
+        return (scale[:, None] * centred).T @ centred
     return (scale[:, None] * centred**2).sum(axis=0)
 
 
@@ -191,7 +181,7 @@ def proportions(
         raise InputError(
             "Unknown ci_method", value=ci_method, hint=f"use one of {', '.join(CI_METHODS)}"
         )
-    w = _weights(df, weight)
+    w = sampling_weights(df, weight)
     s, p_codes = _design_codes(df, strata, psu)
     y = df[variable]
     valid = y.notna().to_numpy()

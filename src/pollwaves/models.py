@@ -24,30 +24,15 @@ from scipy import stats
 from statsmodels.formula._manager import FormulaManager
 
 from pollwaves.errors import InputError
-from pollwaves.estimation import _check_columns, _design_codes, _design_variance, _weights
+from pollwaves.estimation import _check_columns, _design_codes, _design_variance
+from pollwaves.weighting import sampling_weights
 
 __all__ = ["SurveyLogitResult", "WaldTest", "weighted_logit"]
 
 
 def _design_vcov(z: np.ndarray, s: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Design covariance matrix of the column totals of ``z`` (R ``svyrecvar``).
-
-    ``pollwaves.estimation._design_variance`` returns the variances (the diagonal); as the
-    estimator is a quadratic form in ``z``, the covariances follow exactly by polarisation,
-    ``cov(a, b) = (V(a + b) - V(a) - V(b)) / 2``. Rows are first summed to PSU totals.
-    """
-    n_psu = int(p.max()) + 1
-    totals = np.zeros((n_psu, z.shape[1]))
-    np.add.at(totals, p, z)
-    psu_stratum = np.zeros(n_psu, dtype=np.int64)
-    psu_stratum[p] = s
-    psu = np.arange(n_psu, dtype=np.int64)
-    var = _design_variance(totals, psu_stratum, psu)
-    cov = np.diag(var)
-    for i in range(z.shape[1] - 1):
-        both = _design_variance(totals[:, i + 1 :] + totals[:, [i]], psu_stratum, psu)
-        cov[i, i + 1 :] = cov[i + 1 :, i] = (both - var[i] - var[i + 1 :]) / 2
-    return cov
+    """Design covariance matrix of the column totals of ``z`` (R ``svyrecvar``)."""
+    return _design_variance(z, s, p, cov=True)
 
 
 @dataclass(frozen=True)
@@ -261,20 +246,24 @@ def weighted_logit(
     Matches ``svyglm(formula, design=svydesign(ids=~psu, strata=~strata, weights=~weight),
     family=quasibinomial())``. Rows with a missing value in any column the formula names are
     dropped from the fit (``na.action = na.omit``; so ``I(v == "yes")`` is missing where
-    ``v`` is, as in R) but, as in R, the design keeps its PSU count per
-    stratum: the dropped rows contribute zero scores to the variance. The residual df counts
-    only PSUs and strata of the rows used. The scores ``x_i w_i (y_i - mu_i)`` are multiplied
+    ``v`` is, as in R) but the design keeps its PSU count per stratum, as R's subsetted
+    design does: the dropped rows contribute zero scores to the variance. The residual df
+    counts only PSUs and strata of the rows used. The scores ``x_i w_i (y_i - mu_i)`` are multiplied
     by the inverse weighted information ``(X' W X)^-1``, summed within PSUs and compared
     within strata (with-replacement first-stage variance, no finite population correction).
     With ``psu=None`` and no strata this is statsmodels ``cov_type="HC0"`` times ``n/(n-1)``.
+    The fit is iterated to convergence (IRLS, deviance tolerance 1e-12). R's default
+    ``glm.control(epsilon=1e-8)`` stops earlier, and ``svyglm`` then builds the sandwich
+    from the previous iteration's working weights, so R's default SEs can differ from these
+    by ~1e-4 (relative); with ``control=glm.control(epsilon=1e-12)`` they agree to ~1e-8.
     Differences from R: aliased (collinear) coefficients raise :class:`InputError` instead
     of being reported as ``NA``; a non-converged fit raises instead of warning.
     """
     if not isinstance(formula, str) or "~" not in formula:
         raise InputError("formula must be a string 'response ~ terms'", value=formula)
-    _check_columns(df, [c for c in (weight, strata, psu) if c])
+    _check_columns(df, [c for c in (strata, psu) if c])
     data = df.reset_index(drop=True)
-    w_all = _weights(data, weight)
+    w_all = sampling_weights(data, weight)
     s, p_codes = _design_codes(data, strata, psu)
     try:
         model_cols = _formula_columns(formula, [str(c) for c in data.columns])
@@ -310,9 +299,7 @@ def weighted_logit(
             hint="drop or merge the aliased terms",
         )
     w = w_all[used] / w_all.mean()  # R rescales the weights to mean 1; estimates unchanged
-    glm = sm.GLM(y, x, family=sm.families.Binomial(), var_weights=w).fit(
-        tol=1e-12, maxiter=100
-    )
+    glm = sm.GLM(y, x, family=sm.families.Binomial(), var_weights=w).fit(tol=1e-12, maxiter=100)
     if not glm.converged:
         raise InputError(
             "The logistic regression did not converge (separation?)",

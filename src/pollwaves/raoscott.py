@@ -15,8 +15,9 @@ import pandas as pd
 from scipy import stats
 
 from pollwaves.errors import InputError
-from pollwaves.estimation import _check_columns, _design_codes, _weights
+from pollwaves.estimation import _check_columns, _design_codes
 from pollwaves.models import _design_vcov
+from pollwaves.weighting import sampling_weights
 
 __all__ = ["RESULT_COLUMNS", "rao_scott"]
 
@@ -51,7 +52,9 @@ def _contrasts(nr: int, nc: int) -> np.ndarray:
     row_d = (rows[:, None] == np.arange(1, nr)).astype(float)
     col_d = (cols[:, None] == np.arange(1, nc)).astype(float)
     x1 = np.column_stack([np.ones(nr * nc), row_d, col_d])
-    inter = np.column_stack([row_d[:, i] * col_d[:, j] for j in range(nc - 1) for i in range(nr - 1)])
+    inter = np.column_stack(
+        [row_d[:, i] * col_d[:, j] for j in range(nc - 1) for i in range(nr - 1)]
+    )
     q, _ = np.linalg.qr(x1)
     return inter - q @ (q.T @ inter)
 
@@ -105,11 +108,11 @@ def rao_scott(
     only ``chisq_pearson`` depends on ``N``. Categories are those seen in complete rows
     (R would return NaN when a category occurs only next to a missing value).
     """
-    _check_columns(df, [row, col, *(c for c in (weight, strata, psu) if c)])
+    _check_columns(df, [row, col, *(c for c in (strata, psu) if c)])
     if row == col:
         raise InputError("row and col must be different columns", column=row)
     data = df.reset_index(drop=True)
-    w = _weights(data, weight)
+    w = sampling_weights(data, weight)
     s, p_codes = _design_codes(data, strata, psu)
     ok = (data[row].notna() & data[col].notna()).to_numpy()
     if not ok.any():

@@ -24,7 +24,13 @@ import pandas as pd
 
 from pollwaves.config import load_yaml
 from pollwaves.errors import InputError
-from pollwaves.simulate_calibrate import Constraint, calibrate_block, calibrate_grid, effect_matrix
+from pollwaves.simulate_calibrate import (
+    Constraint,
+    calibrate_block,
+    calibrate_grid,
+    effect_matrix,
+    grid_conditional,
+)
 from pollwaves.simulate_population import DEMOGRAPHICS, draw_categorical, levels, make_population
 from pollwaves.simulate_targets import asked_questions, scenario_table, wave_targets
 
@@ -171,8 +177,6 @@ class Simulation:
         Grid items use the conditional (not straight-lined) probabilities. Sorted by wave,
         then codebook order of question, domain variable, level and category.
         """
-        from pollwaves.simulate_calibrate import grid_conditional
-
         out = []
         for q, block in self.blocks.items():
             inv, w = block["inverse"], block["weights"]
@@ -293,7 +297,9 @@ class Simulation:
             elif kind == "straightliner":
                 sl = qual[key]["categories"]
                 choice = np.array(list(sl), dtype=object)[
-                    draw_categorical(rng, np.tile(np.array(list(sl.values()), float), (rows.size, 1)))
+                    draw_categorical(
+                        rng, np.tile(np.array(list(sl.values()), float), (rows.size, 1))
+                    )
                 ]
                 for q in grid:
                     answers[q][rows] = choice

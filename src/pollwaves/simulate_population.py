@@ -16,7 +16,7 @@ import pandas as pd
 from pollwaves.config import load_yaml
 from pollwaves.simulate_calibrate import Constraint, calibrate_block, effect_matrix, ipf
 
-__all__ = ["DEMOGRAPHICS", "draw_categorical", "levels", "make_population"]
+__all__ = ["DEMOGRAPHICS", "draw_categorical", "expected_tables", "levels", "make_population"]
 
 DEMOGRAPHICS = [
     "sex",
@@ -45,6 +45,7 @@ def draw_categorical(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
 
 
 def levels(codebook: dict) -> dict[str, list[str]]:
+    """Category ids of the demographics, in codebook order."""
     return {v: [str(c) for c in codebook["variables"][v]["categories"]] for v in DEMOGRAPHICS}
 
 
@@ -57,20 +58,18 @@ def _conditional_logit(cfg_part: dict, codes: dict, levels: dict, cats: list[str
     return probs
 
 
-def make_population(
-    cfg: dict, codebook: dict, root: str | os.PathLike[str], rng: np.random.Generator, size: int
-) -> pd.DataFrame:
-    """Draw the synthetic urban adult population (see the module docstring).
+def expected_tables(cfg: dict, codebook: dict, root: str | os.PathLike[str]) -> dict:
+    """Exact expected distribution of the demographics the population is drawn from.
 
     Returns
     -------
-    pandas.DataFrame
-        One row per person: the codebook demographics (category ids, ``str``) and the
-        latent position ``z`` (float).
+    dict
+        ``codes`` (level codes of sex, age_group, education, settlement per cell),
+        ``cell`` (cell probabilities of the raked sex x age x education x settlement
+        table), ``media`` (P(media diet | cell)) and ``authorities`` (P(authorities |
+        cell, media diet), rows ordered cell-major).
     """
-    root = Path(root)
-    pcfg = cfg["population"]
-    margins = load_yaml(root / pcfg["margins"])["margins"]
+    margins = load_yaml(Path(root) / cfg["population"]["margins"])["margins"]
     lv = levels(codebook)
     sex_age = [str(k) for k in margins["sex_age"]["targets"]]
     sa_sex = [lv["sex"].index(s.split("_", 1)[0]) for s in sex_age]
@@ -86,12 +85,11 @@ def make_population(
         "education": grid[1],
         "settlement": grid[2],
     }
-    assoc = pcfg.get("association") or {}
+    assoc = cfg["population"].get("association") or {}
     log_t = np.zeros(grid.shape[1])
     for var in ("education", "settlement"):
-        eff = effect_matrix(
-            assoc.get(var), codes, lv, lv[var], where=f"population.association.{var}"
-        )
+        where = f"population.association.{var}"
+        eff = effect_matrix(assoc.get(var), codes, lv, lv[var], where=where)
         log_t += eff[np.arange(grid.shape[1]), codes[var]]
     table = ipf(np.exp(log_t).reshape(len(sex_age), len(edu_t), len(set_t)), [sa_t, edu_t, set_t])
     cell_p = table.ravel()
@@ -106,6 +104,26 @@ def make_population(
     auth_p = _conditional_logit(
         cfg["authorities"], codes_cm, lv, lv["authorities"], w_cm, "authorities"
     )
+    return {"codes": codes, "cell": cell_p, "media": media_p, "authorities": auth_p}
+
+
+def make_population(
+    cfg: dict, codebook: dict, root: str | os.PathLike[str], rng: np.random.Generator, size: int
+) -> pd.DataFrame:
+    """Draw the synthetic urban adult population (see the module docstring).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per person: the codebook demographics (category ids, ``str``) and the
+        latent position ``z`` (float).
+    """
+    root = Path(root)
+    pcfg = cfg["population"]
+    lv = levels(codebook)
+    exp = expected_tables(cfg, codebook, root)
+    codes, cell_p, media_p, auth_p = exp["codes"], exp["cell"], exp["media"], exp["authorities"]
+    n_m = len(lv["media_diet"])
     # persons
     cell = rng.choice(cell_p.size, size=size, p=cell_p / cell_p.sum())
     pc = {k: v[cell] for k, v in codes.items()}

@@ -14,7 +14,14 @@ import pandas as pd
 
 from pollwaves.errors import InputError
 
-__all__ = ["RakingError", "rake", "trim_weights", "weight_diagnostics", "kish"]
+__all__ = [
+    "RakingError",
+    "kish",
+    "rake",
+    "sampling_weights",
+    "trim_weights",
+    "weight_diagnostics",
+]
 
 _TOTAL_RTOL = 1e-6
 
@@ -23,25 +30,33 @@ class RakingError(InputError):
     """Raking cannot produce weights that meet the margins."""
 
 
-def _base_weights(df: pd.DataFrame, weight: str | None) -> np.ndarray:
+def sampling_weights(df: pd.DataFrame, weight: str | None) -> np.ndarray:
+    """Validated sampling weights of ``df`` as a float array (``None``: all equal to 1).
+
+    Raises
+    ------
+    InputError
+        If the column is missing, or a weight is missing, non-positive or infinite; the
+        message names the column, the 1-based row and the value.
+    """
     if weight is None:
         return np.ones(len(df))
     if weight not in df.columns:
         raise InputError(
-            "Base weight column not found",
+            "Weight column not found",
             column=weight,
-            hint=f"pass one of {list(df.columns)} or weight=None for equal base weights",
+            hint=f"pass one of {list(df.columns)} or weight=None for equal weights",
         )
     w = pd.to_numeric(df[weight], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(w) | (w <= 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(
-            "Base weights must be positive and finite",
+            "Sampling weights must be positive and finite",
             column=weight,
             row=i + 1,
             value=df[weight].iloc[i],
-            hint="drop or repair the respondents with missing or non-positive base weights",
+            hint="repair the weights or drop those respondents first",
         )
     return w
 
@@ -167,7 +182,7 @@ def rake(
     >>> rake(d, {"sex": {"m": 0.5, "f": 0.5}}).tolist()
     [0.75, 0.75, 1.5]
     """
-    base = _base_weights(df, weight)
+    base = sampling_weights(df, weight)
     total = float(base.sum())
     targets = _targets(df, margins, total)
     grand = float(next(iter(targets.values())).sum())
@@ -316,7 +331,7 @@ def weight_diagnostics(
         weighting) for each raking column.
     """
     w = df[weight].to_numpy(dtype=float)
-    base = _base_weights(df, base_weight)
+    base = sampling_weights(df, base_weight)
     deff, n_eff = kish(w)
     misfit = 0.0
     dist = {}

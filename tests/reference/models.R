@@ -53,14 +53,16 @@ for (ctl in names(controls)) for (case in names(designs)) {
   )
   v <- vcov(fit)
   vcovs[[key]] <- data.frame(
-    control = ctl, case = case, i = rep(seq_len(nrow(v)), ncol(v)), j = rep(seq_len(ncol(v)), each = nrow(v)),
+    control = ctl, case = case,
+    i = rep(seq_len(nrow(v)), ncol(v)), j = rep(seq_len(ncol(v)), each = nrow(v)),
     value = as.vector(v)
   )
   wt <- regTermTest(fit, ~factor(age_group))
   wc <- regTermTest(fit, ~factor(age_group), df = Inf)
   walds[[key]] <- data.frame(
-    control = ctl, case = case, term = "age_group", f = as.numeric(wt$Ftest), df = wt$df, ddf = wt$ddf,
-    p = as.numeric(wt$p), chisq = as.numeric(wc$chisq), p_chisq = as.numeric(wc$p)
+    control = ctl, case = case, term = "age_group",
+    f = as.numeric(wt$Ftest), df = wt$df, ddf = wt$ddf, p = as.numeric(wt$p),
+    chisq = as.numeric(wc$chisq), p_chisq = as.numeric(wc$p)
   )
 }
 out <- "tests/reference/expected"
