@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pollwaves.design import as_list, check_columns, design_codes, design_variance
 from pollwaves.errors import InputError
 from pollwaves.weighting import sampling_weights
 
@@ -35,69 +36,6 @@ RESULT_COLUMNS = [
     "deff",
 ]
 CI_METHODS = ("logit", "beta", "wilson", "xlogit")
-
-
-def _as_list(by: str | Sequence[str] | None) -> list[str]:
-    if by is None:
-        return []
-    return [by] if isinstance(by, str) else list(by)
-
-
-def _check_columns(df: pd.DataFrame, cols: Sequence[str]) -> None:
-    for c in cols:
-        if c not in df.columns:
-            raise InputError(
-                "Column not found", column=c, hint=f"available columns: {list(df.columns)}"
-            )
-
-
-def _design_codes(
-    df: pd.DataFrame, strata: str | None, psu: str | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Integer stratum and (stratum-nested) PSU codes for each row."""
-    n = len(df)
-    s = np.zeros(n, dtype=np.int64)
-    if strata is not None:
-        s = pd.factorize(df[strata], sort=True)[0].astype(np.int64)
-    if psu is None:
-        p = np.arange(n, dtype=np.int64)
-    else:
-        p = pd.factorize(pd.MultiIndex.from_arrays([s, df[psu].to_numpy()]), sort=True)[0]
-    if (s < 0).any() or (p < 0).any():
-        raise InputError("Missing stratum or PSU identifier", column=strata or psu)
-    return s, p.astype(np.int64)
-
-
-def _design_variance(
-    z: np.ndarray, s: np.ndarray, p: np.ndarray, *, cov: bool = False
-) -> np.ndarray:
-    """Between-PSU-within-strata variance of the totals of the columns of ``z``.
-
-    With ``cov=True`` the full covariance matrix of the column totals is returned.
-
-    ``V = sum_h n_h/(n_h-1) sum_j (t_hj - mean_h t)^2`` with ``t_hj`` the PSU totals, as
-    R ``svyrecvar`` (with replacement at the first stage, no finite population correction).
-    PSUs outside a domain contribute zero totals (domain estimation by zero-padding).
-    """
-    n_psu = int(p.max()) + 1
-    totals = np.zeros((n_psu, z.shape[1]))
-    np.add.at(totals, p, z)
-    psu_stratum = np.zeros(n_psu, dtype=np.int64)
-    psu_stratum[p] = s
-    n_h = np.bincount(psu_stratum)
-    if (n_h == 1).any():
-        raise InputError(
-            "A stratum has a single PSU; its variance cannot be estimated",
-            value=int(np.flatnonzero(n_h == 1)[0]),
-            hint="collapse the lonely-PSU stratum with a neighbouring stratum",
-        )
-    sums = np.zeros((len(n_h), z.shape[1]))
-    np.add.at(sums, psu_stratum, totals)
-    centred = totals - (sums / np.maximum(n_h, 1)[:, None])[psu_stratum]
-    scale = (n_h / np.maximum(n_h - 1, 1))[psu_stratum]
-    if cov:
-        return (scale[:, None] * centred).T @ centred
-    return (scale[:, None] * centred**2).sum(axis=0)
 
 
 def _ci(p: np.ndarray, se: np.ndarray, n: np.ndarray, df: np.ndarray, method: str, level: float):
@@ -175,14 +113,14 @@ def proportions(
     freedom are the number of PSUs minus the number of strata among the domain's valid rows
     (R ``degf``). Matches R ``svyby(~y, ~by, design, svyciprop, method=ci_method)``.
     """
-    by_cols = _as_list(by)
-    _check_columns(df, [variable, *by_cols, *(c for c in (weight, strata, psu) if c)])
+    by_cols = as_list(by)
+    check_columns(df, [variable, *by_cols, *(c for c in (weight, strata, psu) if c)])
     if ci_method not in CI_METHODS:
         raise InputError(
             "Unknown ci_method", value=ci_method, hint=f"use one of {', '.join(CI_METHODS)}"
         )
     w = sampling_weights(df, weight)
-    s, p_codes = _design_codes(df, strata, psu)
+    s, p_codes = design_codes(df, strata, psu)
     y = df[variable]
     valid = y.notna().to_numpy()
     if isinstance(y.dtype, pd.CategoricalDtype):
@@ -212,7 +150,7 @@ def proportions(
         wsum = wd.sum()
         est = (wd[:, None] * ymat).sum(axis=0) / wsum
         z = wd[:, None] * (ymat - est) / wsum
-        var = _design_variance(z, s, p_codes)
+        var = design_variance(z, s, p_codes)
         se = np.sqrt(var)
         dof = len(np.unique(p_codes[d])) - len(np.unique(s[d]))
         lo, hi = _ci(est, se, np.full(len(cats), n_d), np.full(len(cats), dof), ci_method, level)

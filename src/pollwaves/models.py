@@ -23,8 +23,8 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.formula._manager import FormulaManager
 
+from pollwaves.design import check_columns, design_codes, design_variance
 from pollwaves.errors import InputError
-from pollwaves.estimation import _check_columns, _design_codes, _design_variance
 from pollwaves.weighting import sampling_weights
 
 __all__ = ["SurveyLogitResult", "WaldTest", "weighted_logit"]
@@ -32,7 +32,7 @@ __all__ = ["SurveyLogitResult", "WaldTest", "weighted_logit"]
 
 def _design_vcov(z: np.ndarray, s: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Design covariance matrix of the column totals of ``z`` (R ``svyrecvar``)."""
-    return _design_variance(z, s, p, cov=True)
+    return design_variance(z, s, p, cov=True)
 
 
 @dataclass(frozen=True)
@@ -261,10 +261,10 @@ def weighted_logit(
     """
     if not isinstance(formula, str) or "~" not in formula:
         raise InputError("formula must be a string 'response ~ terms'", value=formula)
-    _check_columns(df, [c for c in (strata, psu) if c])
+    check_columns(df, [c for c in (strata, psu) if c])
     data = df.reset_index(drop=True)
     w_all = sampling_weights(data, weight)
-    s, p_codes = _design_codes(data, strata, psu)
+    s, p_codes = design_codes(data, strata, psu)
     try:
         model_cols = _formula_columns(formula, [str(c) for c in data.columns])
     except (tokenize.TokenError, SyntaxError) as err:

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pollwaves.design import check_columns, design_codes
 from pollwaves.errors import InputError
-from pollwaves.estimation import _check_columns, _design_codes
 from pollwaves.models import _design_vcov
 from pollwaves.weighting import sampling_weights
 
@@ -108,12 +108,12 @@ def rao_scott(
     only ``chisq_pearson`` depends on ``N``. Categories are those seen in complete rows
     (R would return NaN when a category occurs only next to a missing value).
     """
-    _check_columns(df, [row, col, *(c for c in (strata, psu) if c)])
+    check_columns(df, [row, col, *(c for c in (strata, psu) if c)])
     if row == col:
         raise InputError("row and col must be different columns", column=row)
     data = df.reset_index(drop=True)
     w = sampling_weights(data, weight)
-    s, p_codes = _design_codes(data, strata, psu)
+    s, p_codes = design_codes(data, strata, psu)
     ok = (data[row].notna() & data[col].notna()).to_numpy()
     if not ok.any():
         raise InputError("No rows with both variables answered", column=f"{row}, {col}")
