@@ -69,7 +69,7 @@ def test_toplines_has_fixed_result_columns_and_skips_unasked_questions():
         }
     )
     res = toplines(df, ["q1", "q2"], "weight", wave="2022-03", by=["sex"])
-    assert list(res.columns) == RESULT_COLUMNS
+    assert list(res.columns) == [*RESULT_COLUMNS, "flag"]
     assert set(res["question"]) == {"q1"}
     assert set(res["domain"]) == {"all", "sex=m", "sex=f"}
     assert (res["wave"] == "2022-03").all()

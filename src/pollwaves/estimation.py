@@ -17,10 +17,19 @@ import pandas as pd
 from scipy import stats
 
 from pollwaves.design import as_list, check_columns, design_codes, design_variance
+from pollwaves.differences import wave_differences
 from pollwaves.errors import InputError
+from pollwaves.raoscott import rao_scott
+from pollwaves.reliability import nchs_flags
 from pollwaves.weighting import sampling_weights
 
-__all__ = ["RESULT_COLUMNS", "proportions", "toplines"]
+__all__ = [
+    "RESULT_COLUMNS",
+    "proportions",
+    "rao_scott",
+    "toplines",
+    "wave_differences",
+]
 
 RESULT_COLUMNS = [
     "question",
@@ -65,6 +74,34 @@ def _ci(p: np.ndarray, se: np.ndarray, n: np.ndarray, df: np.ndarray, method: st
     return lo, hi
 
 
+def _calibration_matrix(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Model matrix ``~ a + b + ...`` (intercept and treatment dummies) of the raking columns."""
+    parts = [np.ones((len(df), 1))]
+    for c in columns:
+        if df[c].isna().any():
+            i = int(np.flatnonzero(df[c].isna().to_numpy())[0])
+            raise InputError(
+                "Missing value in a calibration column",
+                column=c,
+                row=i + 1,
+                hint="every respondent needs the raking variables the weights were built on",
+            )
+        codes, _ = pd.factorize(df[c], sort=True)
+        dummies = np.eye(codes.max() + 1)[codes][:, 1:]
+        parts.append(dummies)
+    return np.hstack(parts)
+
+
+def _calibration_residuals(u: np.ndarray, mm: np.ndarray, w0: np.ndarray) -> np.ndarray:
+    """Residuals of the base-weighted least-squares regression of ``u`` on ``mm``.
+
+    R ``svyrecvar`` applies this to calibrated designs (``qr.resid`` on ``mm * sqrt(w0)``).
+    """
+    root = np.sqrt(w0)[:, None]
+    beta, *_ = np.linalg.lstsq(mm * root, u * root, rcond=None)
+    return u - mm @ beta
+
+
 def proportions(
     df: pd.DataFrame,
     variable: str,
@@ -72,8 +109,11 @@ def proportions(
     by: str | Sequence[str] | None = None,
     strata: str | None = None,
     psu: str | None = None,
+    calibrated_on: Sequence[str] | None = None,
     ci_method: str = "logit",
     level: float = 0.95,
+    *,
+    base_weight: str | None = None,
 ) -> pd.DataFrame:
     """Weighted category shares with design-based standard errors and intervals.
 
@@ -91,6 +131,13 @@ def proportions(
         variance (rows outside the domain stay in the design with zero contribution).
     strata, psu : str, optional
         Stratum and primary-sampling-unit columns.
+    calibrated_on : list of str, optional
+        Raking columns the weights were calibrated on. The linearised values are replaced by
+        their residuals from a base-weighted regression on the calibration dummies, so the
+        SEs account for the raking, as a design from R ``calibrate(design, ~a+b+c,
+        population, calfun="raking")``.
+    base_weight : str, optional
+        With ``calibrated_on``: the weights before calibration (``None``: equal).
     ci_method : {"logit", "beta", "wilson", "xlogit"}
         Interval method; ``logit``, ``beta`` (Korn-Graubard) and ``xlogit`` follow R
         ``svyciprop``. ``wilson`` is the Wilson score interval with the effective sample size.
@@ -100,11 +147,14 @@ def proportions(
     Returns
     -------
     DataFrame
-        The ``by`` columns, then ``category, estimate, se, ci_low, ci_high, n, n_eff, deff``.
+        The ``by`` columns, then ``category, estimate, se, ci_low, ci_high, n, n_eff, deff,
+        flag``.
         ``n`` is the unweighted number of valid answers in the domain; ``deff`` is the design
         effect of the estimate as ``svymean(..., deff=TRUE)``; ``n_eff = n / deff`` (Kish's
         effective n of the domain weights when the deff is undefined, at p = 0 or 1).
-        Intervals are undefined (NaN) where R's are: at p = 0 or 1.
+        Intervals are undefined (NaN) where R's are: at p = 0 or 1. ``flag`` holds the
+        NCHS 2017 presentation flags (:func:`pollwaves.reliability.nchs_flags`; empty when
+        the estimate may be shown).
 
     Notes
     -----
@@ -121,6 +171,10 @@ def proportions(
         )
     w = sampling_weights(df, weight)
     s, p_codes = design_codes(df, strata, psu)
+    cal = None
+    if calibrated_on:
+        check_columns(df, list(calibrated_on))
+        cal = (_calibration_matrix(df, calibrated_on), sampling_weights(df, base_weight))
     y = df[variable]
     valid = y.notna().to_numpy()
     if isinstance(y.dtype, pd.CategoricalDtype):
@@ -150,6 +204,8 @@ def proportions(
         wsum = wd.sum()
         est = (wd[:, None] * ymat).sum(axis=0) / wsum
         z = wd[:, None] * (ymat - est) / wsum
+        if cal is not None:
+            z = w[:, None] * _calibration_residuals(z / w[:, None], *cal)
         var = design_variance(z, s, p_codes)
         se = np.sqrt(var)
         dof = len(np.unique(p_codes[d])) - len(np.unique(s[d]))
@@ -171,10 +227,13 @@ def proportions(
                     "n": n_d,
                     "n_eff": float(n_eff[k]),
                     "deff": float(deff[k]),
+                    "df": dof,
                 }
             )
     cols = [*by_cols, "category", "estimate", "se", "ci_low", "ci_high", "n", "n_eff", "deff"]
-    return pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame(rows, columns=[*cols, "df"])
+    out["flag"] = nchs_flags(out["estimate"], out["se"], out["n"], out.pop("df"), level=level)
+    return out
 
 
 def toplines(
@@ -184,6 +243,7 @@ def toplines(
     *,
     wave: str,
     by: Sequence[str] = (),
+    calibrated_on: Sequence[str] | None = None,
     ci_method: str = "logit",
     level: float = 0.95,
 ) -> pd.DataFrame:
@@ -196,30 +256,33 @@ def toplines(
     questions : list of str
         Question columns; all-missing questions (not asked in the wave) are skipped.
     weight : str
-        Sampling-weight column.
+        Sampling-weight column (raked weights; equal base weights before raking).
     wave : str
         Wave id written to the ``wave`` column.
     by : list of str
         Demographic columns for one-way subgroup domains (``domain = "var=category"``).
+    calibrated_on : list of str, optional
+        Raking columns, passed to :func:`proportions` so that SEs account for the raking.
 
     Returns
     -------
     DataFrame
         Columns ``question, wave, domain, category, estimate, se, ci_low, ci_high, n, n_eff,
-        deff``; ``domain == "all"`` for the whole sample.
+        deff, flag``; ``domain == "all"`` for the whole sample.
     """
+    opts = {"calibrated_on": calibrated_on, "ci_method": ci_method, "level": level}
     parts = []
     for q in questions:
         if df[q].notna().sum() == 0:
             continue
-        res = proportions(df, q, weight, ci_method=ci_method, level=level)
+        res = proportions(df, q, weight, **opts)
         res.insert(0, "domain", "all")
         parts.append(res.assign(question=q))
         for var in by:
-            sub = proportions(df, q, weight, by=var, ci_method=ci_method, level=level)
+            sub = proportions(df, q, weight, by=var, **opts)
             sub["domain"] = var + "=" + sub.pop(var).astype(str)
             parts.append(sub.assign(question=q))
     if not parts:
-        return pd.DataFrame(columns=RESULT_COLUMNS)
+        return pd.DataFrame(columns=[*RESULT_COLUMNS, "flag"])
     out = pd.concat(parts, ignore_index=True).assign(wave=wave)
-    return out[RESULT_COLUMNS]
+    return out[[*RESULT_COLUMNS, "flag"]]

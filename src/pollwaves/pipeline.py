@@ -156,28 +156,37 @@ def run_weight(
 def run_toplines(
     waves: Sequence[PathLike],
     codebook_path: PathLike,
+    margins_path: PathLike,
     root: PathLike,
     settings: Mapping[str, Any],
     toplines_out,
     subgroups_out,
 ) -> pd.DataFrame:
-    """Weighted toplines and one-way subgroup tables of every question in every wave."""
+    """Weighted toplines and one-way subgroup tables of every question in every wave.
+
+    ``settings`` holds ``estimation`` (level, ci_method) and ``weighting`` (the raking
+    variables, used as ``calibrated_on`` so that the SEs account for the raking).
+    """
     schemas = config.schema_dir(root)
     codebook = config.load_codebook(codebook_path, schemas / "codebook.schema.yaml")
+    margins = load_margins(margins_path, schemas / "margins.schema.yaml")
     questions = config.variables_by_kind(codebook, "question")
+    raking = list(settings["weighting"]["variables"])
+    derived = {k: v for k, v in margins["derived"].items() if k in raking}
+    est = settings["estimation"]
     parts = []
     for path in waves:
-        df = io.read_parquet(path)
-        wave = str(df["wave"].iloc[0])
+        df = add_derived_columns(io.read_parquet(path), derived)
         parts.append(
             toplines(
                 df,
                 questions,
                 "weight",
-                wave=wave,
+                wave=str(df["wave"].iloc[0]),
                 by=SUBGROUP_VARIABLES,
-                ci_method=settings["ci_method"],
-                level=float(settings["level"]),
+                calibrated_on=raking,
+                ci_method=est["ci_method"],
+                level=float(est["level"]),
             )
         )
     res = pd.concat(parts, ignore_index=True)
@@ -186,8 +195,8 @@ def run_toplines(
         ["question", "wave", "domain", "category"],
         key=lambda s: s.map(order) if s.name == "question" else s,
         kind="stable",
-    )[RESULT_COLUMNS]
-    top = res[res["domain"] == "all"]
+    )
+    top = res.loc[res["domain"] == "all", RESULT_COLUMNS]
     io.write_table(top, toplines_out)
     io.write_table(res[res["domain"] != "all"], subgroups_out)
     return top

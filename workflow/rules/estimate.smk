@@ -3,6 +3,7 @@ rule toplines:
     input:
         waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
         codebook=config["codebook"],
+        margins=config["margins"],
     output:
         toplines=report(
             "reports/tables/toplines.csv",
@@ -16,7 +17,7 @@ rule toplines:
         "../envs/pollwaves.yaml"
     params:
         root=ROOT,
-        settings=config["estimation"],
+        settings={k: config[k] for k in ("estimation", "weighting")},
     script:
         "../scripts/toplines.py"
 
