@@ -138,3 +138,14 @@ def test_save_figure_is_byte_identical_and_atomic(tmp_path):
     assert b"<svg" in first[1] and b"<dc:date>" not in first[1]
     assert b"Matplotlib version" not in first[0]
     assert sorted(p.name for p in png.parent.iterdir()) == ["war.png", "war.svg"]
+
+
+def test_saved_files_carry_the_simulated_notice_in_their_metadata(tmp_path):
+    from PIL import Image
+
+    fig = figures.alliance_figure(_toplines(), _published(), notice=NOTICE)
+    png, svg = tmp_path / "a.png", tmp_path / "a.svg"
+    figures.save_figure(fig, png, svg, description=NOTICE)
+    with Image.open(png) as im:
+        assert im.info["Description"] == NOTICE
+    assert NOTICE.split(".")[0].encode() in svg.read_bytes()

@@ -7,9 +7,7 @@ plain :class:`~matplotlib.figure.Figure` objects on an explicit Agg canvas (no p
 from __future__ import annotations
 
 import itertools
-import os
 import re
-import tempfile
 import textwrap
 import warnings
 from collections.abc import Sequence
@@ -24,6 +22,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+
+from pollwaves.io import atomic_write
 
 PUBLISHED_SOURCE = (
     "Chatham House Belarus Initiative polls, as published; see reports/tables and "
@@ -370,20 +370,9 @@ def alliance_figure(toplines: pd.DataFrame, published: pd.DataFrame, *, notice: 
     return _trend_figure(toplines, published, "alliance", ALLIANCE_BANDS, title, notice)
 
 
-def _atomic_savefig(fig: Figure, path: Path, **kwargs) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.close(fd)
-        fig.savefig(tmp, **kwargs)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def save_figure(fig: Figure, png_path: str | Path, svg_path: str | Path) -> None:
+def save_figure(
+    fig: Figure, png_path: str | Path, svg_path: str | Path, *, description: str = ""
+) -> None:
     """Write ``fig`` as PNG and SVG, byte-identical across calls (atomic replace).
 
     Parameters
@@ -392,8 +381,15 @@ def save_figure(fig: Figure, png_path: str | Path, svg_path: str | Path) -> None
         Figure to save (rendered with an explicit Agg canvas; no global backend is set).
     png_path, svg_path : str or pathlib.Path
         Output files (PNG at a fixed 150 dpi); parent folders are created.
+    description : str
+        Stored in the files' metadata (PNG ``Description``, SVG ``dc:description``), e.g.
+        the notice that the data are simulated.
     """
     FigureCanvasAgg(fig)
+    png_meta = {"Software": None, "Description": description or None}
+    svg_meta = {**_SVG_META, "Description": description or None}
     with matplotlib.rc_context({"svg.hashsalt": "pollwaves", "svg.fonttype": "path"}):
-        _atomic_savefig(fig, Path(png_path), format="png", dpi=150, metadata={"Software": None})
-        _atomic_savefig(fig, Path(svg_path), format="svg", metadata=_SVG_META)
+        for path, fmt, meta in ((png_path, "png", png_meta), (svg_path, "svg", svg_meta)):
+            atomic_write(
+                path, lambda tmp, f=fmt, m=meta: fig.savefig(tmp, format=f, dpi=150, metadata=m)
+            )

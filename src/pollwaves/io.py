@@ -308,8 +308,11 @@ def read_delivery(
 # --- writers -----------------------------------------------------------------------------
 
 
-def _atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
-    """Write via ``write(tmp)`` to a temp file next to ``path``, then ``os.replace``."""
+def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+    """Write via ``write(tmp)`` to a temp file next to ``path``, then ``os.replace``.
+
+    A failing ``write`` leaves no temporary file and the previous ``path`` untouched.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -349,7 +352,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             df.to_csv(fh, index=False, lineterminator="\n", float_format="%.10g")
 
-    return _atomic_write(path, _write)
+    return atomic_write(path, _write)
 
 
 def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
@@ -373,7 +376,7 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     def _write(tmp: Path) -> None:
         pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
 
-    return _atomic_write(path, _write)
+    return atomic_write(path, _write)
 
 
 def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:

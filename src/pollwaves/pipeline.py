@@ -229,7 +229,7 @@ def run_trend_figure(
             hint=f"report.trend_questions may hold {sorted(draw)}",
         )
     fig = draw[question](_read_csv(toplines_csv), _read_csv(published_csv), notice=notice)
-    figures.save_figure(fig, png, svg)
+    figures.save_figure(fig, png, svg, description=notice)
 
 
 def run_report(

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,6 +16,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from pollwaves.figures import PUBLISHED_SOURCE
+from pollwaves.io import atomic_write
 
 #: Short question titles and English category labels (as in config/codebook.yaml), in order.
 QUESTION_LABELS = {
@@ -370,14 +369,4 @@ def write_report(html_text: str, path: str | Path) -> None:
     path : str or pathlib.Path
         Output file; parent folders are created.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(html_text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: tmp.write_text(html_text, encoding="utf-8", newline="\n"))
