@@ -99,17 +99,20 @@ def test_kish_deff_is_at_least_one_for_raked_weights(seed):
 def test_n_eff_is_n_over_deff_and_at_most_n_whenever_deff_is_at_least_one(seed, calibrated):
     df, margins = _sample(seed)
     df["w"] = rake(df, margins)  # uniform base
+    # y2: "rare" is never the answer of women (p = 0 there, deff undefined)
+    df["y2"] = df["y"].where((df["y"] != "rare") | (df["sex"] == "m"), "dk")
     res = pd.concat(
         [
             proportions(
                 df,
-                "y",
+                q,
                 "w",
                 by=by,
                 strata="stratum",
                 psu="psu",
                 calibrated_on=MARGIN_COLS if calibrated else None,
             )
+            for q in ("y", "y2")
             for by in (None, "sex", "age")
         ],
         ignore_index=True,
@@ -123,6 +126,7 @@ def test_n_eff_is_n_over_deff_and_at_most_n_whenever_deff_is_at_least_one(seed, 
     assert (d.loc[~at_least_one, "n_eff"] > d.loc[~at_least_one, "n"]).all()
     # undefined deff (p = 0 or 1): n_eff is Kish's effective n of the domain, <= n
     undefined = res[~defined]
+    assert len(undefined) >= 1
     assert (undefined["n_eff"] <= undefined["n"] * (1 + 1e-12)).all()
 
 

@@ -47,7 +47,9 @@ def make(seed: int = 20240917) -> pd.DataFrame:
     sizes = rng.integers(14, 27, size=20)
     sizes[-1] += 400 - sizes.sum()  # exactly 400 respondents
     assert sizes.min() >= 2
-    stratum = np.repeat([f"s{h + 1}" for h in range(4)], [sizes[h * 5 : h * 5 + 5].sum() for h in range(4)])
+    stratum = np.repeat(
+        [f"s{h + 1}" for h in range(4)], [sizes[h * 5 : h * 5 + 5].sum() for h in range(4)]
+    )
     psu = np.repeat(np.arange(1, 21), sizes)
     n = len(psu)
     psu_effect = np.repeat(rng.normal(0, 0.5, 20), sizes)
