@@ -28,7 +28,9 @@ dat$one <- 1
 pop_total <- sum(marg$total[marg$variable == "sex"])
 pop <- c(`(Intercept)` = pop_total)
 for (v in vars) {
-  for (k in levels(dat[[v]])[-1]) pop[paste0(v, k)] <- marg$total[marg$variable == v & marg$category == k]
+  for (k in levels(dat[[v]])[-1]) {
+    pop[paste0(v, k)] <- marg$total[marg$variable == v & marg$category == k]
+  }
 }
 pop_margins <- lapply(vars, function(v) {
   m <- marg[marg$variable == v, ]
