@@ -253,8 +253,11 @@ def trim_weights(
 
     Notes
     -----
-    One pass of bounding followed by rescaling; rescaling can push weights slightly past
-    the bounds again. Re-rake after trimming when the margins must hold exactly.
+    One pass of bounding followed by rescaling every weight by a common factor (Pew-style
+    trimming); rescaling can push weights slightly past the bounds again. Re-rake after
+    trimming when the margins must hold exactly (or use ``rake(..., cap=)``, which bounds
+    and re-rakes until both hold). R ``survey::trimWeights`` differs: it hands the trimmed
+    excess to the untrimmed weights only.
     """
     x = w.to_numpy(dtype=float)
     lo, hi = -np.inf, np.inf
