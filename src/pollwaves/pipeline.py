@@ -153,16 +153,15 @@ def run_weight(
     return out
 
 
-def run_toplines(
-    waves: Sequence[PathLike],
+def run_estimate_wave(
+    wave_parquet: PathLike,
     codebook_path: PathLike,
     margins_path: PathLike,
     root: PathLike,
     settings: Mapping[str, Any],
-    toplines_out,
-    subgroups_out,
+    out,
 ) -> pd.DataFrame:
-    """Weighted toplines and one-way subgroup tables of every question in every wave.
+    """Weighted toplines and one-way subgroup tables of every question in one wave.
 
     ``settings`` holds ``estimation`` (level, ci_method) and ``weighting`` (the raking
     variables, used as ``calibrated_on`` so that the SEs account for the raking).
@@ -170,32 +169,42 @@ def run_toplines(
     schemas = config.schema_dir(root)
     codebook = config.load_codebook(codebook_path, schemas / "codebook.schema.yaml")
     margins = load_margins(margins_path, schemas / "margins.schema.yaml")
-    questions = config.variables_by_kind(codebook, "question")
     raking = list(settings["weighting"]["variables"])
     derived = {k: v for k, v in margins["derived"].items() if k in raking}
+    df = add_derived_columns(io.read_parquet(wave_parquet), derived)
     est = settings["estimation"]
-    parts = []
-    for path in waves:
-        df = add_derived_columns(io.read_parquet(path), derived)
-        parts.append(
-            toplines(
-                df,
-                questions,
-                "weight",
-                wave=str(df["wave"].iloc[0]),
-                by=SUBGROUP_VARIABLES,
-                calibrated_on=raking,
-                ci_method=est["ci_method"],
-                level=float(est["level"]),
-            )
-        )
-    res = pd.concat(parts, ignore_index=True)
-    order = {q: i for i, q in enumerate(questions)}
+    res = toplines(
+        df,
+        config.variables_by_kind(codebook, "question"),
+        "weight",
+        wave=str(df["wave"].iloc[0]),
+        by=SUBGROUP_VARIABLES,
+        calibrated_on=raking,
+        ci_method=est["ci_method"],
+        level=float(est["level"]),
+    )
+    io.write_table(res, out)
+    return res
+
+
+def run_toplines(
+    estimates: Sequence[PathLike],
+    codebook_path: PathLike,
+    root: PathLike,
+    toplines_out,
+    subgroups_out,
+) -> pd.DataFrame:
+    """Stack the per-wave estimates into the toplines and subgroup tables (stable order)."""
+    schemas = config.schema_dir(root)
+    codebook = config.load_codebook(codebook_path, schemas / "codebook.schema.yaml")
+    order = {q: i for i, q in enumerate(config.variables_by_kind(codebook, "question"))}
+    res = pd.concat([_read_csv(p) for p in estimates], ignore_index=True)
     res = res.sort_values(
         ["question", "wave", "domain", "category"],
         key=lambda s: s.map(order) if s.name == "question" else s,
         kind="stable",
     )
+    res["flag"] = res["flag"].fillna("")
     top = res.loc[res["domain"] == "all", RESULT_COLUMNS]
     io.write_table(top, toplines_out)
     io.write_table(res[res["domain"] != "all"], subgroups_out)

@@ -1,9 +1,27 @@
-rule toplines:
-    """Weighted toplines and subgroup tables with design-based SEs, all waves."""
+rule estimate_wave:
+    """Weighted toplines and subgroup tables of one wave, SEs accounting for the raking."""
     input:
-        waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
+        data="data/processed/waves/{wave}.parquet",
         codebook=config["codebook"],
         margins=config["margins"],
+    output:
+        "data/processed/estimates/{wave}.csv",
+    log:
+        "logs/estimate_wave/{wave}.log",
+    conda:
+        "../envs/pollwaves.yaml"
+    params:
+        root=ROOT,
+        settings={k: config[k] for k in ("estimation", "weighting")},
+    script:
+        "../scripts/estimate_wave.py"
+
+
+rule toplines:
+    """Stack the per-wave estimates: toplines and subgroup tables of all waves."""
+    input:
+        estimates=expand("data/processed/estimates/{wave}.csv", wave=WAVES),
+        codebook=config["codebook"],
     output:
         toplines=report(
             "reports/tables/toplines.csv",
@@ -17,7 +35,6 @@ rule toplines:
         "../envs/pollwaves.yaml"
     params:
         root=ROOT,
-        settings={k: config[k] for k in ("estimation", "weighting")},
     script:
         "../scripts/toplines.py"
 

@@ -1,0 +1,10 @@
+from pollwaves.pipeline import run_estimate_wave
+
+run_estimate_wave(
+    snakemake.input.data,
+    snakemake.input.codebook,
+    snakemake.input.margins,
+    snakemake.params.root,
+    snakemake.params.settings,
+    snakemake.output[0],
+)
