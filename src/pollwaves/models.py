@@ -93,8 +93,10 @@ class SurveyLogitResult:
         names: list[str],
         df_resid: float,
         term_slices: dict[str, slice],
+        influence: np.ndarray | None = None,
     ) -> None:
         self.glm = glm
+        self._influence = influence
         self.params = pd.Series(np.asarray(glm.params), index=names, name="params")
         self._cov = pd.DataFrame(cov, index=names, columns=names)
         self.bse = pd.Series(np.sqrt(np.diag(cov)), index=names, name="bse")
@@ -107,6 +109,18 @@ class SurveyLogitResult:
         else:
             pv = np.full(len(names), np.nan)
         self.pvalues = pd.Series(pv, index=names, name="pvalues")
+
+    def influence(self) -> np.ndarray:
+        """Per-row influence functions of the coefficients (n x k, columns as ``params``).
+
+        Rows follow the row order of the frame given to :func:`weighted_logit`; rows dropped
+        from the fit (missing values) are zero. ``beta_hat - beta ~ sum_i IF_i``, and
+        ``design_variance(IF, s, p, cov=True)`` is :meth:`cov_params` (the ``svyrecvar``
+        input of R ``svyglm``), so they linearise functions of the coefficients.
+        """
+        if self._influence is None:
+            raise InputError("This result holds no influence functions")
+        return self._influence.copy()
 
     def cov_params(self) -> pd.DataFrame:
         """Design-based covariance matrix of the coefficients (R ``vcov(svyglm)``)."""
@@ -313,4 +327,4 @@ def weighted_logit(
     cov = _design_vcov(scores, s, p_codes)
     degf = len(np.unique(p_codes[used])) - len(np.unique(s[used]))
     slices = manager.get_term_name_slices(x_df)
-    return SurveyLogitResult(glm, cov, names, degf + 1 - x.shape[1], slices)
+    return SurveyLogitResult(glm, cov, names, degf + 1 - x.shape[1], slices, influence=scores)
