@@ -1,0 +1,202 @@
+"""Validation against known truth: bias and CI coverage over repeated simulated samples.
+
+The simulator (:mod:`pollwaves.simulate`) knows the population truth of every wave, so the
+workflow's estimators can be checked the way a methods paper would: draw many online
+samples per wave with the same selection bias, put each through the same cleaning, raking
+and estimation code as the workflow, and compare with the truth. Everything here uses
+SIMULATED data; ``benchmarks/coverage.py`` is the command-line entry point.
+
+Each replicate sample skips only the file round trip (writing and re-reading a delivery):
+the simulated answers are put straight into the harmonised layout, then
+:func:`pollwaves.cleaning.clean_wave`, :func:`pollwaves.weighting.rake` and
+:func:`pollwaves.estimation.proportions` run exactly as in the workflow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pollwaves import cleaning, config
+from pollwaves.deliver import questionnaire_order
+from pollwaves.estimation import proportions
+from pollwaves.pipeline import add_derived_columns, load_margins
+from pollwaves.simulate import REFUSED, Simulation, load_simulation_config
+from pollwaves.weighting import rake
+
+__all__ = ["Study", "harmonised_sample", "replicate_wave", "summarise", "binomial_band"]
+
+
+class Study:
+    """Everything a replicate needs, loaded once: simulation, codebook, margins, settings.
+
+    Parameters
+    ----------
+    root : path
+        Project root.
+    size, seed : int, optional
+        Population size and master seed of the simulation (default: config values).
+    """
+
+    def __init__(
+        self, root: str | Path = ".", *, size: int | None = None, seed: int | None = None
+    ):
+        root = Path(root)
+        schemas = config.schema_dir(root)
+        self.root = root
+        self.cfg = load_simulation_config(root / "config" / "simulation.yaml")
+        self.codebook = config.load_codebook(
+            root / "config" / "codebook.yaml", schemas / "codebook.schema.yaml"
+        )
+        study = config.load_yaml(root / "config" / "config.yaml")
+        self.weighting = study["weighting"]
+        self.estimation = study["estimation"]
+        self.margins = load_margins(root / study["margins"], schemas / "margins.schema.yaml")
+        self.sim = Simulation(self.cfg, self.codebook, root, size=size, seed=seed)
+        truth = self.sim.truth()
+        self.truth = truth[truth["domain"] == "all"].set_index(["wave", "question", "category"])[
+            "share"
+        ]
+        self.subgroup_truth = truth
+        self.cleaning = {
+            w: config.load_yaml(root / "config" / "waves" / f"{w}.yaml")["cleaning"]
+            for w in self.sim.waves
+        }
+        self.questions = config.variables_by_kind(self.codebook, "question")
+        self.seed = int(self.cfg["seed"] if seed is None else seed)
+
+
+def harmonised_sample(study: Study, wave: str, rng: np.random.Generator) -> pd.DataFrame:
+    """One simulated online sample of ``wave`` in the harmonised layout (before cleaning)."""
+    frame = study.sim.sample_wave(wave, rng, questionnaire_order(study.cfg, study.codebook, wave))
+    out = pd.DataFrame({"wave": wave, "resp_id": frame["person"].astype(str)})
+    out["duration_sec"] = frame["duration_sec"].astype(float)
+    for v, spec in study.codebook["variables"].items():
+        if spec["kind"] == "demographic":
+            out[v] = frame[v].astype(str)
+        elif spec["kind"] == "question":
+            col = frame[v] if v in frame else pd.Series(None, index=frame.index, dtype=object)
+            col = col.where(col.notna() & (col != REFUSED))
+            out[v] = col.astype("str").where(col.notna())
+    return out
+
+
+def replicate_wave(study: Study, wave: str, replicate: int) -> pd.DataFrame:
+    """Estimate every question of one replicate sample, raked and unweighted.
+
+    Returns
+    -------
+    DataFrame
+        ``wave, replicate, method, question, category, estimate, se, ci_low, ci_high, n``
+        with ``method`` ``raked`` (the workflow's estimator: raked weights, SEs that
+        account for the raking) or ``unweighted``.
+    """
+    seq = np.random.SeedSequence([study.seed, 7919, replicate, study.sim.waves.index(wave)])
+    df = harmonised_sample(study, wave, np.random.default_rng(seq))
+    df, _ = cleaning.clean_wave(df, study.cleaning[wave], study.codebook, wave=wave)
+    variables = list(study.weighting["variables"])
+    derived = {k: v for k, v in study.margins["derived"].items() if k in variables}
+    df = add_derived_columns(df, derived)
+    targets = {v: study.margins["targets"][v] for v in variables}
+    df["weight"] = rake(
+        df,
+        targets,
+        max_iter=int(study.weighting["max_iter"]),
+        tol=float(study.weighting["tol"]),
+        cap=study.weighting.get("cap"),
+    ).to_numpy()
+    level = float(study.estimation["level"])
+    parts = []
+    for q in study.questions:
+        if df[q].notna().sum() == 0:
+            continue
+        raked = proportions(
+            df, q, "weight", calibrated_on=variables, ci_method=study.estimation["ci_method"],
+            level=level,
+        )  # fmt: skip
+        plain = proportions(df, q, None, ci_method=study.estimation["ci_method"], level=level)
+        parts += [raked.assign(method="raked"), plain.assign(method="unweighted")]
+        parts[-1]["question"] = parts[-2]["question"] = q
+    out = pd.concat(parts, ignore_index=True).assign(wave=wave, replicate=replicate)
+    cols = ["wave", "replicate", "method", "question", "category", "estimate", "se"]
+    return out[[*cols, "ci_low", "ci_high", "n"]]
+
+
+def binomial_band(replicates: int, level: float = 0.95, band: float = 0.99) -> tuple[float, float]:
+    """Central ``band`` range of the coverage rate of a correct ``level`` interval."""
+    lo = stats.binom.ppf((1 - band) / 2, replicates, level) / replicates
+    hi = stats.binom.ppf(1 - (1 - band) / 2, replicates, level) / replicates
+    return float(lo), float(hi)
+
+
+def summarise(
+    estimates: pd.DataFrame, truth: pd.Series, *, kind: str, keys: Sequence[str]
+) -> pd.DataFrame:
+    """Per-estimate bias, coverage and CI width over replicates.
+
+    Parameters
+    ----------
+    estimates : DataFrame
+        Replicate estimates with ``keys``, ``replicate``, ``estimate``, ``ci_low``,
+        ``ci_high`` (and optionally ``method``).
+    truth : Series
+        Population truth indexed by ``keys``.
+    kind : str
+        Label of the estimate kind (e.g. ``topline``).
+
+    Returns
+    -------
+    DataFrame
+        ``kind, method, <keys>, truth, replicates, mean_estimate, bias, coverage,
+        mean_ci_width, band_low, band_high, outside_band``. Estimates whose truth is exactly
+        0 or 1 are left out (their intervals are undefined by construction).
+    """
+    est = estimates.join(truth.rename("truth"), on=list(keys))
+    est = est[est["truth"].between(0, 1, inclusive="neither")]
+    est = est.assign(
+        covered=(est["ci_low"] <= est["truth"]) & (est["truth"] <= est["ci_high"]),
+        width=est["ci_high"] - est["ci_low"],
+    )
+    if "method" not in est:
+        est = est.assign(method="raked")
+    g = est.groupby(["method", *keys], sort=True)
+    out = g.agg(
+        truth=("truth", "first"),
+        replicates=("replicate", "nunique"),
+        mean_estimate=("estimate", "mean"),
+        coverage=("covered", "mean"),
+        mean_ci_width=("width", "mean"),
+    ).reset_index()
+    out["bias"] = out["mean_estimate"] - out["truth"]
+    bands = out["replicates"].map(lambda r: binomial_band(int(r)))
+    out["band_low"] = [b[0] for b in bands]
+    out["band_high"] = [b[1] for b in bands]
+    out["outside_band"] = (out["coverage"] < out["band_low"]) | (
+        out["coverage"] > out["band_high"]
+    )
+    out.insert(0, "kind", kind)
+    return out
+
+
+def kind_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per (kind, method): mean coverage, share outside the 99% band, bias, width."""
+    g = table.groupby(["kind", "method"], sort=True)
+    return g.agg(
+        estimates=("coverage", "size"),
+        replicates=("replicates", "min"),
+        mean_coverage=("coverage", "mean"),
+        share_outside_band=("outside_band", "mean"),
+        mean_abs_bias=("bias", lambda b: float(np.abs(b).mean())),
+        max_abs_bias=("bias", lambda b: float(np.abs(b).max())),
+        mean_ci_width=("mean_ci_width", "mean"),
+    ).reset_index()
+
+
+def run_replicates(study: Study, waves: Sequence[str], replicates: int) -> pd.DataFrame:
+    """Topline estimates of ``replicates`` samples of each wave (serial, deterministic)."""
+    rows = [replicate_wave(study, w, r) for r in range(replicates) for w in waves]
+    return pd.concat(rows, ignore_index=True)
