@@ -58,9 +58,7 @@ def add_time(data: pd.DataFrame, dates: DatesLike) -> tuple[pd.DataFrame, pd.Tim
     waves = sorted(data["wave"].astype(str).unique(), key=lambda w: (mids.get(w, pd.NaT), w))
     missing = [w for w in waves if w not in mids]
     if missing:
-        raise InputError(
-            "No fieldwork date for a wave", wave=missing[0], hint="add it to `dates`"
-        )
+        raise InputError("No fieldwork date for a wave", wave=missing[0], hint="add it to `dates`")
     origin = mids[waves[0]]
     out = data.copy()
     out["wave"] = pd.Categorical(data["wave"].astype(str), categories=waves)
@@ -80,7 +78,7 @@ def as_factor(values: pd.Series, order: Sequence[str] | None = None) -> pd.Categ
     extra = sorted(present - set(levels))
     if extra:
         raise InputError("Value not among the given levels", value=extra[0])
-    return pd.Categorical(values.astype("string").astype(object), categories=levels)
+    return pd.Categorical(values.map(str, na_action="ignore"), categories=levels)
 
 
 def binary(values: pd.Series, category: str) -> pd.Series:
@@ -92,7 +90,8 @@ def binary(values: pd.Series, category: str) -> pd.Series:
 
 def design_info(fit: SurveyLogitResult, rhs: str, data: pd.DataFrame) -> patsy.DesignInfo:
     """The patsy coding of ``rhs`` on the fitted rows, checked against the fit's columns."""
-    info = patsy.dmatrix(rhs, data, eval_env={"np": np}, return_type="dataframe").design_info
+    env = patsy.EvalEnvironment([{"np": np}])
+    info = patsy.dmatrix(rhs, data, eval_env=env, return_type="dataframe").design_info
     if list(info.column_names) != list(fit.params.index):
         raise RuntimeError("model matrix columns differ from the fitted coefficients")
     return info
@@ -132,6 +131,12 @@ def contrast_test(fit: SurveyLogitResult, lmat: np.ndarray) -> tuple[float, int,
     f_stat = float(est @ np.linalg.solve(v, est)) / len(est)
     p = float(stats.f.sf(f_stat, len(est), fit.df_resid)) if fit.df_resid > 0 else np.nan
     return f_stat, len(est), fit.df_resid, p
+
+
+def _wald(fit: SurveyLogitResult, term: str | list[str]) -> tuple[float, int, float, float]:
+    """``regTermTest`` Wald F of one or more terms: ``(F, df1, df2, p)``."""
+    wt = fit.wald_test(term)
+    return wt.f_stat, wt.df_num, wt.df_denom, wt.p_value
 
 
 def natural_spline_terms(x: np.ndarray, knots: Sequence[float]) -> np.ndarray:
@@ -251,7 +256,9 @@ def trend_models(
         spl = _add_spline(data, knots)
         _add_spline(new, knots)
         rhs = {"linear": T, "spline": " + ".join([T, *spl]), "wave_fe": "C(wave)"}
-        fits = {m: weighted_logit(data, f"{Y} ~ {r}", weight, strata="wave") for m, r in rhs.items()}
+        fits = {
+            m: weighted_logit(data, f"{Y} ~ {r}", weight, strata="wave") for m, r in rhs.items()
+        }
         used = data.loc[data[Y].notna()]
         for m, fit in fits.items():
             target = fe_new if m == "wave_fe" else new
@@ -263,26 +270,20 @@ def trend_models(
                 p.insert(0, "wave", [date_wave.get(d, pd.NA) for d in grid_dates])
                 p.insert(0, "date", grid_dates)
             preds.append(p.assign(model=m, outcome=cat))
-            summ = fit.summary_frame(alpha).rename(columns={"t": "t"}).rename_axis("term")
+            summ = fit.summary_frame(alpha).rename_axis("term")
             coefs.append(summ.reset_index().assign(model=m, outcome=cat))
         lin, sp, fe = fits["linear"], fits["spline"], fits["wave_fe"]
         last = np.zeros(len(fe.params))
         last[list(fe.params.index).index(f"C(wave)[T.{waves[-1]}]")] = 1.0
-        wt_spl, wt_fe = sp.wald_test(spl), fe.wald_test("C(wave)")
-        for name, (f, d1, d2, pv) in {
+        rows = {
             "linear slope (time, per year)": contrast_test(lin, np.eye(2)[1]),
-            f"spline vs linear ({len(spl)} non-linear spline terms)": (
-                wt_spl.f_stat, wt_spl.df_num, wt_spl.df_denom, wt_spl.p_value
-            ),
+            f"spline vs linear ({len(spl)} non-linear spline terms)": _wald(sp, spl),
             f"first vs last wave ({waves[0]} vs {waves[-1]}, wave FE contrast)": contrast_test(
                 fe, last
             ),
-            "any wave difference (wave FE)": (
-                wt_fe.f_stat, wt_fe.df_num, wt_fe.df_denom, wt_fe.p_value
-            ),
-        }.items():
-            tests.append({"outcome": cat, "test": name, "statistic": f, "df1": d1, "df2": d2,
-                          "p_value": pv})  # fmt: skip
+            "any wave difference (wave FE)": _wald(fe, "C(wave)"),
+        }
+        tests += [(cat, name, *res) for name, res in rows.items()]
     coef_cols = ["model", "outcome", "term", "estimate", "se", "t", "p_value", "ci_low", "ci_high"]
     return {
         "predictions": pd.concat(preds, ignore_index=True)[PREDICTION_COLUMNS],

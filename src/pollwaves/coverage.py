@@ -14,7 +14,7 @@ the simulated answers are put straight into the harmonised layout, then
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,8 @@ from pollwaves.estimation import proportions
 from pollwaves.pipeline import add_derived_columns, load_margins
 from pollwaves.simulate import REFUSED, Simulation, load_simulation_config
 from pollwaves.weighting import rake
+
+ModelCheck = Callable[["Study", pd.DataFrame, int], tuple[str, pd.DataFrame]]
 
 __all__ = ["Study", "harmonised_sample", "replicate_wave", "summarise", "binomial_band"]
 
@@ -67,7 +69,18 @@ class Study:
             for w in self.sim.waves
         }
         self.questions = config.variables_by_kind(self.codebook, "question")
+        self.fieldwork = {
+            w: pd.Timestamp(spec["fieldwork"][0])
+            + (pd.Timestamp(spec["fieldwork"][1]) - pd.Timestamp(spec["fieldwork"][0])) / 2
+            for w, spec in self.cfg["waves"].items()
+        }
         self.seed = int(self.cfg["seed"] if seed is None else seed)
+
+    def truth_for(self, kind: str) -> tuple[pd.Series, list[str]]:
+        """Truth table and its keys for an estimate kind (see :data:`MODEL_CHECKS`)."""
+        if kind == "topline":
+            return self.truth, ["wave", "question", "category"]
+        return TRUTHS[kind](self)
 
 
 def harmonised_sample(study: Study, wave: str, rng: np.random.Generator) -> pd.DataFrame:
@@ -85,15 +98,17 @@ def harmonised_sample(study: Study, wave: str, rng: np.random.Generator) -> pd.D
     return out
 
 
-def replicate_wave(study: Study, wave: str, replicate: int) -> pd.DataFrame:
+def replicate_wave(study: Study, wave: str, replicate: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Estimate every question of one replicate sample, raked and unweighted.
 
     Returns
     -------
-    DataFrame
+    estimates : DataFrame
         ``wave, replicate, method, question, category, estimate, se, ci_low, ci_high, n``
         with ``method`` ``raked`` (the workflow's estimator: raked weights, SEs that
         account for the raking) or ``unweighted``.
+    sample : DataFrame
+        The cleaned, raked sample (harmonised columns plus ``weight``).
     """
     seq = np.random.SeedSequence([study.seed, 7919, replicate, study.sim.waves.index(wave)])
     df = harmonised_sample(study, wave, np.random.default_rng(seq))
@@ -123,7 +138,7 @@ def replicate_wave(study: Study, wave: str, replicate: int) -> pd.DataFrame:
         parts[-1]["question"] = parts[-2]["question"] = q
     out = pd.concat(parts, ignore_index=True).assign(wave=wave, replicate=replicate)
     cols = ["wave", "replicate", "method", "question", "category", "estimate", "se"]
-    return out[[*cols, "ci_low", "ci_high", "n"]]
+    return out[[*cols, "ci_low", "ci_high", "n"]], df
 
 
 def binomial_band(replicates: int, level: float = 0.95, band: float = 0.99) -> tuple[float, float]:
@@ -196,7 +211,29 @@ def kind_summary(table: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
 
 
-def run_replicates(study: Study, waves: Sequence[str], replicates: int) -> pd.DataFrame:
-    """Topline estimates of ``replicates`` samples of each wave (serial, deterministic)."""
-    rows = [replicate_wave(study, w, r) for r in range(replicates) for w in waves]
-    return pd.concat(rows, ignore_index=True)
+def run_replicate(
+    study: Study, waves: Sequence[str], replicate: int, models: Sequence[ModelCheck] = ()
+) -> dict[str, pd.DataFrame]:
+    """One replicate of every wave: topline estimates plus the pooled model checks.
+
+    ``models`` are callables ``(study, pooled_sample, replicate) -> (kind, estimates)``
+    whose estimates carry the keys of their truth table; they run on the pooled raked
+    samples of the replicate (waves are independent samples: pooled with wave strata).
+    """
+    parts, samples = [], []
+    for wave in waves:
+        est, df = replicate_wave(study, wave, replicate)
+        parts.append(est)
+        samples.append(df)
+    out = {"topline": pd.concat(parts, ignore_index=True)}
+    pooled = pd.concat(samples, ignore_index=True)
+    for check in models:
+        kind, est = check(study, pooled, replicate)
+        out[kind] = est.assign(replicate=replicate)
+    return out
+
+
+#: Model checks run on each replicate's pooled sample, and the truth each is compared with
+#: (filled in by the modelling modules' checks below).
+MODEL_CHECKS: list[ModelCheck] = []
+TRUTHS: dict[str, Callable[[Study], tuple[pd.Series, list[str]]]] = {}

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+from scipy.special import expit
 
 from pollwaves.design import check_columns
 from pollwaves.errors import InputError
@@ -194,10 +195,7 @@ def local_level_smoother(
     p = np.asarray(estimates, dtype=float)
     v = np.asarray(variances, dtype=float)
     if p.ndim != 1 or v.ndim != 1 or not len(idx) == len(p) == len(v):
-        raise InputError(
-            "dates, estimates and variances must be 1-D of equal length",
-            value=(len(idx), p.shape, v.shape),
-        )
+        raise InputError("dates, estimates, variances differ in length", value=len(idx))
     if not 0 < level < 1:
         raise InputError("level must be in (0, 1)", value=level)
     if innovation_var is not None and not (np.isfinite(innovation_var) and innovation_var >= 0):
@@ -213,49 +211,30 @@ def local_level_smoother(
             raise InputError(problem, row=i + 1, value=(p[i], v[i]), hint=hint)
     keep = (p > 0) & (p < 1) & np.isfinite(v)
     if not keep.any():
-        raise InputError(
-            "No usable observation", hint="need an estimate in (0, 1) with a finite variance"
-        )
+        raise InputError("No usable observation", hint="need 0 < p < 1 and a finite variance")
     obs = idx[keep]
     out = idx[:0] if dates_out is None else _dates_index(dates_out, "dates_out")
     if isinstance(obs, pd.DatetimeIndex) != isinstance(out, pd.DatetimeIndex):
         raise InputError("dates and dates_out must both be dates or both be numbers (days)")
     times = obs.append(out).unique().sort_values()
-    if isinstance(times, pd.DatetimeIndex):
-        t = np.asarray((times - times[0]) / pd.Timedelta(days=1), dtype=float)
-    else:
-        t = np.asarray(times - times[0], dtype=float)
+    day = pd.Timedelta(days=1) if isinstance(times, pd.DatetimeIndex) else 1.0
+    t = np.asarray((times - times[0]) / day, dtype=float)
     pos = times.get_indexer(obs)
     order = np.argsort(pos, kind="stable")
     pk, vk = p[keep][order], v[keep][order]
     pos = pos[order]
     y = np.log(pk / (1 - pk))
     r = vk / (pk * (1 - pk)) ** 2
-    estimated = innovation_var is None
-    if estimated:
-        if len(np.unique(pos)) < 2:
-            raise InputError(
-                "q cannot be estimated from fewer than two observation dates",
-                hint="pass innovation_var",
-            )
-        q = _fit_q(t, pos, y, r)
-    else:
-        q = float(innovation_var)
+    if (estimated := innovation_var is None) and len(np.unique(pos)) < 2:
+        raise InputError("q needs two observation dates", hint="pass innovation_var")
+    q = _fit_q(t, pos, y, r) if estimated else float(innovation_var)
     a, pf, ap, pp, loglik, j0 = _filter(t, pos, y, r, q)
     mean, var = _smooth(t, q, a, pf, ap, pp, j0)
     sd = np.sqrt(var)
     z = stats.norm.ppf(0.5 + level / 2)
-    frame = pd.DataFrame(
-        {
-            "date": times,
-            "estimate": stats.logistic.cdf(mean),
-            "ci_low": stats.logistic.cdf(mean - z * sd),
-            "ci_high": stats.logistic.cdf(mean + z * sd),
-            "logit_mean": mean,
-            "logit_sd": sd,
-            "observed": np.isin(np.arange(len(t)), pos),
-        }
-    )
+    observed = np.isin(np.arange(len(t)), pos)
+    cols = [times, expit(mean), expit(mean - z * sd), expit(mean + z * sd), mean, sd, observed]
+    frame = pd.DataFrame(dict(zip(FRAME_COLUMNS, cols, strict=True)))
     dropped = tuple(int(i) for i in np.flatnonzero(~keep))
     return SmootherResult(q, float(loglik), frame, level, estimated, dropped)
 
