@@ -357,6 +357,42 @@ def check_wave_against_codebook(data: dict, codebook: dict, *, source: str) -> N
             raise fail(msg, f"cleaning.straightlining.variables.{i}", "list questions only")
 
 
+NEEDS_REVIEW = "needs review"
+
+
+def _refuse_unreviewed(data: Any, source: str) -> None:
+    """Refuse a mapping drafted by ``pollwaves add-wave`` that still has unreviewed columns."""
+    columns = data.get("columns") if isinstance(data, dict) else None
+    if not isinstance(columns, dict):
+        return
+    pending = [
+        (str(raw), spec.get("candidates") or [])
+        for raw, spec in columns.items()
+        if isinstance(spec, dict) and spec.get("review") == NEEDS_REVIEW
+    ]
+    if not pending:
+        return
+    wave = str(data.get("wave") or Path(source).stem)
+    listed = "; ".join(
+        f"{raw} (candidates: {', '.join(map(str, cands))})" if cands else raw
+        for raw, cands in pending
+    )
+    raise InputError(
+        f"wave {wave} is not reviewed: {len(pending)} column(s) still marked "
+        f"`review: {NEEDS_REVIEW}`: {listed}",
+        wave=wave,
+        file=source,
+        column=", ".join(raw for raw, _ in pending),
+        key="columns.<column>.review",
+        hint=(
+            f"in {source}, check each marked column (pick its variable from the candidates, "
+            "complete `values`), then replace `review: needs review` by `review: confirmed` "
+            f"and delete `candidates`; `pollwaves check-wave {wave}` lists what is left "
+            "(docs/adding_a_wave.md)"
+        ),
+    )
+
+
 def load_wave_config(
     path: str | os.PathLike[str],
     schema_path: str | os.PathLike[str],
@@ -364,9 +400,10 @@ def load_wave_config(
 ) -> dict:
     """Load and validate a per-wave delivery mapping ``config/waves/{wave}.yaml``.
 
-    Checks the schema; ``wave`` equals the file stem; no variable mapped twice;
-    ``id_column`` is the column mapped to ``resp_id``; no two ``values`` keys are the same
-    code; with a codebook also :func:`check_wave_against_codebook`.
+    Refuses a mapping with columns still marked ``review: needs review`` (drafted by
+    ``pollwaves add-wave``); checks the schema; ``wave`` equals the file stem; no variable
+    mapped twice; ``id_column`` is the column mapped to ``resp_id``; no two ``values`` keys
+    are the same code; with a codebook also :func:`check_wave_against_codebook`.
 
     Parameters
     ----------
@@ -389,6 +426,7 @@ def load_wave_config(
     """
     source = str(path)
     data = load_yaml(path)
+    _refuse_unreviewed(data, source)
     validate(data, schema_path, source=source)
     _check_wave_keys(data, source)
     if codebook is not None:

@@ -27,6 +27,7 @@ __all__ = [
     "RESULT_COLUMNS",
     "proportions",
     "rao_scott",
+    "share_contrasts",
     "toplines",
     "wave_differences",
 ]
@@ -102,6 +103,129 @@ def _calibration_residuals(u: np.ndarray, mm: np.ndarray, w0: np.ndarray) -> np.
     return u - mm @ beta
 
 
+def _domains(df, variable, weight, by_cols, strata, psu, calibrated_on, base_weight, cov=False):
+    """Yield ``(group, categories, shares, variance, (n, df, weight sum, Kish n))`` per domain.
+
+    The linearised values of the category shares of ``variable`` in each domain of
+    ``by_cols`` (rows outside the domain or with a missing answer contribute zero), residualised
+    on the calibration model when ``calibrated_on`` is given, and their design variance
+    (the full covariance matrix with ``cov=True``).
+    """
+    check_columns(df, [variable, *by_cols, *(c for c in (weight, strata, psu) if c)])
+    w = sampling_weights(df, weight)
+    s, p_codes = design_codes(df, strata, psu)
+    cal = None
+    if calibrated_on:
+        check_columns(df, list(calibrated_on))
+        cal = (_calibration_matrix(df, calibrated_on), sampling_weights(df, base_weight))
+    y = df[variable]
+    valid = y.notna().to_numpy()
+    if isinstance(y.dtype, pd.CategoricalDtype):
+        cats = list(y.cat.categories)
+    else:
+        cats = sorted(y.dropna().unique().tolist())
+    if not cats:
+        raise InputError("No valid answers", column=variable, hint="check the column mapping")
+    ymat = np.column_stack([(y == c).fillna(False).to_numpy(dtype=float) for c in cats])
+    if by_cols:
+        keys = df[by_cols]
+        key_ok = keys.notna().all(axis=1).to_numpy()
+        groups = keys[key_ok].drop_duplicates().sort_values(by_cols).itertuples(index=False)
+        groups = [tuple(g) for g in groups]
+    else:
+        key_ok = np.ones(len(df), dtype=bool)
+        groups = [()]
+    for g in groups:
+        d = valid & key_ok
+        for col, val in zip(by_cols, g, strict=True):
+            d = d & (df[col] == val).fillna(False).to_numpy()
+        n_d = int(d.sum())
+        if n_d == 0:
+            continue
+        wd = w * d
+        wsum = wd.sum()
+        est = (wd[:, None] * ymat).sum(axis=0) / wsum
+        z = wd[:, None] * (ymat - est) / wsum
+        if cal is not None:
+            z = w[:, None] * _calibration_residuals(z / w[:, None], *cal)
+        var = design_variance(z, s, p_codes, cov=cov)
+        dof = len(np.unique(p_codes[d])) - len(np.unique(s[d]))
+        kish_n = wsum**2 / np.square(w[d]).sum()
+        yield g, cats, est, var, (n_d, dof, wsum, kish_n)
+
+
+def share_contrasts(
+    df: pd.DataFrame,
+    variable: str,
+    weight: str | None,
+    contrasts: dict[str, dict[str, float]],
+    by: str | Sequence[str] | None = None,
+    strata: str | None = None,
+    psu: str | None = None,
+    calibrated_on: Sequence[str] | None = None,
+    level: float = 0.95,
+    *,
+    base_weight: str | None = None,
+) -> pd.DataFrame:
+    """Linear combinations of the category shares of one question, with design-based SEs.
+
+    Parameters
+    ----------
+    contrasts : dict
+        ``{name: {category: coefficient}}``, e.g. ``{"oppose_minus_support": {"oppose": 1,
+        "support": -1}}`` or ``{"neutral": {"both": 1, "outside": 1}}``. Categories absent
+        from the data count as 0.
+    Other parameters
+        As :func:`proportions` (sampling weights; same design and calibration handling).
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns, then ``contrast, estimate, se, ci_low, ci_high, t, p_value, n,
+        df``: a t interval with the design df, and the two-sided test of zero.
+
+    Notes
+    -----
+    Uses the full design covariance of the shares, so the SE of a difference of two shares of
+    the same sample includes their (negative) covariance. Matches R ``svycontrast(svymean(~y,
+    design), list(name = c(...)))`` with ``confint(..., df = degf(design))``.
+    """
+    by_cols = as_list(by)
+    rows = []
+    for g, cats, est, cov, dom in _domains(
+        df, variable, weight, by_cols, strata, psu, calibrated_on, base_weight, cov=True
+    ):
+        n_d, dof = dom[0], dom[1]
+        for name, coefs in contrasts.items():
+            unknown = set(coefs) - set(cats)
+            c = np.array([float(coefs.get(k, 0.0)) for k in cats])
+            if unknown and not set(coefs) & set(cats):
+                raise InputError(
+                    "Contrast names no observed category", column=variable, value=sorted(unknown)
+                )
+            val = float(c @ est)
+            se = float(np.sqrt(max(c @ cov @ c, 0.0)))
+            tq = stats.t.ppf(0.5 + level / 2, dof)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = val / se
+            rows.append(
+                {
+                    **dict(zip(by_cols, g, strict=True)),
+                    "contrast": name,
+                    "estimate": val,
+                    "se": se,
+                    "ci_low": val - tq * se,
+                    "ci_high": val + tq * se,
+                    "t": t,
+                    "p_value": float(2 * stats.t.sf(abs(t), dof)) if se > 0 else np.nan,
+                    "n": n_d,
+                    "df": dof,
+                }
+            )
+    cols = [*by_cols, "contrast", "estimate", "se", "ci_low", "ci_high", "t", "p_value", "n", "df"]
+    return pd.DataFrame(rows, columns=cols)
+
+
 def proportions(
     df: pd.DataFrame,
     variable: str,
@@ -163,57 +287,21 @@ def proportions(
     freedom are the number of PSUs minus the number of strata among the domain's valid rows
     (R ``degf``). Matches R ``svyby(~y, ~by, design, svyciprop, method=ci_method)``.
     """
-    by_cols = as_list(by)
-    check_columns(df, [variable, *by_cols, *(c for c in (weight, strata, psu) if c)])
     if ci_method not in CI_METHODS:
         raise InputError(
             "Unknown ci_method", value=ci_method, hint=f"use one of {', '.join(CI_METHODS)}"
         )
-    w = sampling_weights(df, weight)
-    s, p_codes = design_codes(df, strata, psu)
-    cal = None
-    if calibrated_on:
-        check_columns(df, list(calibrated_on))
-        cal = (_calibration_matrix(df, calibrated_on), sampling_weights(df, base_weight))
-    y = df[variable]
-    valid = y.notna().to_numpy()
-    if isinstance(y.dtype, pd.CategoricalDtype):
-        cats = list(y.cat.categories)
-    else:
-        cats = sorted(y.dropna().unique().tolist())
-    if not cats:
-        raise InputError("No valid answers", column=variable, hint="check the column mapping")
-    ymat = np.column_stack([(y == c).fillna(False).to_numpy(dtype=float) for c in cats])
-    if by_cols:
-        keys = df[by_cols]
-        key_ok = keys.notna().all(axis=1).to_numpy()
-        groups = keys[key_ok].drop_duplicates().sort_values(by_cols).itertuples(index=False)
-        groups = [tuple(g) for g in groups]
-    else:
-        key_ok = np.ones(len(df), dtype=bool)
-        groups = [()]
+    by_cols = as_list(by)
     rows = []
-    for g in groups:
-        d = valid & key_ok
-        for col, val in zip(by_cols, g, strict=True):
-            d = d & (df[col] == val).fillna(False).to_numpy()
-        n_d = int(d.sum())
-        if n_d == 0:
-            continue
-        wd = w * d
-        wsum = wd.sum()
-        est = (wd[:, None] * ymat).sum(axis=0) / wsum
-        z = wd[:, None] * (ymat - est) / wsum
-        if cal is not None:
-            z = w[:, None] * _calibration_residuals(z / w[:, None], *cal)
-        var = design_variance(z, s, p_codes)
+    for g, cats, est, var, dom in _domains(
+        df, variable, weight, by_cols, strata, psu, calibrated_on, base_weight
+    ):
         se = np.sqrt(var)
-        dof = len(np.unique(p_codes[d])) - len(np.unique(s[d]))
+        n_d, dof, wsum, kish_n = dom
         lo, hi = _ci(est, se, np.full(len(cats), n_d), np.full(len(cats), dof), ci_method, level)
         with np.errstate(divide="ignore", invalid="ignore"):
             vsrs = est * (1 - est) / (n_d - 1) * (wsum - n_d) / wsum
             deff = np.where((vsrs > 0) & (wsum > n_d), var / vsrs, np.nan)
-            kish_n = wsum**2 / np.square(w[d]).sum()
             n_eff = np.where(np.isfinite(deff) & (deff > 0), n_d / deff, kish_n)
         for k, c in enumerate(cats):
             rows.append(

@@ -1,4 +1,4 @@
-"""Reading raw survey deliveries (sav/dta/csv/xlsx) and deterministic table writers.
+"""Reading raw survey deliveries (sav/dta/csv/xlsx/parquet) and deterministic table writers.
 
 Deliveries are read so that codes compare reliably: numeric columns stay numeric, text is
 stripped, empty text is missing, and columns of number-like text become numeric (unless
@@ -24,7 +24,7 @@ from pollwaves.errors import InputError
 
 __all__ = ["FORMATS", "Delivery", "read_delivery", "read_parquet", "write_parquet", "write_table"]
 
-FORMATS = ("sav", "dta", "csv", "xlsx")
+FORMATS = ("sav", "dta", "csv", "xlsx", "parquet")
 ENCODINGS = ("utf-8", "cp1251")
 
 
@@ -82,7 +82,9 @@ def _check_mojibake(texts: list[tuple], path: Path, fmt: str, encoding: str | No
     for where, column, row, text in texts:
         kind = _mojibake(text)
         if kind is not None:
-            hint = _MOJIBAKE_HINTS.get(kind, _REEXPORT) if fmt == "csv" else _REEXPORT
+            # sav/dta: the file may declare the wrong code page; `encoding` overrides it
+            recodable = fmt in ("csv", "sav", "dta")
+            hint = _MOJIBAKE_HINTS.get(kind, _REEXPORT) if recodable else _REEXPORT
             raise InputError(
                 f"garbled text ({kind}) in a {where} read with encoding {encoding or 'default'}",
                 file=str(path),
@@ -172,13 +174,17 @@ def _header_from_first_row(df: pd.DataFrame) -> pd.DataFrame:
     return df.iloc[1:].reset_index(drop=True).set_axis(names, axis=1)
 
 
-def _read_spss_stata(path: Path, fmt: str) -> tuple[pd.DataFrame, dict, dict]:
+def _read_spss_stata(
+    path: Path, fmt: str, encoding: str | None = None
+) -> tuple[pd.DataFrame, dict, dict]:
     import pyreadstat
 
     reader: Callable[..., Any] = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
     # sav: user_missing=True keeps user-defined missing codes (98/99) as raw codes, so the
     # wave mapping decides what is missing.
-    kwargs = {"user_missing": True} if fmt == "sav" else {}
+    kwargs: dict[str, Any] = {"user_missing": True} if fmt == "sav" else {}
+    if encoding is not None:  # overrides the code page declared in the file
+        kwargs["encoding"] = encoding
     try:
         df, meta = reader(str(path), apply_value_formats=False, **kwargs)
     except Exception as exc:  # pyreadstat raises its own error types
@@ -250,6 +256,21 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, dict]:
     return _tidy(_header_from_first_row(df), path), {"sheet": use}
 
 
+def _read_parquet_delivery(path: Path) -> pd.DataFrame:
+    """Read a Parquet delivery; categorical columns become plain values (codes or text)."""
+    try:
+        df = pd.read_parquet(path, engine="pyarrow")
+    except Exception as exc:  # pyarrow raises various types
+        hint = "check that the file is a Parquet file and `format` is right"
+        raise InputError(
+            f"cannot read the parquet file: {exc}", file=str(path), hint=hint
+        ) from None
+    for col in df.columns:
+        if isinstance(df[col].dtype, pd.CategoricalDtype):
+            df[col] = df[col].astype(object)
+    return df
+
+
 def read_delivery(
     path: str | os.PathLike[str],
     fmt: str,
@@ -263,10 +284,11 @@ def read_delivery(
     ----------
     path : str or path-like
         The delivery file.
-    fmt : {"sav", "dta", "csv", "xlsx"}
+    fmt : {"sav", "dta", "csv", "xlsx", "parquet"}
         The file format.
     encoding : {"utf-8", "cp1251"}, optional
-        Text encoding; required for csv, ignored otherwise.
+        Text encoding; required for csv; for sav/dta it overrides the code page declared
+        in the file (legacy files that declare the wrong one); ignored otherwise.
     sheet : str, optional
         xlsx only: the sheet name (default: the first sheet).
 
@@ -291,12 +313,15 @@ def read_delivery(
     meta: dict[str, Any] = {"path": str(path), "format": fmt, "encoding": None}
     labels: dict[str, dict[Any, str]] = {}
     if fmt in ("sav", "dta"):
-        raw, labels, info = _read_spss_stata(path, fmt)
+        raw, labels, info = _read_spss_stata(path, fmt, encoding)
         data = _tidy(raw, path)
         meta.update(info)
+        meta["encoding"] = encoding
     elif fmt == "csv":
         data = _read_csv(path, encoding)
         meta["encoding"] = encoding
+    elif fmt == "parquet":
+        data = _tidy(_read_parquet_delivery(path), path)
     else:
         data, info = _read_xlsx(path, sheet)
         meta.update(info)

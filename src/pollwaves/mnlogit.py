@@ -125,11 +125,10 @@ class SurveyMNLogitResult:
 
     def __init__(self, fit: dict) -> None:
         self._f = fit
-        names, cats = fit["names"], fit["categories"]
-        self.categories = list(cats)
-        self.reference = cats[0] if fit["ref_first"] else fit["reference"]
-        self.reference = fit["reference"]
-        others = [c for c in cats if c != self.reference]
+        names = fit["names"]
+        self.categories = list(fit["categories"])
+        self.reference = fit["order"][0]
+        others = fit["order"][1:]
         self.params = pd.DataFrame(fit["beta"], index=names, columns=others)
         cov = fit["cov"]
         idx = pd.MultiIndex.from_product([others, names], names=["category", "term"])
@@ -204,9 +203,8 @@ class SurveyMNLogitResult:
     def predict(self, newdata: pd.DataFrame) -> pd.DataFrame:
         """Category probabilities (columns = ``categories``); NaN where a predictor is NA."""
         x = self._matrix(newdata, "drop")
-        prob, _ = _softmax(x.to_numpy(dtype=float), self.params.to_numpy())
-        order = [self._f["categories"].index(c) for c in self.categories]
-        out = pd.DataFrame(prob[:, np.argsort(order)], index=x.index, columns=self.categories)
+        prob, _ = _softmax(x.to_numpy(dtype=float), self._f["beta"])
+        out = pd.DataFrame(prob[:, self._f["perm"]], index=x.index, columns=self.categories)
         return out.reindex(newdata.index)
 
     def _share_influence(self, data: pd.DataFrame | None, by: str | Sequence[str] | None):
@@ -252,7 +250,8 @@ class SurveyMNLogitResult:
         z[rows] = d[:, :, None] * (prob[:, None, :] - est[None, :, :])
         z += np.einsum("iq,gkq->igk", f["infl"], jac)
         labels = [lab if isinstance(lab, tuple) else (lab,) for lab in labels]
-        return by_cols, labels, est, z
+        perm = f["perm"]  # model order (reference first) -> category order
+        return by_cols, labels, est[:, perm], z[:, :, perm]
 
     def _table(self, by_cols, labels, names, est, z, level) -> pd.DataFrame:
         f = self._f
@@ -260,8 +259,14 @@ class SurveyMNLogitResult:
         se = np.sqrt(var)
         lo, hi = _logit_ci(est, se, self.design_df, level)
         rows = [
-            {**dict(zip(by_cols, lab, strict=True)), "category": c, "estimate": est[g, j],
-             "se": se[g, j], "ci_low": lo[g, j], "ci_high": hi[g, j]}  # fmt: skip
+            {
+                **dict(zip(by_cols, lab, strict=True)),
+                "category": c,
+                "estimate": est[g, j],
+                "se": se[g, j],
+                "ci_low": lo[g, j],
+                "ci_high": hi[g, j],
+            }
             for g, lab in enumerate(labels)
             for j, c in enumerate(names)
         ]
@@ -319,9 +324,10 @@ class SurveyMNLogitResult:
         bad = [c for c in cats if c not in self.categories]
         if bad or not cats or len(set(cats)) < len(cats):
             raise InputError(
-                "Unknown, repeated or no categories", value=bad or cats,
+                "Unknown, repeated or no categories",
+                value=bad or cats,
                 hint=f"use some of {self.categories}",
-            )  # fmt: skip
+            )
         ix = [self.categories.index(c) for c in cats]
         by_cols, labels, est, z = self._share_influence(data, by)
         est, z = est[:, ix].sum(axis=1, keepdims=True), z[:, :, ix].sum(axis=2, keepdims=True)
@@ -422,8 +428,9 @@ def weighted_mnlogit(
     if reference is None:
         reference = cats[0] if cats else None
     if reference not in cats:
-        raise InputError("Unknown reference category", column=yname, value=reference,
-                         hint=f"use one of {cats}")  # fmt: skip
+        raise InputError(
+            "Unknown reference category", column=yname, value=reference, hint=f"use one of {cats}"
+        )
     counts = y.iloc[used].value_counts()
     for c in cats:
         if counts.get(c, 0) == 0:
@@ -465,8 +472,9 @@ def weighted_mnlogit(
         "beta": beta,
         "cov": design_variance(infl, s, p_codes, cov=True),
         "names": [str(c) for c in x_df.columns],
-        "categories": order,
-        "reference": reference,
+        "categories": cats,
+        "order": order,
+        "perm": [order.index(c) for c in cats],
         "df_resid": degf + 1 - beta.size,
         "design_df": degf,
         "used": used,
@@ -480,6 +488,4 @@ def weighted_mnlogit(
         "p": p_codes,
         "infl": infl,
     }
-    result = SurveyMNLogitResult(fit)
-    result.categories = cats
-    return result
+    return SurveyMNLogitResult(fit)

@@ -254,7 +254,7 @@ def fieldwork_mid_dates(
     ----------
     fieldwork : DataFrame or mapping
         A table with ``wave, fieldwork_start, fieldwork_end`` (one date pair per wave), or
-        a mapping wave -> ``[start, end]`` (as ``fieldwork`` in the wave configs).
+        a mapping wave -> ``[start, end]`` (as ``waves`` in ``config/simulation.yaml``).
     """
     if isinstance(fieldwork, pd.DataFrame):
         check_columns(fieldwork, ["wave", "fieldwork_start", "fieldwork_end"])
@@ -267,7 +267,7 @@ def fieldwork_mid_dates(
     for wave, pair in items:
         if len(pair) != 2:
             raise InputError("Fieldwork needs [start, end]", wave=wave, value=pair)
-        start, end = pd.to_datetime(pd.Series(pair)).tolist()
+        start, end = pd.to_datetime(pd.Series(pair), errors="coerce").tolist()
         if pd.isna(start) or pd.isna(end) or end < start:
             raise InputError("Missing or reversed fieldwork dates", wave=wave, value=pair)
         mids[wave] = start + (end - start) / 2
