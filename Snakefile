@@ -27,6 +27,8 @@ rule all:
         "reports/tables/subgroups.csv",
         "reports/tables/weighting.csv",
         "reports/tables/cleaning.csv",
+        "reports/tables/contrasts.csv",
+        "reports/tables/poll_average.csv",
         expand(
             "reports/figures/{question}_trend.{ext}",
             question=config["report"]["trend_questions"],

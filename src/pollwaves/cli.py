@@ -1,4 +1,9 @@
-"""Command-line interface: ``pollwaves simulate [--config ...] [--root ...]``."""
+"""Command-line interface of the ``pollwaves`` command.
+
+``pollwaves simulate`` regenerates the SIMULATED deliveries; ``pollwaves add-wave``,
+``check-wave`` and ``add-published`` add a new poll wave or published numbers
+(docs/adding_a_wave.md).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +36,96 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_wave(args: argparse.Namespace) -> int:
+    from pollwaves.addwave import add_wave
+
+    result = add_wave(
+        args.file,
+        args.wave,
+        root=args.root,
+        fieldwork=tuple(args.fieldwork) if args.fieldwork else None,
+        encoding=args.encoding,
+        force=args.force,
+    )
+    print(result.summary())
+    return 0
+
+
+def _check_wave(args: argparse.Namespace) -> int:
+    from pollwaves.addwave_check import check_wave
+
+    problems = check_wave(args.wave, args.root)
+    if not problems:
+        print(f"check-wave {args.wave}: OK, no problems. Next: snakemake --cores all")
+        return 0
+    print(f"check-wave {args.wave}: {len(problems)} problem(s)")
+    for i, problem in enumerate(problems, start=1):
+        print(f"{i:3d}. {problem}")
+    return 1
+
+
+def _add_published(args: argparse.Namespace) -> int:
+    from pollwaves.addwave import project_paths
+    from pollwaves.config import load_yaml
+    from pollwaves.published import add_published
+
+    root = Path(args.root)
+    cfg = load_yaml(root / "config" / "config.yaml")["published"]
+    paths = project_paths(root)
+    n = add_published(
+        args.file, root / cfg["toplines"], root / cfg["labels"], codebook_path=paths["codebook"]
+    )
+    print(f"add-published: appended {n} row(s) to {cfg['toplines']}. Next: snakemake --cores all")
+    return 0
+
+
+def _add_subcommands(sub: argparse._SubParsersAction) -> None:
+    add = sub.add_parser(
+        "add-wave",
+        help="draft config/waves/{wave}.yaml for a new delivery and copy the delivery",
+        description=(
+            "Read a delivery (.sav, .dta, .csv, .xlsx, .parquet), propose its mapping onto "
+            "the codebook with a review marker on every column, write config/waves/{wave}.yaml "
+            "and copy the file to data/raw/waves/{wave}.{ext}. See docs/adding_a_wave.md."
+        ),
+    )
+    add.add_argument("file", help="the delivery file")
+    add.add_argument("--wave", required=True, help="wave id, YYYY-MM (optionally a suffix)")
+    add.add_argument(
+        "--fieldwork", nargs=2, metavar=("START", "END"), help="fieldwork dates YYYY-MM-DD"
+    )
+    add.add_argument(
+        "--encoding",
+        choices=["utf-8", "cp1251"],
+        help="code page of the text (default: detected for csv, as declared for sav/dta)",
+    )
+    add.add_argument("--force", action="store_true", help="overwrite an existing wave")
+    add.add_argument("--root", default=".", help="project root (default: current folder)")
+    add.set_defaults(func=_add_wave)
+    check = sub.add_parser(
+        "check-wave",
+        help="validate a wave mapping against its delivery, listing every problem",
+        description=(
+            "Check config/waves/{wave}.yaml (schema, codebook, review markers, columns, ids, "
+            "every raw value mapped) without running the pipeline. Exit 1 on problems."
+        ),
+    )
+    check.add_argument("wave", help="wave id")
+    check.add_argument("--root", default=".", help="project root (default: current folder)")
+    check.set_defaults(func=_check_wave)
+    pub = sub.add_parser(
+        "add-published",
+        help="append validated rows to the published toplines",
+        description=(
+            "Validate the rows of FILE (same columns as data/raw/published/toplines.csv) and "
+            "append them; nothing is appended when any row has a problem."
+        ),
+    )
+    pub.add_argument("file", help="CSV with the new published rows")
+    pub.add_argument("--root", default=".", help="project root (default: current folder)")
+    pub.set_defaults(func=_add_published)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pollwaves`` console script."""
     parser = argparse.ArgumentParser(prog="pollwaves", description=__doc__)
@@ -54,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--seed", type=int, default=None, help="master seed (default: from the config)"
     )
     sim.set_defaults(func=_simulate)
+    _add_subcommands(sub)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -27,7 +27,7 @@ from pollwaves.design import check_columns, design_codes, design_variance
 from pollwaves.errors import InputError
 from pollwaves.weighting import sampling_weights
 
-__all__ = ["SurveyLogitResult", "WaldTest", "weighted_logit"]
+__all__ = ["SurveyLogitResult", "WaldTest", "weighted_logit", "weighted_mnlogit"]
 
 
 def _design_vcov(z: np.ndarray, s: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -328,3 +328,6 @@ def weighted_logit(
     degf = len(np.unique(p_codes[used])) - len(np.unique(s[used]))
     slices = manager.get_term_name_slices(x_df)
     return SurveyLogitResult(glm, cov, names, degf + 1 - x.shape[1], slices, influence=scores)
+
+
+from pollwaves.mnlogit import weighted_mnlogit  # noqa: E402

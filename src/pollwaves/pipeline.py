@@ -16,7 +16,7 @@ import pandas as pd
 
 from pollwaves import cleaning, config, harmonise, io, published
 from pollwaves.errors import InputError
-from pollwaves.estimation import RESULT_COLUMNS, toplines
+from pollwaves.estimation import RESULT_COLUMNS, share_contrasts, toplines
 from pollwaves.weighting import rake, weight_diagnostics
 
 PathLike = str | os.PathLike[str]
@@ -160,8 +160,9 @@ def run_estimate_wave(
     root: PathLike,
     settings: Mapping[str, Any],
     out,
+    contrasts_out,
 ) -> pd.DataFrame:
-    """Weighted toplines and one-way subgroup tables of every question in one wave.
+    """Weighted toplines, one-way subgroup tables and share contrasts of one wave.
 
     ``settings`` holds ``estimation`` (level, ci_method) and ``weighting`` (the raking
     variables, used as ``calibrated_on`` so that the SEs account for the raking).
@@ -183,18 +184,30 @@ def run_estimate_wave(
         ci_method=est["ci_method"],
         level=float(est["level"]),
     )
+    rows = []
+    for q, spec in (est.get("contrasts") or {}).items():
+        if q in df and df[q].notna().any():
+            c = share_contrasts(
+                df, q, "weight", spec, calibrated_on=raking, level=float(est["level"])
+            )
+            rows.append(c.assign(question=q, wave=res["wave"].iloc[0], domain="all"))
+    cols = ["question", "wave", "domain", "contrast", "estimate", "se", "ci_low", "ci_high"]
+    cont = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
+    io.write_table(cont[[*cols, "t", "p_value", "n", "df"]] if rows else cont, contrasts_out)
     io.write_table(res, out)
     return res
 
 
 def run_toplines(
     estimates: Sequence[PathLike],
+    contrasts: Sequence[PathLike],
     codebook_path: PathLike,
     root: PathLike,
     toplines_out,
     subgroups_out,
+    contrasts_out,
 ) -> pd.DataFrame:
-    """Stack the per-wave estimates into the toplines and subgroup tables (stable order)."""
+    """Stack the per-wave estimates into the toplines, subgroup and contrast tables."""
     schemas = config.schema_dir(root)
     codebook = config.load_codebook(codebook_path, schemas / "codebook.schema.yaml")
     order = {q: i for i, q in enumerate(config.variables_by_kind(codebook, "question"))}
@@ -208,7 +221,63 @@ def run_toplines(
     top = res.loc[res["domain"] == "all", RESULT_COLUMNS]
     io.write_table(top, toplines_out)
     io.write_table(res[res["domain"] != "all"], subgroups_out)
+    cont = pd.concat([_read_csv(p) for p in contrasts], ignore_index=True)
+    cont = cont.sort_values(["question", "contrast", "wave"], kind="stable")
+    io.write_table(cont, contrasts_out)
     return top
+
+
+def run_poll_average(
+    toplines_csv: PathLike,
+    contrasts_csv: PathLike,
+    published_csv: PathLike,
+    wave_yamls: Sequence[PathLike],
+    settings: Mapping[str, Any],
+    out,
+) -> pd.DataFrame:
+    """Poll-average trends (Kalman smoother) of the configured series, published and simulated.
+
+    Microdata series use each wave's design-based variance; published series use the
+    published N with the design effect ``settings["published_deff"]`` (an assumption).
+    Series with fewer than two published waves have no published trend.
+    """
+    from pollwaves import trend
+
+    fieldwork = {}
+    for p in wave_yamls:
+        fw = config.load_yaml(p)["fieldwork"]
+        fieldwork[Path(p).stem] = (fw["start"], fw["end"])
+    dates = trend.fieldwork_mid_dates(fieldwork)
+    top = _read_csv(toplines_csv)
+    cont = _read_csv(contrasts_csv).rename(columns={"contrast": "category"})
+    pub = _read_csv(published_csv)
+    deff = float(settings["published_deff"])
+    parts = []
+    for item in settings["series"]:
+        q, cat = item["question"], item["category"]
+        table = cont if cat in set(cont["category"][cont["question"] == q]) else top
+        sub = table[(table["question"] == q) & (table["category"] == cat)]
+        if sub["wave"].nunique() >= 2:
+            parts.append(
+                trend.poll_average(sub, question=q, category=cat, dates=dates, source="simulated")
+            )
+        have = pub[
+            (pub["question"] == q) & (pub["category"] == cat) & (pub["relation"] == "equals")
+        ]
+        series = trend.published_series(pub, q, cat, deff) if len(have) else have
+        if series["wave"].nunique() >= 2:
+            parts.append(
+                trend.poll_average(
+                    series,
+                    question=q,
+                    category=cat,
+                    dates=trend.fieldwork_mid_dates(series),
+                    source="published",
+                )
+            )
+    res = pd.concat(parts, ignore_index=True)
+    io.write_table(res, out)
+    return res
 
 
 def run_collect(tables: Sequence[PathLike], out) -> pd.DataFrame:

@@ -30,6 +30,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import os
 import re
 from pathlib import Path
 from typing import NamedTuple
@@ -38,18 +41,47 @@ import pandas as pd
 
 from pollwaves.config import load_yaml, validate
 from pollwaves.errors import InputError
+from pollwaves.io import atomic_write
 
 RAW_COLUMNS = [
-    "wave_id", "fieldwork_start", "fieldwork_end", "n_respondents", "question", "answer",
-    "percent", "subgroup_variable", "subgroup_value", "source_url", "source_quote", "flag",
-]  # fmt: skip
+    "wave_id",
+    "fieldwork_start",
+    "fieldwork_end",
+    "n_respondents",
+    "question",
+    "answer",
+    "percent",
+    "subgroup_variable",
+    "subgroup_value",
+    "source_url",
+    "source_quote",
+    "flag",
+]
 OUTPUT_COLUMNS = [
-    "row_id", "wave", "fieldwork_start", "fieldwork_end", "n_respondents", "question",
-    "answer", "category", "relation", "value", "low", "high", "qualifier",
-    "subgroup_variable", "subgroup_value", "source_url", "source_quote", "flag",
-    "published_question", "published_subgroup_variable", "published_subgroup_value",
-    "expanded_from", "percent",
-]  # fmt: skip
+    "row_id",
+    "wave",
+    "fieldwork_start",
+    "fieldwork_end",
+    "n_respondents",
+    "question",
+    "answer",
+    "category",
+    "relation",
+    "value",
+    "low",
+    "high",
+    "qualifier",
+    "subgroup_variable",
+    "subgroup_value",
+    "source_url",
+    "source_quote",
+    "flag",
+    "published_question",
+    "published_subgroup_variable",
+    "published_subgroup_value",
+    "expanded_from",
+    "percent",
+]
 HARMONISED_COLUMNS = ["canonical_question", "category", "relation"]
 HARMONISED_COLUMNS += ["subgroup_canonical_variable", "subgroup_category", "expanded_from"]
 R3_KEY = ["wave_id", "canonical_question", "category", "relation"] + HARMONISED_COLUMNS[3:5]
@@ -57,11 +89,15 @@ PRECISION = dict(exact=0, fraction=1, approximate=2, range=3, lower_bound=4, upp
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow/schemas/published_labels.schema.yaml"
 LABELS_FILE = "config/published_labels.yaml"
 LABELS_HINT = f"add it to {LABELS_FILE}"
-RENAMES = {"wave_id": "wave", "question": "published_question", "canonical_question": "question",
-           "subgroup_variable": "published_subgroup_variable",
-           "subgroup_value": "published_subgroup_value",
-           "subgroup_canonical_variable": "subgroup_variable",
-           "subgroup_category": "subgroup_value"}  # fmt: skip
+RENAMES = {
+    "wave_id": "wave",
+    "question": "published_question",
+    "canonical_question": "question",
+    "subgroup_variable": "published_subgroup_variable",
+    "subgroup_value": "published_subgroup_value",
+    "subgroup_canonical_variable": "subgroup_variable",
+    "subgroup_category": "subgroup_value",
+}
 PathLike = str | Path
 _NUM = r"(\d+(?:[.,]\d+)?)"
 _FORMS = [  # (cell pattern, qualifier, numbers -> (value, low, high)); see module docstring
@@ -163,6 +199,198 @@ def load_published(path: PathLike) -> pd.DataFrame:
     parsed = [parse_percent(c, row=i, file=file) for i, c in cells]
     df[fields] = pd.DataFrame(parsed, index=df.index, columns=fields)
     return df
+
+
+#: Two rows with the same values here are duplicates (rejected on load and by add-published).
+DUPLICATE_KEY = [
+    "wave_id",
+    "question",
+    "answer",
+    "subgroup_variable",
+    "subgroup_value",
+    "source_url",
+]
+_URL = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?")
+_REQUIRED = ("wave_id", "question", "answer", "percent", "source_url")
+
+
+def published_row_problems(
+    df: pd.DataFrame,
+    labels: dict,
+    *,
+    file: str,
+    existing: pd.DataFrame | None = None,
+    existing_file: str | None = None,
+) -> list[InputError]:
+    """Every problem of raw published rows, collected (not raised).
+
+    Per row: a required cell (wave_id, question, answer, percent, source_url) empty;
+    ``n_respondents`` not digits; ``percent`` not parseable (:func:`parse_percent`);
+    ``source_url`` not an http(s) URL; for a modelled question (``labels``) an unknown
+    answer label or subgroup value, or a codebook question that is not mapped; a duplicate
+    (same :data:`DUPLICATE_KEY`) of an earlier row or of a row of ``existing``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows with the columns of ``data/raw/published/toplines.csv`` (extra columns ignored).
+    labels : dict
+        Output of :func:`load_published_labels`.
+    file : str
+        Name of the file ``df`` came from (rows are numbered 1.. in it).
+    existing, existing_file : optional
+        Rows already in the toplines file, and its name, for the duplicate check.
+
+    Returns
+    -------
+    list of InputError
+        One per problem, each naming file, row, column, value and the fix.
+    """
+    questions, subgroups = labels["questions"], labels.get("subgroups") or {}
+    canonical_names = {t for spec in questions.values() for t in _targets(spec)}
+    text = df.reindex(columns=RAW_COLUMNS).astype("string").fillna("")
+    seen: dict[tuple, str] = {}
+    if existing is not None:
+        old = existing.reindex(columns=DUPLICATE_KEY).astype("string").fillna("")
+        for i, key in enumerate(old.itertuples(index=False, name=None), start=1):
+            seen.setdefault(key, f"row {i} of {existing_file}")
+    problems: list[InputError] = []
+    for i, rec in enumerate(text.to_dict("records"), start=1):
+
+        def add(problem: str, column: str, hint: str, rec: dict = rec, i: int = i) -> None:
+            kw = {"wave": rec["wave_id"] or None, "file": file, "row": i, "column": column}
+            problems.append(InputError(problem, value=rec[column], hint=hint, **kw))
+
+        for col in _REQUIRED:
+            if not rec[col].strip():
+                add(
+                    "required cell is empty",
+                    col,
+                    "give every number a wave, question, answer, percent and source URL",
+                )
+        if not re.fullmatch(r"\d*", rec["n_respondents"]):
+            add(
+                "n_respondents is not a whole number",
+                "n_respondents",
+                "write digits or leave empty",
+            )
+        if rec["percent"].strip():
+            try:
+                parse_percent(rec["percent"], row=i, file=file)
+            except InputError as exc:
+                problems.append(
+                    InputError(
+                        exc.problem,
+                        wave=rec["wave_id"] or None,
+                        file=file,
+                        row=i,
+                        column="percent",
+                        value=exc.value,
+                        hint=exc.hint,
+                    )
+                )
+        if rec["source_url"].strip() and not _URL.fullmatch(rec["source_url"].strip()):
+            add("source_url is not an http(s) URL", "source_url", "give the page's full URL")
+        spec = questions.get(rec["question"])
+        if spec is None and rec["question"] in canonical_names:
+            add("codebook question not mapped", "question", LABELS_HINT)
+        if spec is not None and rec["answer"].strip() not in spec["answers"]:
+            known = "; ".join(spec["answers"])
+            add(
+                f"answer label not mapped (known: {known})",
+                "answer",
+                f"use a known label or {LABELS_HINT} under questions.{rec['question']}.answers",
+            )
+        sub = subgroups.get(rec["subgroup_variable"])
+        if spec is not None and sub is not None and rec["subgroup_value"] not in sub["values"]:
+            add(
+                "subgroup not mapped",
+                "subgroup_value",
+                f"{LABELS_HINT} under subgroups.{rec['subgroup_variable']}.values",
+            )
+        key = tuple(rec[c] for c in DUPLICATE_KEY)
+        if key in seen:
+            add(
+                f"duplicate of {seen[key]} (same {', '.join(DUPLICATE_KEY)})",
+                "answer",
+                "remove the row (a number from another source needs its own source_url)",
+            )
+        seen.setdefault(key, f"row {i} of {file}")
+    return problems
+
+
+def _raise_all(problems: list[InputError], file: str, hint: str) -> None:
+    """Raise one InputError for a list of problems (the problem itself if there is one)."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        listing = "\n".join(f"  {i}. {p}" for i, p in enumerate(problems, start=1))
+        raise InputError(
+            f"{len(problems)} problems in published rows:\n{listing}\n", file=file, hint=hint
+        )
+
+
+def _read_raw(path: PathLike) -> pd.DataFrame:
+    try:
+        kw = {"dtype": str, "encoding": "utf-8-sig", "keep_default_na": False}
+        return pd.read_csv(path, **kw)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(
+            f"cannot read CSV: {exc}", file=str(path), hint="give a UTF-8 CSV"
+        ) from exc
+
+
+def add_published(
+    new_path: PathLike,
+    toplines_path: PathLike,
+    labels_path: PathLike,
+    *,
+    codebook_path: PathLike | None = None,
+) -> int:
+    """Validate the rows of ``new_path`` and append them to the published toplines file.
+
+    The new file must have exactly the columns of the toplines file; every row is checked
+    with :func:`published_row_problems` (duplicates also against the existing rows). With
+    any problem nothing is appended and one :class:`InputError` lists them all.
+
+    Parameters
+    ----------
+    new_path : str or Path
+        CSV (UTF-8) with the new rows.
+    toplines_path, labels_path : str or Path
+        ``data/raw/published/toplines.csv`` and ``config/published_labels.yaml``.
+    codebook_path : str or Path, optional
+        Codebook to check the labels against.
+
+    Returns
+    -------
+    int
+        The number of rows appended (the file keeps its bytes, mode and line endings).
+    """
+    labels = load_published_labels(labels_path, codebook_path=codebook_path)
+    new, old = _read_raw(new_path), _read_raw(toplines_path)
+    file = str(new_path)
+    missing = [c for c in old.columns if c not in new.columns]
+    extra = [c for c in new.columns if c not in old.columns]
+    if missing or extra:
+        what = f"missing {missing}" if missing else f"unknown {extra}"
+        hint = f"use the header of {toplines_path}: {','.join(old.columns)}"
+        raise InputError(f"columns do not match the toplines file ({what})", file=file, hint=hint)
+    if new.empty:
+        raise InputError("no rows to add", file=file, hint="add rows below the header")
+    problems = published_row_problems(
+        new, labels, file=file, existing=old, existing_file=Path(toplines_path).name
+    )
+    _raise_all(problems, file, "fix or remove the listed rows; nothing was appended")
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(new[list(old.columns)].itertuples(index=False))
+    target = Path(toplines_path)
+    before = target.read_bytes()
+    sep = b"" if not before or before.endswith(b"\n") else b"\n"
+    mode = target.stat().st_mode & 0o777
+    atomic_write(target, lambda tmp: tmp.write_bytes(before + sep + buf.getvalue().encode()))
+    os.chmod(target, mode)
+    return len(new)
 
 
 def _targets(spec: dict) -> list[str]:
@@ -275,9 +503,11 @@ def _rank(row: pd.Series) -> tuple[bool, bool, int]:
 
 
 def _why(loser: pd.Series, winner: pd.Series) -> str:
-    whys = (f"retrospective citation; row {winner['row_id']} is contemporaneous",
-            f"machine-translated; row {winner['row_id']} is not",
-            f"{loser['qualifier']} is less precise than {winner['qualifier']}")  # fmt: skip
+    whys = (
+        f"retrospective citation; row {winner['row_id']} is contemporaneous",
+        f"machine-translated; row {winner['row_id']} is not",
+        f"{loser['qualifier']} is less precise than {winner['qualifier']}",
+    )
     return next(w for w, a, b in zip(whys, _rank(loser), _rank(winner), strict=True) if a != b)
 
 
@@ -349,7 +579,10 @@ def select_published(
 def published_main(
     toplines_path: PathLike, labels_path: PathLike, *, codebook_path: PathLike | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Load, harmonise and select the published toplines in one call.
+    """Load, validate, harmonise and select the published toplines in one call.
+
+    Rows are validated with :func:`published_row_problems` (also used by
+    :func:`add_published`), so rows appended by hand fail the same way.
 
     Parameters
     ----------
@@ -365,5 +598,10 @@ def published_main(
     """
     codebook = Path(codebook_path or Path(labels_path).with_name("codebook.yaml"))
     labels = load_published_labels(labels_path, codebook_path=codebook)
-    df = harmonise_published(load_published(toplines_path), labels)
+    raw = load_published(toplines_path)
+    hint = "fix the listed rows (`pollwaves add-published` checks new rows the same way)"
+    _raise_all(
+        published_row_problems(raw, labels, file=str(toplines_path)), str(toplines_path), hint
+    )
+    df = harmonise_published(raw, labels)
     return select_published(df, overrides=labels.get("overrides"))

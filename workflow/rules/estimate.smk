@@ -5,7 +5,8 @@ rule estimate_wave:
         codebook=config["codebook"],
         margins=config["margins"],
     output:
-        "data/processed/estimates/{wave}.csv",
+        estimates="data/processed/estimates/{wave}.csv",
+        contrasts="data/processed/estimates/{wave}.contrasts.csv",
     log:
         "logs/estimate_wave/{wave}.log",
     conda:
@@ -21,6 +22,7 @@ rule toplines:
     """Stack the per-wave estimates: toplines and subgroup tables of all waves."""
     input:
         estimates=expand("data/processed/estimates/{wave}.csv", wave=WAVES),
+        contrasts=expand("data/processed/estimates/{wave}.contrasts.csv", wave=WAVES),
         codebook=config["codebook"],
     output:
         toplines=report(
@@ -29,6 +31,7 @@ rule toplines:
             category="Tables",
         ),
         subgroups="reports/tables/subgroups.csv",
+        contrasts="reports/tables/contrasts.csv",
     log:
         "logs/toplines.log",
     conda:
@@ -53,3 +56,22 @@ rule collect_tables:
         "../envs/pollwaves.yaml"
     script:
         "../scripts/collect_tables.py"
+
+
+rule poll_average:
+    """Poll-average trend lines (Kalman smoother) from the published and simulated series."""
+    input:
+        toplines="reports/tables/toplines.csv",
+        contrasts="reports/tables/contrasts.csv",
+        published="data/processed/published/toplines.csv",
+        waves=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
+    output:
+        "reports/tables/poll_average.csv",
+    log:
+        "logs/poll_average.log",
+    conda:
+        "../envs/pollwaves.yaml"
+    params:
+        settings=config["trend"],
+    script:
+        "../scripts/poll_average.py"

@@ -6,5 +6,6 @@ run_estimate_wave(
     snakemake.input.margins,
     snakemake.params.root,
     snakemake.params.settings,
-    snakemake.output[0],
+    snakemake.output.estimates,
+    snakemake.output.contrasts,
 )

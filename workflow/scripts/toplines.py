@@ -2,8 +2,10 @@ from pollwaves.pipeline import run_toplines
 
 run_toplines(
     snakemake.input.estimates,
+    snakemake.input.contrasts,
     snakemake.input.codebook,
     snakemake.params.root,
     snakemake.output.toplines,
     snakemake.output.subgroups,
+    snakemake.output.contrasts,
 )

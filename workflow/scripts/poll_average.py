@@ -1,0 +1,10 @@
+from pollwaves.pipeline import run_poll_average
+
+run_poll_average(
+    snakemake.input.toplines,
+    snakemake.input.contrasts,
+    snakemake.input.published,
+    snakemake.input.waves,
+    snakemake.params.settings,
+    snakemake.output[0],
+)
