@@ -26,7 +26,15 @@ from pollwaves.config import load_codebook, load_yaml, schema_dir, variables_by_
 from pollwaves.errors import InputError
 from pollwaves.io import ENCODINGS, Delivery, atomic_write, read_delivery
 
-__all__ = ["EXTENSIONS", "WAVE_ID", "AddWaveResult", "add_wave", "check_wave_id", "project_paths"]
+__all__ = [
+    "EXTENSIONS",
+    "WAVE_ID",
+    "AddWaveResult",
+    "add_wave",
+    "check_wave_id",
+    "check_workflow_accepts",
+    "project_paths",
+]
 
 #: Safe wave ids: ``YYYY-MM`` with an optional suffix of ``[a-z0-9_-]``.
 WAVE_ID = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])[a-z0-9_-]*$")
@@ -51,6 +59,34 @@ def check_wave_id(wave: str) -> str:
             "digits, '_' or '-' (e.g. 2024-05b); no path separators",
         )
     return wave
+
+
+def check_workflow_accepts(wave: str, root: PathLike) -> None:
+    """Refuse a wave id that the workflow's ``wave`` wildcard constraint does not match.
+
+    The constraint is read from ``wildcard_constraints:`` in ``workflow/rules/*.smk`` or
+    the ``Snakefile``; without one every safe id is accepted.
+
+    Raises
+    ------
+    InputError
+        Naming the constraint, its file and the fix.
+    """
+    root = Path(root)
+    for path in [*sorted((root / "workflow" / "rules").glob("*.smk")), root / "Snakefile"]:
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        block = re.search(r"^wildcard_constraints:\n((?:[ \t]+.*\n?)+)", text, re.M)
+        found = block and re.search(r"\bwave\s*=\s*r?[\"']([^\"']+)[\"']", block.group(1))
+        if found and not re.fullmatch(found.group(1), wave):
+            rel = path.relative_to(root).as_posix()
+            raise InputError(
+                f"the workflow does not accept wave id {wave!r} (its wildcard constraint is "
+                f"wave={found.group(1)!r} in {rel})",
+                wave=wave,
+                file=rel,
+                hint="use a plain YYYY-MM id, or widen that constraint (e.g. to "
+                "\\d{4}-\\d{2}[a-z0-9_-]*) before adding the wave",
+            )
 
 
 def project_paths(root: PathLike) -> dict[str, Path]:
@@ -215,10 +251,11 @@ def add_wave(
     Raises
     ------
     InputError
-        Unsafe wave id, unknown extension, unreadable file, mojibake (naming the
+        Unsafe wave id (or one the workflow's wildcard constraint rejects), unknown extension, unreadable file, mojibake (naming the
         ``--encoding`` that fixes it), or an existing wave without ``force``.
     """
     wave = check_wave_id(wave)
+    check_workflow_accepts(wave, root)
     source = Path(file)
     fmt = EXTENSIONS.get(source.suffix.lower())
     if fmt is None:

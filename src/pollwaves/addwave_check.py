@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 from jsonschema import Draft202012Validator
 
-from pollwaves.addwave import check_wave_id, project_paths
+from pollwaves.addwave import check_wave_id, check_workflow_accepts, project_paths
 from pollwaves.cleaning import clean_wave
 from pollwaves.config import (
     NEEDS_REVIEW,
@@ -288,9 +288,13 @@ def check_wave(wave: str, root: str | os.PathLike[str] = ".") -> list[InputError
         paths = project_paths(root)
     except InputError as exc:
         return [exc]
+    problems: list[InputError] = []
+    try:
+        check_workflow_accepts(wave, root)
+    except InputError as exc:
+        problems.append(exc)
     path = paths["waves"] / f"{wave}.yaml"
     source = Path(os.path.relpath(path, paths["root"])).as_posix()
-    problems: list[InputError] = []
 
     def add(problem: str, **kw: Any) -> None:
         problems.append(InputError(problem, wave=wave, file=kw.pop("file", source), **kw))

@@ -65,17 +65,17 @@ def _check_wave(args: argparse.Namespace) -> int:
 
 
 def _add_published(args: argparse.Namespace) -> int:
-    from pollwaves.addwave import project_paths
     from pollwaves.config import load_yaml
     from pollwaves.published import add_published
 
     root = Path(args.root)
-    cfg = load_yaml(root / "config" / "config.yaml")["published"]
-    paths = project_paths(root)
+    cfg = load_yaml(root / "config" / "config.yaml")
+    pub = cfg["published"]
+    codebook = root / cfg.get("codebook", "config/codebook.yaml")
     n = add_published(
-        args.file, root / cfg["toplines"], root / cfg["labels"], codebook_path=paths["codebook"]
+        args.file, root / pub["toplines"], root / pub["labels"], codebook_path=codebook
     )
-    print(f"add-published: appended {n} row(s) to {cfg['toplines']}. Next: snakemake --cores all")
+    print(f"add-published: appended {n} row(s) to {pub['toplines']}. Next: snakemake --cores all")
     return 0
 
 

@@ -10,7 +10,8 @@
 # (model-based) SE: it checks the weighted information, not the design SEs.
 # Design covariance: A^-1 V A^-1 with A = multinom's Hessian of the weighted log-likelihood
 # and V from survey::svytotal of the per-row scores (y_ik - p_ik) x_i times A^-1, i.e.
-# vcov(svyVGAM::svy_vglm(f, design, multinomial(refLevel = ref))) (svyVGAM is not needed).
+# the construction of svyVGAM::svy_vglm(f, design, multinomial(refLevel = ref)) (svyVGAM
+# itself is not needed, nor installed here).
 # Rows with a missing model variable get zero influence values (they stay in the design).
 # Predicted shares by wave: with wave in the model the weighted mean of the predicted
 # probabilities over the fitted rows equals the weighted observed share, and its influence
