@@ -211,6 +211,22 @@ def test_unsafe_wave_id_rejected(tmp_path: Path, wave: str) -> None:
     assert not any(tmp_path.rglob("*.yaml"))
 
 
+def test_suffixed_wave_id_needs_a_workflow_that_accepts_it(small: Path) -> None:
+    common = small / "workflow/rules/common.smk"
+    text = common.read_text(encoding="utf-8")
+    line = re.compile(r"^(\s+wave\s*=\s*)r\"[^\"]*\"", re.M)
+    assert line.search(text)
+    common.write_text(line.sub(r'\1r"\\d{4}-\\d{2}"', text), encoding="utf-8")
+    with pytest.raises(InputError, match="wildcard constraint") as info:
+        add_wave(DEMO, "2024-05b", root=small, encoding="cp1251")
+    assert "common.smk" in str(info.value)
+    assert not (small / "config/waves/2024-05b.yaml").exists()
+    common.write_text(line.sub(r'\1r"\\d{4}-\\d{2}[a-z0-9_-]*"', text), encoding="utf-8")
+    res = add_wave(DEMO, "2024-05b", root=small, encoding="cp1251")
+    assert res.config_path.name == "2024-05b.yaml"
+    assert res.delivery_path == small / "data/raw/waves/2024-05b.sav"
+
+
 @pytest.fixture
 def small(tmp_path: Path) -> Path:
     """A project copy with one earlier wave (no workflow run)."""

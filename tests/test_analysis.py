@@ -286,10 +286,12 @@ def test_average_prediction_se_matches_the_stratified_jackknife():
             reps.append(margins(w))
         dev = np.array(reps) - np.mean(reps, axis=0)
         var += (n_h - 1) / n_h * dev.T @ dev
-    np.testing.assert_allclose(np.sqrt(np.diag(cov)), np.sqrt(np.diag(var)), rtol=0.05)
+    # 3%: dropping the averaging term (-11%) or the covariance of the two parts, as R
+    # svypredmeans does (-5%), would fail
+    np.testing.assert_allclose(np.sqrt(np.diag(cov)), np.sqrt(np.diag(var)), rtol=0.03)
     d_lin = cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]
     d_jk = var[0, 0] + var[1, 1] - 2 * var[0, 1]
-    assert np.sqrt(d_lin) == pytest.approx(np.sqrt(d_jk), rel=0.05)
+    assert np.sqrt(d_lin) == pytest.approx(np.sqrt(d_jk), rel=0.03)
 
 
 @pytest.fixture(scope="module")

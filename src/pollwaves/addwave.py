@@ -81,7 +81,7 @@ def check_workflow_accepts(wave: str, root: PathLike) -> None:
             rel = path.relative_to(root).as_posix()
             raise InputError(
                 f"the workflow does not accept wave id {wave!r} (its wildcard constraint is "
-                f"wave={found.group(1)!r} in {rel})",
+                f"wave={found.group(1)} in {rel})",
                 wave=wave,
                 file=rel,
                 hint="use a plain YYYY-MM id, or widen that constraint (e.g. to "

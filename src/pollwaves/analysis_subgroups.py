@@ -108,7 +108,9 @@ def average_predictions(
     for setting in settings:
         cf = rows.copy()
         for col, val in setting.items():
-            cf[col] = pd.Categorical([val] * len(cf), categories=frame[col].cat.categories)
+            if isinstance(frame[col].dtype, pd.CategoricalDtype):
+                val = pd.Categorical([val] * len(cf), categories=frame[col].cat.categories)
+            cf[col] = val
         if derive is not None:
             cf = derive(cf)
         x = model_matrix(info, cf)

@@ -55,10 +55,11 @@ def add_time(data: pd.DataFrame, dates: DatesLike) -> tuple[pd.DataFrame, pd.Tim
     ``wave`` becomes a categorical ordered by date (the first wave is the reference level).
     """
     mids = mid_dates(dates)
-    waves = sorted(data["wave"].astype(str).unique(), key=lambda w: (mids.get(w, pd.NaT), w))
-    missing = [w for w in waves if w not in mids]
+    present = data["wave"].astype(str).unique()
+    missing = sorted(w for w in present if w not in mids)
     if missing:
         raise InputError("No fieldwork date for a wave", wave=missing[0], hint="add it to `dates`")
+    waves = sorted(present, key=lambda w: (mids[w], w))
     origin = mids[waves[0]]
     out = data.copy()
     out["wave"] = pd.Categorical(data["wave"].astype(str), categories=waves)
