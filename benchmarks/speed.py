@@ -45,7 +45,7 @@ def main() -> None:
         df["w"] = rake(df, margins)
         df["yes"] = (df["alliance"] == "russia").astype(float)
         rows = {
-            "rake (2 margins)": _best(lambda d=df: rake(d, margins)),
+            "rake (2 margins)": _best(lambda d=df, m=margins: rake(d, m)),
             "proportions, calibrated, by wave": _best(
                 lambda d=df: proportions(
                     d, "alliance", "w", by="wave", calibrated_on=["sex", "age"]
