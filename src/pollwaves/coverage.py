@@ -237,3 +237,18 @@ def run_replicate(
 #: (filled in by the modelling modules' checks below).
 MODEL_CHECKS: list[ModelCheck] = []
 TRUTHS: dict[str, Callable[[Study], tuple[pd.Series, list[str]]]] = {}
+
+ALLIANCE_FORMULA = "alliance ~ C(wave) + C(sex) + C(age_group) + C(education) + C(settlement)"
+
+
+def _mnlogit_shares(study: Study, pooled: pd.DataFrame, replicate: int):
+    """Alliance shares by wave from the weighted multinomial logit (wave strata)."""
+    from pollwaves.models import weighted_mnlogit
+
+    fit = weighted_mnlogit(pooled, ALLIANCE_FORMULA, "weight", strata="wave")
+    shares = fit.predicted_shares(by="wave", level=float(study.estimation["level"]))
+    return "mnlogit_share", shares.assign(question="alliance", method="raked")
+
+
+MODEL_CHECKS.append(_mnlogit_shares)
+TRUTHS["mnlogit_share"] = lambda st: (st.truth, ["wave", "question", "category"])
