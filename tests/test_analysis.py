@@ -209,12 +209,12 @@ def test_average_prediction_se_of_an_intercept_only_model_is_the_pooled_share_se
 
 def test_average_predictions_of_a_saturated_model_are_domain_shares(flat):
     data = _binary_frame(flat).assign(media_diet=lambda d: pd.Categorical(d["media_diet"]))
-    fit = weighted_logit(data, "outcome_y ~ C(media_diet)", "weight", strata="wave")
+    fit = weighted_logit(data, "outcome_y ~ media_diet", "weight", strata="wave")
     levels = list(data["media_diet"].cat.categories)
     cols = ["outcome_y", "media_diet", "weight", "wave"]
     est, cov = average_predictions(
         fit,
-        "C(media_diet)",
+        "media_diet",
         data[cols],
         [{"media_diet": lev} for lev in levels],
         weight="weight",
@@ -305,15 +305,15 @@ def subgroups() -> dict[str, pd.DataFrame]:
 
 def test_subgroup_model_picks_the_strongest_predictor(subgroups):
     sel = subgroups["selection"]
-    assert sel.loc[sel["strongest"], "term"].tolist() == ["C(media_diet)"]
+    assert sel.loc[sel["strongest"], "term"].tolist() == ["media_diet"]
     assert sel.loc[sel["strongest"], "f_stat"].iloc[0] == sel["f_stat"].max()
     terms = subgroups["terms"]
     assert list(terms.columns) == ["term", "f_stat", "df1", "df2", "p_value", "test"]
     assert (terms["test"] == WALD_LABEL).all()
-    inter = terms.loc[terms["term"] == "time:C(media_diet)"].iloc[0]
+    inter = terms.loc[terms["term"] == "time:media_diet"].iloc[0]
     assert inter["df1"] == 3
-    assert terms.loc[terms["term"] == "C(media_diet)", "p_value"].iloc[0] < 1e-10
-    assert terms.loc[terms["term"] == "C(wave)", "df1"].iloc[0] == len(WAVES) - 1
+    assert terms.loc[terms["term"] == "media_diet", "p_value"].iloc[0] < 1e-10
+    assert terms.loc[terms["term"] == "wave", "df1"].iloc[0] == len(WAVES) - 1
 
 
 def test_subgroup_predictions_and_marginal_effects(subgroups):

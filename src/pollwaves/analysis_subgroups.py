@@ -181,7 +181,8 @@ def subgroup_model(
     Notes
     -----
     Design: R ``svydesign(ids=~1, strata=~wave, weights=~weight)``. The main-effects model is
-    ``y ~ C(wave) + C(v1) + ... `` (R ``svyglm``, quasibinomial); the variable with the
+    ``y ~ wave + v1 + ...`` with every predictor a factor (treatment coding, first level the
+    reference, as R ``factor()``; R ``svyglm``, quasibinomial); the variable with the
     largest ``regTermTest`` Wald F (ties: smaller p) is the strongest predictor ``X``. The
     final model adds ``time:X`` as ``time * 1[X = level]`` for the non-reference levels of
     ``X``: the wave fixed effects are the reference group's trend (``time`` itself is a
@@ -203,12 +204,14 @@ def subgroup_model(
     data[Y] = binary(data[question], outcome_category)
     for v in variables:
         data[v] = as_factor(data[v], (levels or {}).get(v))
-    main_rhs = " + ".join(["C(wave)", *(f"C({v})" for v in variables)])
+    # categorical columns enter the formula bare (patsy treats them as factors; this avoids
+    # patsy's slow element-wise coding of C(categorical))
+    main_rhs = " + ".join(["wave", *variables])
     main = weighted_logit(data, f"{Y} ~ {main_rhs}", weight, strata="wave")
-    selection = _terms(main, {f"C({v})": f"C({v})" for v in variables})
+    selection = _terms(main, {v: v for v in variables})
     order = selection.assign(neg_f=-selection["f_stat"]).sort_values(["neg_f", "p_value"])
     strongest = variables[int(order.index[0])]
-    selection["strongest"] = selection["term"] == f"C({strongest})"
+    selection["strongest"] = selection["term"] == strongest
     inter_levels = list(data[strongest].cat.categories[1:])
     inter = [f"time_x_{k + 1}" for k in range(len(inter_levels))]
 
@@ -224,9 +227,9 @@ def subgroup_model(
     terms = _terms(
         fit,
         {
-            "C(wave)": "C(wave)",
-            **{f"C({v})": f"C({v})" for v in variables},
-            f"time:C({strongest})": inter,
+            "wave": "wave",
+            **{v: v for v in variables},
+            f"time:{strongest}": inter,
         },
     )
     model_cols = [Y, T, "wave", weight, *variables, *inter]

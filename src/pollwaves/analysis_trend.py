@@ -231,7 +231,7 @@ def trend_models(
     is used instead of patsy ``cr()`` because it keeps ``time`` as a column, so the linear
     model is nested and "spline vs linear" is the ``regTermTest`` Wald F of the non-linear
     columns (equal to R ``anova(linear, spline, method="Wald")``). ``wave_fe`` is
-    ``y ~ C(wave)`` (first wave = reference); its predicted share per wave is the weighted
+    ``y ~ wave`` (wave a factor, first wave = reference); its predicted share per wave is the weighted
     observed share. Predictions use the delta method on the logit scale with t quantiles on
     the model's design df. Tests: ``linear slope`` (Wald F = t^2 of ``time``), ``spline vs
     linear`` and ``first vs last wave`` (Wald F of the fixed-effects contrast last - first),
@@ -256,7 +256,7 @@ def trend_models(
         knots = _spline_knots(data.loc[data[Y].notna(), T].to_numpy(), spline_df)
         spl = _add_spline(data, knots)
         _add_spline(new, knots)
-        rhs = {"linear": T, "spline": " + ".join([T, *spl]), "wave_fe": "C(wave)"}
+        rhs = {"linear": T, "spline": " + ".join([T, *spl]), "wave_fe": "wave"}
         fits = {
             m: weighted_logit(data, f"{Y} ~ {r}", weight, strata="wave") for m, r in rhs.items()
         }
@@ -275,14 +275,14 @@ def trend_models(
             coefs.append(summ.reset_index().assign(model=m, outcome=cat))
         lin, sp, fe = fits["linear"], fits["spline"], fits["wave_fe"]
         last = np.zeros(len(fe.params))
-        last[list(fe.params.index).index(f"C(wave)[T.{waves[-1]}]")] = 1.0
+        last[list(fe.params.index).index(f"wave[T.{waves[-1]}]")] = 1.0
         rows = {
             "linear slope (time, per year)": contrast_test(lin, np.eye(2)[1]),
             f"spline vs linear ({len(spl)} non-linear spline terms)": _wald(sp, spl),
             f"first vs last wave ({waves[0]} vs {waves[-1]}, wave FE contrast)": contrast_test(
                 fe, last
             ),
-            "any wave difference (wave FE)": _wald(fe, "C(wave)"),
+            "any wave difference (wave FE)": _wald(fe, "wave"),
         }
         tests += [(cat, name, *res) for name, res in rows.items()]
     coef_cols = ["model", "outcome", "term", "estimate", "se", "t", "p_value", "ci_low", "ci_high"]

@@ -50,6 +50,15 @@ def design_codes(
     return s, p.astype(np.int64)
 
 
+def _group_sums(x: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Column sums of ``x`` within integer ``groups`` (``np.bincount`` per column: fast)."""
+    if n_groups == len(groups) and (groups == np.arange(n_groups)).all():
+        return np.asarray(x, dtype=float)
+    return np.column_stack(
+        [np.bincount(groups, weights=x[:, j], minlength=n_groups) for j in range(x.shape[1])]
+    ).reshape(n_groups, x.shape[1])
+
+
 def design_variance(
     z: np.ndarray, s: np.ndarray, p: np.ndarray, *, cov: bool = False
 ) -> np.ndarray:
@@ -62,8 +71,7 @@ def design_variance(
     PSUs outside a domain contribute zero totals (domain estimation by zero-padding).
     """
     n_psu = int(p.max()) + 1
-    totals = np.zeros((n_psu, z.shape[1]))
-    np.add.at(totals, p, z)
+    totals = _group_sums(z, p, n_psu)
     psu_stratum = np.zeros(n_psu, dtype=np.int64)
     psu_stratum[p] = s
     n_h = np.bincount(psu_stratum)
@@ -73,8 +81,7 @@ def design_variance(
             value=int(np.flatnonzero(n_h == 1)[0]),
             hint="collapse the lonely-PSU stratum with a neighbouring stratum",
         )
-    sums = np.zeros((len(n_h), z.shape[1]))
-    np.add.at(sums, psu_stratum, totals)
+    sums = _group_sums(totals, psu_stratum, len(n_h))
     centred = totals - (sums / np.maximum(n_h, 1)[:, None])[psu_stratum]
     scale = (n_h / np.maximum(n_h - 1, 1))[psu_stratum]
     if cov:
