@@ -15,6 +15,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/published.smk"
 include: "workflow/rules/waves.smk"
 include: "workflow/rules/estimate.smk"
+include: "workflow/rules/models.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 
@@ -29,6 +30,12 @@ rule all:
         "reports/tables/cleaning.csv",
         "reports/tables/contrasts.csv",
         "reports/tables/poll_average.csv",
+        "reports/tables/trend_predictions.csv",
+        "reports/tables/subgroup_ame.csv",
+        "reports/tables/alliance_shares.csv",
+        "reports/tables/alliance_neutral.csv",
+        "reports/tables/claims_ledger.csv",
+        "reports/figures/subgroup_effects.png",
         expand(
             "reports/figures/{question}_trend.{ext}",
             question=config["report"]["trend_questions"],

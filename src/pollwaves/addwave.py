@@ -46,6 +46,16 @@ PathLike = str | os.PathLike[str]
 def check_wave_id(wave: str) -> str:
     """Return ``wave`` if it is a safe wave id (``YYYY-MM`` or ``YYYY-MM<suffix>``).
 
+    Parameters
+    ----------
+    wave : str
+        The proposed id; the suffix may hold ``[a-z0-9_-]`` (at most 40 characters in all).
+
+    Returns
+    -------
+    str
+        ``wave`` unchanged.
+
     Raises
     ------
     InputError
@@ -66,6 +76,13 @@ def check_workflow_accepts(wave: str, root: PathLike) -> None:
 
     The constraint is read from ``wildcard_constraints:`` in ``workflow/rules/*.smk`` or
     the ``Snakefile``; without one every safe id is accepted.
+
+    Parameters
+    ----------
+    wave : str
+        A safe wave id (:func:`check_wave_id`).
+    root : str or path-like
+        The project root.
 
     Raises
     ------
@@ -90,7 +107,18 @@ def check_workflow_accepts(wave: str, root: PathLike) -> None:
 
 
 def project_paths(root: PathLike) -> dict[str, Path]:
-    """Codebook, waves folder and schema folder of a project (from config/config.yaml)."""
+    """Codebook, waves folder and schema folder of a project (from config/config.yaml).
+
+    Parameters
+    ----------
+    root : str or path-like
+        The project root (holding ``config/`` and ``workflow/schemas``).
+
+    Returns
+    -------
+    dict of pathlib.Path
+        ``root``, ``codebook``, ``waves`` (the folder of wave mappings) and ``schemas``.
+    """
     root = Path(root)
     cfg_file = root / "config" / "config.yaml"
     cfg = load_yaml(cfg_file) if cfg_file.is_file() else {}

@@ -70,6 +70,8 @@ def _config_problems(data: dict, codebook: dict, wave: str, add) -> None:
                 hint="check its variable and values (see the comment above it), then set "
                 "`review: confirmed` and delete `candidates`",
             )
+        if not isinstance(var, str):
+            continue  # reported by the schema
         if var in seen:
             add(
                 f"variable {var!r} is mapped from two raw columns ({seen[var]!r}, {raw!r})",
@@ -154,13 +156,11 @@ def _config_problems(data: dict, codebook: dict, wave: str, add) -> None:
             value=_scalar(data.get("id_column")),
             hint=f"set id_column: {seen['resp_id']}",
         )
-    rule = (
-        (data.get("cleaning") or {}).get("straightlining")
-        if isinstance(data.get("cleaning"), dict)
-        else None
-    )
-    for i, var in enumerate((rule or {}).get("variables") or [] if isinstance(rule, dict) else []):
-        if variables.get(var, {}).get("kind") != "question":
+    cleaning = data.get("cleaning") if isinstance(data.get("cleaning"), dict) else {}
+    rule = cleaning.get("straightlining")
+    items = rule.get("variables") if isinstance(rule, dict) else None
+    for i, var in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(var, str) or variables.get(var, {}).get("kind") != "question":
             add(
                 f"straight-lining variable {var!r} is not a question of the codebook",
                 key=f"cleaning.straightlining.variables.{i}",
@@ -315,7 +315,11 @@ def check_wave(wave: str, root: str | os.PathLike[str] = ".") -> list[InputError
     for err in sorted(
         validator.iter_errors(_jsonable(data)), key=lambda e: list(map(str, e.path))
     ):
-        key, where = _key_path(err), [str(p) for p in err.absolute_path]
+        where = [str(p) for p in err.absolute_path]
+        if err.validator == "not" and not isinstance(err.instance, dict):
+            continue  # a non-mapping column is already reported by its type error
+        missing = re.match(r"'(.+)' is a required property", err.message)
+        key = ".".join([*where, missing.group(1)]) if missing else _key_path(err)
         column = where[1] if len(where) > 1 and where[0] == "columns" else None
         add(
             f"invalid configuration at key {key}: {err.message}",

@@ -158,7 +158,18 @@ class ColumnProposal:
 
 
 def describe(series: pd.Series) -> tuple[list[Any], bool]:
-    """Distinct non-missing raw values (file order) and whether the column is numeric."""
+    """Distinct non-missing raw values (file order) and whether the column is numeric.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        One raw column of a delivery.
+
+    Returns
+    -------
+    (list, bool)
+        The distinct values and whether the column has a numeric dtype.
+    """
     numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
     seen = pd.Series(series.dropna().tolist(), dtype=object).drop_duplicates().tolist()
     return seen, numeric

@@ -1,0 +1,87 @@
+rule war_models:
+    """Pooled trend models and the subgroup model of war support (design-based logit)."""
+    input:
+        waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
+        mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
+    output:
+        trend_predictions="reports/tables/trend_predictions.csv",
+        trend_tests="reports/tables/trend_tests.csv",
+        trend_coefficients="reports/tables/trend_coefficients.csv",
+        subgroup_selection="reports/tables/subgroup_selection.csv",
+        subgroup_terms="reports/tables/subgroup_terms.csv",
+        subgroup_predicted="reports/tables/subgroup_predicted.csv",
+        subgroup_ame="reports/tables/subgroup_ame.csv",
+        forest_png=report(
+            "reports/figures/subgroup_effects.png",
+            caption="../report/subgroup_effects.rst",
+            category="Subgroups",
+        ),
+        forest_svg="reports/figures/subgroup_effects.svg",
+    log:
+        "logs/war_models.log",
+    conda:
+        "../envs/pollwaves.yaml"
+    params:
+        settings=config["models"],
+        notice=config["study"]["simulated_notice"],
+    script:
+        "../scripts/war_models.py"
+
+
+rule alliance_models:
+    """Weighted multinomial logit of alliance preference; neutral share before/after."""
+    input:
+        waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
+        mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
+        claims=config["claims"],
+    output:
+        shares="reports/tables/alliance_shares.csv",
+        neutral="reports/tables/alliance_neutral.csv",
+    log:
+        "logs/alliance_models.log",
+    conda:
+        "../envs/pollwaves.yaml"
+    params:
+        settings=config["models"],
+    script:
+        "../scripts/alliance_models.py"
+
+
+rule attitudes_by_stance:
+    """Good attitude to each country by war stance, per wave, with Rao-Scott tests."""
+    input:
+        waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
+    output:
+        shares="reports/tables/attitudes_by_stance.csv",
+        tests="reports/tables/attitudes_by_stance_tests.csv",
+    log:
+        "logs/attitudes_by_stance.log",
+    conda:
+        "../envs/pollwaves.yaml"
+    script:
+        "../scripts/attitudes_by_stance.py"
+
+
+rule claims:
+    """The claims ledger: each claim tested on the published and the simulated data."""
+    input:
+        published="data/processed/published/toplines.csv",
+        toplines="reports/tables/toplines.csv",
+        contrasts="reports/tables/contrasts.csv",
+        stance="reports/tables/attitudes_by_stance.csv",
+        stance_tests="reports/tables/attitudes_by_stance_tests.csv",
+        mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
+        claims=config["claims"],
+    output:
+        ledger="reports/tables/claims_ledger.csv",
+        evidence="reports/tables/claims_evidence.csv",
+        sensitivity="reports/tables/claims_sensitivity.csv",
+    log:
+        "logs/claims.log",
+    conda:
+        "../envs/pollwaves.yaml"
+    params:
+        root=ROOT,
+        published_deff=config["trend"]["published_deff"],
+    script:
+        "../scripts/claims.py"

@@ -1,0 +1,14 @@
+from pollwaves.pipeline_models import run_claims
+
+run_claims(
+    snakemake.input.published,
+    snakemake.input.toplines,
+    snakemake.input.contrasts,
+    snakemake.input.stance,
+    snakemake.input.stance_tests,
+    snakemake.input.mappings,
+    snakemake.input.claims,
+    snakemake.params.root,
+    snakemake.params.published_deff,
+    dict(snakemake.output.items()),
+)

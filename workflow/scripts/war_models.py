@@ -1,0 +1,12 @@
+from pollwaves.pipeline_models import run_war_models
+
+outputs = {k: v for k, v in snakemake.output.items() if not k.startswith("forest")}
+run_war_models(
+    snakemake.input.waves,
+    snakemake.input.mappings,
+    snakemake.params.settings,
+    snakemake.params.notice,
+    outputs,
+    snakemake.output.forest_png,
+    snakemake.output.forest_svg,
+)
