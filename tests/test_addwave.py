@@ -1,7 +1,7 @@
 """Adding a wave: ``pollwaves add-wave`` / ``check-wave`` / ``add-published``.
 
 The end-to-end test follows docs/adding_a_wave.md on the SIMULATED demo delivery
-``tests/data/demo_wave.sav`` in a temporary copy of the project (three earlier waves):
+``tests/data/demo_wave.sav`` in a temporary copy of the project (four earlier waves):
 add-wave (first refused as mojibake, then with ``--encoding cp1251``), the documented
 review edits, check-wave, one ``snakemake`` run. The unit tests need no workflow run.
 """
@@ -29,10 +29,12 @@ from pollwaves.published import RAW_COLUMNS, add_published, published_main
 
 DEMO = ROOT / "tests" / "data" / "demo_wave.sav"
 WAVE = "2024-05"
-EARLIER = ["2021-01", "2022-04", "2023-11"]  # csv cp1251, dta, xlsx
-COPY = ["Snakefile", "config/config.yaml", "config/codebook.yaml", "config/margins.yaml",
-        "config/published_labels.yaml", "workflow", "data/raw/published",
-        "data/raw/population"]  # fmt: skip
+EARLIER = ["2021-01", "2022-04", "2023-03", "2023-11"]  # csv cp1251, dta, sav, xlsx
+# everything the workflow reads except the waves: every config file and raw input folder
+COPY = ["Snakefile", "workflow",
+        *(p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "config").glob("*.yaml"))),
+        *(p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "data/raw").iterdir())
+          if p.is_dir() and p.name != "waves")]  # fmt: skip
 NEEDS_REVIEW = re.compile(r"review: needs review, candidates: \[[^\]]*\]")
 
 
@@ -294,6 +296,7 @@ def test_check_wave_lists_every_problem(small: Path) -> None:
     cfg["columns"]["p_sexx"] = cfg["columns"].pop("p_sex")  # column not in the file
     cfg["columns"]["p_edu"]["values"][4] = "university"  # not a category
     del cfg["columns"]["p_town"]  # required demographic
+    cfg["cleaning"]["min_completeness"] = 2  # schema: at most 1
     mapping.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), "utf-8")
     problems = check_wave(WAVE, small)
     text = "\n".join(map(str, problems))
@@ -301,6 +304,7 @@ def test_check_wave_lists_every_problem(small: Path) -> None:
     assert "column=p_sexx" in text and "not in the delivery" in text
     assert "'university' is not a category of 'education'" in text
     assert "required variable 'settlement' is not mapped" in text
+    assert "key=cleaning.min_completeness" in text
     assert "value='5'" in text and "column=b_war" in text  # unmapped raw value
     review = [p for p in problems if "needs review" in p.problem]
     assert {p.column for p in review} == {

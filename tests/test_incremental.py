@@ -1,6 +1,6 @@
 """Incremental reruns: a new wave or one changed mapping reruns only that wave's jobs.
 
-In a temporary copy of the project with three waves after one full ``snakemake`` run
+In a temporary copy of the project with four waves after one full ``snakemake`` run
 (shared with tests/test_addwave.py, which may have added and run its demo wave there),
 ``snakemake -n`` must list the per-wave jobs (every rule whose
 output has ``{wave}``, read from workflow/rules/*.smk: harmonise, weight, estimate_wave,
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from test_addwave import built_project, copy_wave, snakemake
 
-NEW = "2023-03"
+NEW = "2022-08"
 CHANGED = "2022-04"
 _JOB = re.compile(r"^\s*(?:local)?rule (\w+):\s*$")
 

@@ -326,7 +326,7 @@ def check_wave(wave: str, root: str | os.PathLike[str] = ".") -> list[InputError
             key=key,
             column=column,
             value=_scalar(err.instance),
-            hint=f"correct {key} (see {schema_path.name})",
+            hint=f"{'add' if missing else 'correct'} {key} (see {schema_path.name})",
         )
     _config_problems(data, codebook, wave, add)
     file, fmt = data.get("file"), data.get("format")

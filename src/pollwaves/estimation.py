@@ -327,7 +327,7 @@ def proportions(
 def toplines(
     df: pd.DataFrame,
     questions: Sequence[str],
-    weight: str,
+    weight: str | None,
     *,
     wave: str,
     by: Sequence[str] = (),

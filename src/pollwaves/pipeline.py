@@ -17,7 +17,7 @@ import pandas as pd
 from pollwaves import cleaning, config, harmonise, io, published
 from pollwaves.errors import InputError
 from pollwaves.estimation import RESULT_COLUMNS, share_contrasts, toplines
-from pollwaves.weighting import rake, weight_diagnostics
+from pollwaves.weighting import margin_shares, rake, weight_diagnostics
 
 PathLike = str | os.PathLike[str]
 
@@ -104,6 +104,7 @@ def run_weight(
     wave: str,
     out_parquet,
     out_diag,
+    out_margins,
 ) -> pd.DataFrame:
     """Rake one wave to the urban margins; write the weighted frame and diagnostics."""
     margins = load_margins(margins_path, config.schema_dir(root) / "margins.schema.yaml")
@@ -148,6 +149,7 @@ def run_weight(
     )
     diag.insert(0, "wave", wave)
     out = df.assign(weight=w.to_numpy())
+    io.write_table(margin_shares(work, "weight", targets).assign(wave=wave), out_margins)
     io.write_table(diag, out_diag)
     io.write_parquet(out, out_parquet)
     return out
@@ -161,8 +163,11 @@ def run_estimate_wave(
     settings: Mapping[str, Any],
     out,
     contrasts_out,
+    unweighted_out,
 ) -> pd.DataFrame:
     """Weighted toplines, one-way subgroup tables and share contrasts of one wave.
+
+    Also writes unweighted toplines (equal weights, for the weighted-vs-unweighted check).
 
     ``settings`` holds ``estimation`` (level, ci_method) and ``weighting`` (the raking
     variables, used as ``calibrated_on`` so that the SEs account for the raking).
@@ -194,6 +199,15 @@ def run_estimate_wave(
     cols = ["question", "wave", "domain", "contrast", "estimate", "se", "ci_low", "ci_high"]
     cont = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
     io.write_table(cont[[*cols, "t", "p_value", "n", "df"]] if rows else cont, contrasts_out)
+    plain = toplines(
+        df,
+        config.variables_by_kind(codebook, "question"),
+        None,
+        wave=str(df["wave"].iloc[0]),
+        ci_method=est["ci_method"],
+        level=float(est["level"]),
+    )
+    io.write_table(plain[RESULT_COLUMNS], unweighted_out)
     io.write_table(res, out)
     return res
 
@@ -206,6 +220,8 @@ def run_toplines(
     toplines_out,
     subgroups_out,
     contrasts_out,
+    unweighted: Sequence[PathLike] = (),
+    unweighted_out: PathLike | None = None,
 ) -> pd.DataFrame:
     """Stack the per-wave estimates into the toplines, subgroup and contrast tables."""
     schemas = config.schema_dir(root)
@@ -224,6 +240,14 @@ def run_toplines(
     cont = pd.concat([_read_csv(p) for p in contrasts], ignore_index=True)
     cont = cont.sort_values(["question", "contrast", "wave"], kind="stable")
     io.write_table(cont, contrasts_out)
+    if unweighted and unweighted_out:
+        plain = pd.concat([_read_csv(p) for p in unweighted], ignore_index=True)
+        plain = plain.sort_values(
+            ["question", "wave", "category"],
+            key=lambda s: s.map(order) if s.name == "question" else s,
+            kind="stable",
+        )
+        io.write_table(plain, unweighted_out)
     return top
 
 

@@ -17,6 +17,7 @@ from pollwaves.errors import InputError
 __all__ = [
     "RakingError",
     "kish",
+    "margin_shares",
     "rake",
     "sampling_weights",
     "trim_weights",
@@ -360,3 +361,42 @@ def weight_diagnostics(
         **dist,
     }
     return pd.DataFrame([row])
+
+
+def margin_shares(
+    df: pd.DataFrame, weight: str, margins: Mapping[str, Mapping[str, float]]
+) -> pd.DataFrame:
+    """Sample, weighted and target shares of every raking category.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Respondents with the raking columns and the final sampling-weight column.
+    weight : str
+        Final weight column.
+    margins : dict
+        ``{column: {category: target}}`` (totals or shares).
+
+    Returns
+    -------
+    DataFrame
+        ``variable, category, sample_share, weighted_share, target_share``.
+    """
+    w = df[weight].to_numpy(dtype=float)
+    rows = []
+    for col, tgt in margins.items():
+        t = pd.Series({str(k): float(v) for k, v in tgt.items()})
+        vals = df[col].astype(str).to_numpy()
+        n = pd.Series(1.0, index=range(len(vals))).groupby(vals).sum()
+        ws = pd.Series(w).groupby(vals).sum()
+        for cat in t.index:
+            rows.append(
+                {
+                    "variable": col,
+                    "category": cat,
+                    "sample_share": float(n.get(cat, 0.0) / len(vals)),
+                    "weighted_share": float(ws.get(cat, 0.0) / w.sum()),
+                    "target_share": float(t[cat] / t.sum()),
+                }
+            )
+    return pd.DataFrame(rows)

@@ -7,6 +7,7 @@ rule estimate_wave:
     output:
         estimates="data/processed/estimates/{wave}.csv",
         contrasts="data/processed/estimates/{wave}.contrasts.csv",
+        unweighted="data/processed/estimates/{wave}.unweighted.csv",
     log:
         "logs/estimate_wave/{wave}.log",
     conda:
@@ -23,6 +24,7 @@ rule toplines:
     input:
         estimates=expand("data/processed/estimates/{wave}.csv", wave=WAVES),
         contrasts=expand("data/processed/estimates/{wave}.contrasts.csv", wave=WAVES),
+        unweighted=expand("data/processed/estimates/{wave}.unweighted.csv", wave=WAVES),
         codebook=config["codebook"],
     output:
         toplines=report(
@@ -32,6 +34,7 @@ rule toplines:
         ),
         subgroups="reports/tables/subgroups.csv",
         contrasts="reports/tables/contrasts.csv",
+        unweighted="reports/tables/toplines_unweighted.csv",
     log:
         "logs/toplines.log",
     conda:
@@ -47,8 +50,10 @@ rule collect_tables:
     input:
         weighting=expand("data/processed/weighting/{wave}.csv", wave=WAVES),
         cleaning=expand("data/processed/cleaning/{wave}.csv", wave=WAVES),
+        margins=expand("data/processed/weighting/{wave}.margins.csv", wave=WAVES),
     output:
         weighting="reports/tables/weighting.csv",
+        margins="reports/tables/weighting_margins.csv",
         cleaning="reports/tables/cleaning.csv",
     log:
         "logs/collect_tables.log",

@@ -25,6 +25,7 @@ rule weight:
     output:
         data="data/processed/waves/{wave}.parquet",
         diagnostics="data/processed/weighting/{wave}.csv",
+        margins="data/processed/weighting/{wave}.margins.csv",
     log:
         "logs/weight/{wave}.log",
     conda:

@@ -8,4 +8,5 @@ run_estimate_wave(
     snakemake.params.settings,
     snakemake.output.estimates,
     snakemake.output.contrasts,
+    snakemake.output.unweighted,
 )

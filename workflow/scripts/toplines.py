@@ -8,4 +8,6 @@ run_toplines(
     snakemake.output.toplines,
     snakemake.output.subgroups,
     snakemake.output.contrasts,
+    snakemake.input.unweighted,
+    snakemake.output.unweighted,
 )

@@ -8,4 +8,5 @@ run_weight(
     snakemake.wildcards.wave,
     snakemake.output.data,
     snakemake.output.diagnostics,
+    snakemake.output.margins,
 )
