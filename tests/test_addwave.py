@@ -29,7 +29,8 @@ from pollwaves.published import RAW_COLUMNS, add_published, published_main
 
 DEMO = ROOT / "tests" / "data" / "demo_wave.sav"
 WAVE = "2024-05"
-EARLIER = ["2021-01", "2022-04", "2023-03", "2023-11"]  # csv cp1251, dta, sav, xlsx
+# dta, xlsx, sav, xlsx; four war waves, so that the pooled war-support trend model can fit
+EARLIER = ["2022-04", "2022-08", "2023-03", "2023-11"]
 # everything the workflow reads except the waves: every config file and raw input folder
 COPY = ["Snakefile", "workflow",
         *(p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "config").glob("*.yaml"))),

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from test_addwave import built_project, copy_wave, snakemake
 
-NEW = "2022-08"
+NEW = "2021-01"
 CHANGED = "2022-04"
 _JOB = re.compile(r"^\s*(?:local)?rule (\w+):\s*$")
 

@@ -198,9 +198,14 @@ def summarise(
 
 
 def kind_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per (kind, method): mean coverage, share outside the 99% band, bias, width."""
+    """One row per (kind, method): mean coverage, share outside the 99% band, bias, width.
+
+    For kinds estimated both raked and unweighted, ``raked_bias_ok`` is the share of the
+    estimates whose unweighted bias exceeds 1 pp that have a raked bias under 1 pp (target:
+    all of them), over ``n_unweighted_biased`` such estimates.
+    """
     g = table.groupby(["kind", "method"], sort=True)
-    return g.agg(
+    out = g.agg(
         estimates=("coverage", "size"),
         replicates=("replicates", "min"),
         mean_coverage=("coverage", "mean"),
@@ -209,6 +214,15 @@ def kind_summary(table: pd.DataFrame) -> pd.DataFrame:
         max_abs_bias=("bias", lambda b: float(np.abs(b).max())),
         mean_ci_width=("mean_ci_width", "mean"),
     ).reset_index()
+    keys = [c for c in table.columns if c in ("wave", "question", "category", "domain")]
+    raked = table[table["method"] == "raked"].set_index(["kind", *keys])["bias"]
+    plain = table[table["method"] == "unweighted"].set_index(["kind", *keys])["bias"]
+    both = pd.concat({"raked": raked, "plain": plain}, axis=1).dropna()
+    biased = both[both["plain"].abs() > 0.01]
+    ok = (biased["raked"].abs() < 0.01).groupby(level="kind").agg(["mean", "size"])
+    out["raked_bias_ok"] = out["kind"].map(ok["mean"]).where(out["method"] == "raked")
+    out["n_unweighted_biased"] = out["kind"].map(ok["size"]).where(out["method"] == "raked")
+    return out
 
 
 def run_replicate(
@@ -252,3 +266,59 @@ def _mnlogit_shares(study: Study, pooled: pd.DataFrame, replicate: int):
 
 MODEL_CHECKS.append(_mnlogit_shares)
 TRUTHS["mnlogit_share"] = lambda st: (st.truth, ["wave", "question", "category"])
+
+SUBGROUP_VARIABLES = ["sex", "age_group", "education", "settlement", "media_diet"]
+
+
+def _subgroup_predictions(study: Study, pooled: pd.DataFrame, replicate: int):
+    """Predicted war support per subgroup from the pooled design-based logit.
+
+    The estimand is each subgroup's pooled share of support over the war waves, predicted
+    as the weighted mean of the fitted probabilities within the subgroup, with a
+    linearisation CI (averaging term plus the coefficients' influence functions).
+    """
+    from pollwaves.design import design_codes, design_variance
+    from pollwaves.models import weighted_logit
+
+    war = pooled[pooled["war_support"].notna()].reset_index(drop=True)
+    war["y"] = (war["war_support"] == "support").astype(float)
+    rhs = " + ".join(f"C({v})" for v in ["wave", *SUBGROUP_VARIABLES])
+    fit = weighted_logit(war, f"y ~ {rhs}", "weight", strata="wave")
+    x = np.asarray(fit.glm.model.exog)
+    p = np.asarray(fit.glm.fittedvalues)
+    w = war["weight"].to_numpy(float)
+    infl = fit.influence()
+    s, psu = design_codes(war, "wave", None)
+    dof = len(np.unique(psu)) - len(np.unique(s))
+    tq = stats.t.ppf(0.5 + float(study.estimation["level"]) / 2, dof)
+    rows = []
+    for var in SUBGROUP_VARIABLES:
+        for lev in sorted(war[var].unique()):
+            d = (war[var] == lev).to_numpy(float)
+            total = (w * d).sum()
+            pbar = (w * d * p).sum() / total
+            jac = ((w * d * p * (1 - p))[:, None] * x).sum(axis=0) / total
+            z = w * d * (p - pbar) / total + infl @ jac
+            se = float(np.sqrt(design_variance(z[:, None], s, psu)[0]))
+            eta, half = np.log(pbar / (1 - pbar)), tq * se / (pbar * (1 - pbar))
+            rows.append(
+                {
+                    "domain": f"{var}={lev}",
+                    "estimate": pbar,
+                    "se": se,
+                    "ci_low": 1 / (1 + np.exp(-(eta - half))),
+                    "ci_high": 1 / (1 + np.exp(-(eta + half))),
+                    "method": "raked",
+                }
+            )
+    return "subgroup_prediction", pd.DataFrame(rows)
+
+
+def _subgroup_truth(study: Study) -> tuple[pd.Series, list[str]]:
+    t = study.subgroup_truth
+    t = t[(t["question"] == "war_support") & (t["category"] == "support") & (t["domain"] != "all")]
+    return t.groupby("domain")["share"].mean(), ["domain"]
+
+
+MODEL_CHECKS.append(_subgroup_predictions)
+TRUTHS["subgroup_prediction"] = _subgroup_truth
