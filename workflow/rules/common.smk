@@ -26,3 +26,10 @@ def get_delivery(wildcards):
     from pollwaves.config import load_yaml
 
     return load_yaml(Path(config["waves_dir"]) / f"{wildcards.wave}.yaml")["file"]
+
+
+def get_invasion_date():
+    """Date of the full-scale invasion, from the claims configuration (a model parameter)."""
+    from pollwaves.config import load_yaml
+
+    return str(load_yaml(config["claims"])["invasion_date"])

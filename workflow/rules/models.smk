@@ -33,7 +33,6 @@ rule alliance_models:
     input:
         waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
         mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
-        claims=config["claims"],
     output:
         shares="reports/tables/alliance_shares.csv",
         neutral="reports/tables/alliance_neutral.csv",
@@ -43,6 +42,7 @@ rule alliance_models:
         "../envs/pollwaves.yaml"
     params:
         settings=config["models"],
+        invasion_date=get_invasion_date(),
     script:
         "../scripts/alliance_models.py"
 

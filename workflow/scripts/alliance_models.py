@@ -1,11 +1,10 @@
-from pollwaves.config import load_yaml
 from pollwaves.pipeline_models import run_alliance_models
 
 run_alliance_models(
     snakemake.input.waves,
     snakemake.input.mappings,
     snakemake.params.settings,
-    load_yaml(snakemake.input.claims)["invasion_date"],
+    snakemake.params.invasion_date,
     snakemake.output.shares,
     snakemake.output.neutral,
 )
