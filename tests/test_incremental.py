@@ -1,12 +1,12 @@
 """Incremental reruns: a new wave or one changed mapping reruns only that wave's jobs.
 
-In a temporary copy of the project with four waves after one full ``snakemake`` run
-(shared with tests/test_addwave.py, which may have added and run its demo wave there),
-``snakemake -n`` must list the per-wave jobs (every rule whose
-output has ``{wave}``, read from workflow/rules/*.smk: harmonise, weight, estimate_wave,
-...) of exactly the new or changed wave, plus aggregate jobs, and never a per-wave job of
-another wave. The job list is parsed from the dry run's job blocks and cross-checked
-against its "Job stats" table.
+In a temporary copy of the project after one full ``snakemake`` run (shared with
+tests/test_addwave.py: four copied waves plus the demo wave added with add-wave; the
+workflow's war models need a pre-war and four war waves), ``snakemake -n`` must list the
+per-wave jobs (every rule whose output has ``{wave}``, read from workflow/rules/*.smk:
+harmonise, weight, estimate_wave, ...) of exactly the new or changed wave, plus aggregate
+jobs, and never a per-wave job of another wave. The job list is parsed from the dry run's
+job blocks and cross-checked against its "Job stats" table.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from test_addwave import built_project, copy_wave, snakemake
+from test_addwave import copy_wave, demo_project, snakemake
 
-NEW = "2021-01"
+NEW = "2022-08"
 CHANGED = "2022-04"
 _JOB = re.compile(r"^\s*(?:local)?rule (\w+):\s*$")
 
@@ -78,7 +78,9 @@ def assert_up_to_date(proj: Path) -> None:
 
 @pytest.fixture
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return built_project(tmp_path_factory)
+    shared = demo_project(tmp_path_factory)
+    assert shared["run"].returncode == 0, shared["run"].stderr[-3000:]
+    return shared["proj"]
 
 
 def _check_aggregates(aggregate: set[str], proj: Path) -> None:

@@ -279,8 +279,9 @@ def add_wave(
     Raises
     ------
     InputError
-        Unsafe wave id (or one the workflow's wildcard constraint rejects), unknown extension, unreadable file, mojibake (naming the
-        ``--encoding`` that fixes it), or an existing wave without ``force``.
+        Unsafe wave id (or one the workflow's wildcard constraint rejects), unknown
+        extension, unreadable file, mojibake (naming the ``--encoding`` that fixes it), or
+        an existing wave without ``force``.
     """
     wave = check_wave_id(wave)
     check_workflow_accepts(wave, root)

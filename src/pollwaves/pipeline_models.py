@@ -18,6 +18,7 @@ from scipy import stats
 
 from pollwaves import analysis, config, io
 from pollwaves.claims import Tables, evaluate_claims
+from pollwaves.errors import InputError
 
 PathLike = str | os.PathLike[str]
 
@@ -45,8 +46,17 @@ def run_war_models(
 
     pooled = analysis.load_pooled(waves)
     dates = analysis.wave_mid_dates(wave_yamls)
+    war_waves = pooled.loc[pooled["war_support"].notna(), "wave"].unique()
+    if len(war_waves) < 3:
+        raise InputError(
+            f"The war-support models need at least 3 war waves; there are {len(war_waves)}",
+            value=sorted(map(str, war_waves)),
+            hint="add war waves (from 2022-03 on) to config/waves/",
+        )
+    # a natural spline with df degrees of freedom needs df + 1 distinct dates
+    spline_df = min(int(settings["spline_df"]), len(war_waves) - 1)
     trend = analysis.trend_models(
-        pooled, dates=dates, spline_df=int(settings["spline_df"]), grid=int(settings["grid"])
+        pooled, dates=dates, spline_df=spline_df, grid=int(settings["grid"])
     )
     sub = analysis.subgroup_model(pooled, dates=dates, variables=list(settings["subgroups"]))
     tables = {f"trend_{k}": v for k, v in trend.items()} | {
@@ -84,7 +94,8 @@ def run_alliance_models(
     cols = ["wave", "domain", "category", "estimate", "se", "ci_low", "ci_high"]
     io.write_table(shares[cols], shares_out)
     neutral = fit.combined_share(None, ["both", "outside"], by="period")
-    neutral = neutral.set_index("period").loc[["before", "after"]].reset_index()
+    neutral = neutral.set_index("period").reindex(["before", "after"]).reset_index()
+    neutral["category"] = "both + outside"
     d = neutral["estimate"].iloc[1] - neutral["estimate"].iloc[0]
     se = float(np.hypot(*neutral["se"]))  # waves are independent samples
     z = stats.norm.ppf(0.975)
@@ -94,7 +105,7 @@ def run_alliance_models(
         "se": se,
         "ci_low": d - z * se,
         "ci_high": d + z * se,
-        "p_value": float(2 * stats.norm.sf(abs(d / se))),
+        "p_value": float(2 * stats.norm.sf(abs(d / se))) if se > 0 else np.nan,
     }
     out = pd.concat([neutral, pd.DataFrame([diff])], ignore_index=True)
     io.write_table(out, neutral_out)
