@@ -53,8 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(a.workers, initializer=_init, initargs=(a.size,)) as pool:
         results = list(pool.map(_one, jobs, chunksize=4))
     tables = []
-    for kind in results[0]:
-        est = pd.concat([res[kind] for res in results], ignore_index=True)
+    failures = pd.concat([res.pop("failures") for res in results], ignore_index=True)
+    kinds = sorted({k for res in results for k in res})
+    for kind in kinds:
+        est = pd.concat([res[kind] for res in results if kind in res], ignore_index=True)
         truth, keys = study.truth_for(kind)
         tables.append(summarise(est, truth, kind=kind, keys=keys))
     detail = pd.concat(tables, ignore_index=True)
@@ -73,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         "code_revision": rev,
         "wall_time_seconds": round(wall, 1),
         "replicates": a.replicates,
+        "model_failures": failures.groupby("check").size().to_dict() if len(failures) else {},
         "waves": waves,
         "data": "SIMULATED population and samples (pollwaves.simulate)",
     }

@@ -27,6 +27,8 @@ def summary() -> pd.DataFrame:
     waves = ["2022-04", "2023-03"]
     results = [run_replicate(study, waves, r, MODEL_CHECKS) for r in range(30)]
     tables = []
+    failures = [res.pop("failures") for res in results]
+    assert sum(len(f) for f in failures) == 0
     for kind in results[0]:
         est = pd.concat([res[kind] for res in results], ignore_index=True)
         truth, keys = study.truth_for(kind)

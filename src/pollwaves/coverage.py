@@ -23,6 +23,7 @@ from scipy import stats
 
 from pollwaves import cleaning, config
 from pollwaves.deliver import questionnaire_order
+from pollwaves.errors import InputError
 from pollwaves.estimation import proportions
 from pollwaves.pipeline import add_derived_columns, load_margins
 from pollwaves.simulate import REFUSED, Simulation, load_simulation_config
@@ -241,9 +242,15 @@ def run_replicate(
         samples.append(df)
     out = {"topline": pd.concat(parts, ignore_index=True)}
     pooled = pd.concat(samples, ignore_index=True)
+    failures = []
     for check in models:
-        kind, est = check(study, pooled, replicate)
+        try:
+            kind, est = check(study, pooled, replicate)
+        except InputError as err:  # e.g. separation in a small replicate: count, report
+            failures.append({"check": check.__name__, "replicate": replicate, "error": str(err)})
+            continue
         out[kind] = est.assign(replicate=replicate)
+    out["failures"] = pd.DataFrame(failures, columns=["check", "replicate", "error"])
     return out
 
 
