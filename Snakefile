@@ -35,9 +35,16 @@ rule all:
         "reports/tables/alliance_shares.csv",
         "reports/tables/alliance_neutral.csv",
         "reports/tables/claims_ledger.csv",
+        "reports/tables/undecided_bounds.csv",
+        "reports/tables/weighting_effect.csv",
         "reports/figures/subgroup_effects.png",
         expand(
             "reports/figures/{question}_trend.{ext}",
             question=config["report"]["trend_questions"],
+            ext=["png", "svg"],
+        ),
+        expand(
+            "reports/figures/{name}.{ext}",
+            name=["poll_average", "attitudes_by_stance", "weighting"],
             ext=["png", "svg"],
         ),

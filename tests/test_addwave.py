@@ -1,6 +1,6 @@
 """Adding a wave: ``pollwaves add-wave`` / ``check-wave`` / ``add-published``.
 
-The end-to-end test follows docs/adding_a_wave.md on the SIMULATED demo delivery
+The end-to-end test follows README, "Adding a new wave" on the SIMULATED demo delivery
 ``tests/data/demo_wave.sav`` in a temporary copy of the project (four earlier waves):
 add-wave (first refused as mojibake, then with ``--encoding cp1251``), the documented
 review edits, check-wave, one ``snakemake`` run. The unit tests need no workflow run.
@@ -77,7 +77,7 @@ def pollwaves(*args: str) -> subprocess.CompletedProcess:
 
 
 def resolve_demo(mapping: Path) -> None:
-    """The review edits docs/adding_a_wave.md shows for the demo, as text edits."""
+    """The review edits README, "Adding a new wave" shows for the demo, as text edits."""
     lines = mapping.read_text(encoding="utf-8").splitlines(keepends=True)
     for i, line in enumerate(lines):
         if line.startswith("  b_war:"):  # 'Совсем не поддерживаю' = do not support at all

@@ -189,7 +189,7 @@ class _Ledger:
                             est,
                             lo,
                             hi,
-                            below(-lo, -hi, -float(c["majority"])),
+                            below(-hi, -lo, -float(c["majority"])),  # i.e. lo > majority
                         )
                     )
                 pre = [s for s in ser if not self.after(s[0])]
@@ -280,7 +280,8 @@ class _Ledger:
                 elif exact:  # published: only complete (both + outside) waves are pooled
                     est, lo, hi = exact[-1][1], exact[-1][2], exact[-1][3]
                 elif sub:
-                    est, lo, hi = max(r[1] for r in sub), max(r[2] for r in sub), 1.0
+                    los = [r[2] for r in sub if not np.isnan(r[2])]  # NaN: no published N
+                    est, lo, hi = max(r[1] for r in sub), max(los, default=np.nan), 1.0
                 else:
                     est = lo = hi = np.nan
                 v = (

@@ -184,24 +184,29 @@ def _complete_stack(singles: dict[int, _Known], groups: list[_Known], nb: int):
     return None
 
 
-def _draw_stack(ax, x: float, segs: list[_Known], bands: Sequence[Band], used: set, fmt=_label):
-    """Stacked bar of ``segs`` (group segments hatched in their second band's colour)."""
+def _draw_stack(ax, x, segs, bands: Sequence[Band], used: set, fmt=_label, highlight=None):
+    """Stacked bar of ``segs`` (group segments hatched in their second band's colour).
+
+    The band whose key is ``highlight`` gets a heavy black outline and a bold label.
+    """
     bottom = 0.0
     for s in segs:
         c, kw = bands[s.bands[0]].colour, {}
         if len(s.bands) > 1:
             kw = {"hatch": "///", "hatchcolor": bands[s.bands[-1]].colour}
             used.add("hatched")
-        ax.bar(x, s.value, bottom=bottom, width=0.62, color=c, edgecolor="white", lw=0.8, **kw)
+        hl = highlight is not None and bands[s.bands[0]].key == highlight and len(s.bands) == 1
+        edge = {"edgecolor": "black", "lw": 2.2, "zorder": 3} if hl else {"edgecolor": "white"}
+        ax.bar(x, s.value, bottom=bottom, width=0.62, color=c, **{"lw": 0.8, **edge}, **kw)
         if s.value >= 4.5:
             box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"} if kw else None
             tc = "black" if kw else bands[s.bands[0]].text
             kws = {"ha": "center", "va": "center", "fontsize": 8, "color": tc, "bbox": box}
-            ax.text(x, bottom + s.value / 2, fmt(s), **kws)
+            ax.text(x, bottom + s.value / 2, fmt(s), fontweight="bold" if hl else None, **kws)
         bottom += s.value
 
 
-def _draw_markers(ax, x: float, items: list[_Known], bands: Sequence[Band], used: set) -> None:
+def _draw_markers(ax, x, items: list[_Known], bands: Sequence[Band], used: set, highlight=None):
     """Markers for a partial wave: one x offset per band, labels alternate above/below."""
     for k in items:
         dx = (float(np.mean(k.bands)) - (len(bands) - 1) / 2) * 0.22
@@ -211,6 +216,8 @@ def _draw_markers(ax, x: float, items: list[_Known], bands: Sequence[Band], used
             ax.vlines(x + dx, k.lo, k.hi, colors=c1, lw=2)
         fill = "left" if len(k.bands) > 1 else "full"
         mk = {"ms": 7, "ls": "none", "mfc": c1, "mec": "black", "mew": 0.6, "mfcalt": c2}
+        if highlight is not None and bands[k.bands[0]].key == highlight:
+            mk.update(ms=9, mew=1.8)
         ax.plot([x + dx], [y], marker=_MARKERS[k.kind][0], fillstyle=fill, **mk)
         below = k.kind == "upper" or k.bands[0] % 2 == 1
         off, va = (-7, "top") if below else (6, "bottom")
@@ -256,8 +263,15 @@ def _boundary_cis(rows: pd.DataFrame, bands: Sequence[Band]) -> list[tuple[float
     return out
 
 
-def _legend_handles(bands: Sequence[Band], used: set) -> list:
-    handles: list = [Patch(facecolor=b.colour, label=b.label) for b in bands]
+def _legend_handles(bands: Sequence[Band], used: set, highlight=None, invasion=None) -> list:
+    handles: list = [
+        Patch(facecolor=b.colour, edgecolor="black", lw=2.2, label=f"{b.label}, highlighted")
+        if b.key == highlight
+        else Patch(facecolor=b.colour, label=b.label)
+        for b in bands
+    ]
+    if invasion is not None:
+        handles.append(Line2D([], [], color="0.15", ls="--", lw=1.3, label=invasion))
     if "hatched" in used:
         label = "two categories published together (bar)"
         handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="///", label=label))
@@ -270,7 +284,34 @@ def _legend_handles(bands: Sequence[Band], used: set) -> list:
     return [*handles, Line2D([], [], color="black", marker="_", ms=8, lw=1.1, label=ci)]
 
 
-def _trend_figure(toplines, published, question, bands, title, notice) -> Figure:
+def _invasion_x(waves: Sequence[str], date: str | None) -> float | None:
+    """Midway between the last wave starting before ``date`` and the next wave, or None."""
+    if date is None or len(waves) < 2:
+        return None
+    d = pd.Timestamp(date).to_period("M")
+    months = [pd.Period(w, "M") for w in waves]
+    for i in range(len(waves) - 1):
+        if months[i] <= d < months[i + 1]:
+            return i + 0.5
+    return None
+
+
+def _mark_invasion(axes, x: float | None, date: str | None) -> str | None:
+    """Dashed vertical line at the invasion date on every axis; returns the legend label."""
+    if x is None or date is None:
+        return None
+    d = pd.Timestamp(date)
+    label = f"full-scale invasion ({d.day} {_MONTHS[d.month - 1]} {d.year})"
+    for ax in axes:
+        ax.axvline(x, color="0.15", ls="--", lw=1.3, zorder=4)
+        kws = {"ha": "center", "va": "bottom", "fontsize": 7.5, "color": "0.15"}
+        ax.text(x, 101, "invasion", **kws)
+    return label
+
+
+def _trend_figure(
+    toplines, published, question, bands, title, notice, *, highlight=None, invasion=None
+) -> Figure:
     pub = _published_toplines(published, question)
     sim = toplines.loc[(toplines["question"] == question) & (toplines["domain"] == "all")]
     sim = _valid_waves(sim.loc[sim["estimate"].notna()], "toplines")
@@ -288,10 +329,11 @@ def _trend_figure(toplines, published, question, bands, title, notice) -> Figure
             singles, groups = _published_wave(rows, bands)
             segs = _complete_stack(singles, groups, len(bands))
             if segs is not None:
-                _draw_stack(ax_pub, i, segs, bands, used)
+                _draw_stack(ax_pub, i, segs, bands, used, highlight=highlight)
             else:
                 extra = [g for g in groups if not set(g.bands) <= singles.keys()]
-                _draw_markers(ax_pub, i, [*singles.values(), *extra], bands, used)
+                items = [*singles.values(), *extra]
+                _draw_markers(ax_pub, i, items, bands, used, highlight=highlight)
         for i, w in enumerate(waves):
             rows = sim.loc[sim["wave"].astype(str) == w]
             if rows.empty:
@@ -300,7 +342,8 @@ def _trend_figure(toplines, published, question, bands, title, notice) -> Figure
             est = dict(zip(rows["category"].astype(str), 100 * rows["estimate"], strict=True))
             vals = [float(sum(est.get(c, 0.0) for c in b.categories)) for b in bands]
             segs = [_Known("point", v, v, v, bands=(j,)) for j, v in enumerate(vals)]
-            _draw_stack(ax_sim, i, segs, bands, used, fmt=lambda s: f"{s.value:.0f}")
+            fmt = lambda s: f"{s.value:.0f}"  # noqa: E731
+            _draw_stack(ax_sim, i, segs, bands, used, fmt=fmt, highlight=highlight)
             for y, lo, hi in _boundary_cis(rows, bands):
                 ax_sim.errorbar(i + 0.22, y, yerr=[[y - lo], [hi - y]], **_CI_KW)
         titles = ("Published (Chatham House)", "Simulated microdata, weighted")
@@ -312,7 +355,9 @@ def _trend_figure(toplines, published, question, bands, title, notice) -> Figure
             ax.grid(axis="x", visible=False)
             ax.grid(axis="y", color="0.88", lw=0.8)
         ax_pub.set_ylabel("% of respondents")
-        fig.legend(handles=_legend_handles(bands, used), fontsize=8.5, **_LEGEND_KW)
+        inv = _mark_invasion((ax_pub, ax_sim), _invasion_x(waves, invasion), invasion)
+        handles = _legend_handles(bands, used, highlight, inv)
+        fig.legend(handles=handles, fontsize=8.5, **_LEGEND_KW)
         fig.suptitle(title, fontsize=13, fontweight="bold", y=0.975)
         footer = [*_FOOTER, " ".join(str(notice).split())]
         text = "\n".join(textwrap.fill(t, 175) for t in footer)
@@ -347,7 +392,13 @@ def war_support_figure(toplines: pd.DataFrame, published: pd.DataFrame, *, notic
     return _trend_figure(toplines, published, "war_support", WAR_BANDS, title, notice)
 
 
-def alliance_figure(toplines: pd.DataFrame, published: pd.DataFrame, *, notice: str) -> Figure:
+def alliance_figure(
+    toplines: pd.DataFrame,
+    published: pd.DataFrame,
+    *,
+    notice: str,
+    invasion_date: str | None = None,
+) -> Figure:
     """Preferred geopolitical union by wave: published (left) and simulated (right).
 
     Parameters
@@ -359,15 +410,23 @@ def alliance_figure(toplines: pd.DataFrame, published: pd.DataFrame, *, notice: 
         Used published numbers in percent; subgroup rows are ignored.
     notice : str
         Simulated-data notice printed in the figure footer.
+    invasion_date : str, optional
+        ``YYYY-MM-DD`` of the full-scale invasion, drawn as a dashed line midway between the
+        last wave whose month is not later and the next wave (a wave in the invasion month
+        counts as before it); nothing is drawn when the date is outside the waves.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Stacks Russia / neutral (both + outside) / EU / hard to say; a partly published neutral
-        band shows its known lower bound (``>64`` in Sep 2020). Only precomputed CIs are drawn.
+        Stacks Russia / neutral (both + outside) / EU / hard to say; the neutral band is
+        highlighted (heavy outline, bold labels); a partly published neutral band shows its
+        known lower bound (``>64`` in Sep 2020). Only precomputed CIs are drawn.
     """
-    title = "Which union should Belarus be in?"
-    return _trend_figure(toplines, published, "alliance", ALLIANCE_BANDS, title, notice)
+    title = "Which union should Belarus be in? (neutral options highlighted)"
+    return _trend_figure(
+        toplines, published, "alliance", ALLIANCE_BANDS, title, notice,
+        highlight="neutral", invasion=invasion_date,
+    )  # fmt: skip
 
 
 def save_figure(

@@ -3,11 +3,12 @@ rule trend_figure:
     input:
         toplines="reports/tables/toplines.csv",
         published="data/processed/published/toplines.csv",
+        claims=config["claims"],
     output:
         png=report(
             "reports/figures/{question}_trend.png",
             caption="../report/{question}_trend.rst",
-            category="Figures",
+            category="Trends",
         ),
         svg="reports/figures/{question}_trend.svg",
     log:
@@ -18,3 +19,73 @@ rule trend_figure:
         notice=config["study"]["simulated_notice"],
     script:
         "../scripts/trend_figure.py"
+
+
+rule poll_average_figure:
+    """Poll-average trend lines with 95% bands and observed points, published and simulated."""
+    input:
+        poll_average="reports/tables/poll_average.csv",
+        toplines="reports/tables/toplines.csv",
+        contrasts="reports/tables/contrasts.csv",
+        published="data/processed/published/toplines.csv",
+        mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
+        claims=config["claims"],
+    output:
+        png=report(
+            "reports/figures/poll_average.png",
+            caption="../report/poll_average.rst",
+            category="Trends",
+        ),
+        svg="reports/figures/poll_average.svg",
+    log:
+        "logs/poll_average_figure.log",
+    conda:
+        "../envs/pollwaves.yaml"
+    params:
+        settings=config["trend"],
+        notice=config["study"]["simulated_notice"],
+    script:
+        "../scripts/poll_average_figure.py"
+
+
+rule attitudes_figure:
+    """Good attitude to each country by war stance, per wave (simulated microdata)."""
+    input:
+        shares="reports/tables/attitudes_by_stance.csv",
+    output:
+        png=report(
+            "reports/figures/attitudes_by_stance.png",
+            caption="../report/attitudes_by_stance.rst",
+            category="Subgroups",
+        ),
+        svg="reports/figures/attitudes_by_stance.svg",
+    log:
+        "logs/attitudes_figure.log",
+    conda:
+        "../envs/pollwaves.yaml"
+    params:
+        notice=config["study"]["simulated_notice"],
+    script:
+        "../scripts/attitudes_figure.py"
+
+
+rule weighting_figure:
+    """Weighting diagnostics: n and n_eff per wave, sample shares against raking targets."""
+    input:
+        weighting="reports/tables/weighting.csv",
+        margins="reports/tables/weighting_margins.csv",
+    output:
+        png=report(
+            "reports/figures/weighting.png",
+            caption="../report/weighting.rst",
+            category="Weighting",
+        ),
+        svg="reports/figures/weighting.svg",
+    log:
+        "logs/weighting_figure.log",
+    conda:
+        "../envs/pollwaves.yaml"
+    params:
+        notice=config["study"]["simulated_notice"],
+    script:
+        "../scripts/weighting_figure.py"

@@ -1,11 +1,13 @@
-from pollwaves.pipeline import run_report
+from pollwaves.pipeline_report import REPORT_TABLES, run_report
 
 run_report(
-    snakemake.input.toplines,
-    snakemake.input.published,
-    snakemake.input.excluded,
-    snakemake.input.weighting,
+    {name: snakemake.input[name] for name in REPORT_TABLES},
     snakemake.input.figures,
     snakemake.params.config,
+    snakemake.input.claims,
+    snakemake.input.margins,
+    snakemake.input.codebook,
     snakemake.output[0],
+    validation_csv=snakemake.input.validation,
+    validation_meta=snakemake.input.validation_meta,
 )

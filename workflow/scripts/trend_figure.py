@@ -1,4 +1,4 @@
-from pollwaves.pipeline import run_trend_figure
+from pollwaves.pipeline_report import run_trend_figure
 
 run_trend_figure(
     snakemake.wildcards.question,
@@ -7,4 +7,5 @@ run_trend_figure(
     snakemake.params.notice,
     snakemake.output.png,
     snakemake.output.svg,
+    claims_yaml=snakemake.input.claims,
 )

@@ -1,0 +1,225 @@
+"""Number formatting and table preparation for the HTML report (no estimation here).
+
+Every number the report prints goes through a :class:`Numbers` helper. It renders the number
+inside an HTML ``<data value="...">`` element whose ``value`` is the exact table cell (or
+configuration value) it came from, and registers it, so that tests can trace each printed
+number back to a table. The two derived tables of the report (bounds under the undecided
+answers, weighted against unweighted estimates) are built here from the result tables by
+plain arithmetic and written by the workflow before the report reads them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+from markupsafe import Markup, escape
+
+__all__ = ["Labels", "Numbers", "undecided_bounds", "weighting_effect"]
+
+_WAVE = re.compile(r"\b(\d{4}-(?:0[1-9]|1[0-2]))\b")
+MINUS = "\u2212"
+
+
+def _missing(v: object) -> bool:
+    if v is None or isinstance(v, str):
+        return v is None or v.strip() == ""
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+@dataclass
+class Numbers:
+    """Formatting helpers for the templates; each printed number is registered.
+
+    ``registry`` holds ``(text, value)`` for every number rendered, in output order.
+    """
+
+    registry: list[tuple[str, float]] = field(default_factory=list)
+
+    def _data(self, value: object, text: str, cls: str = "") -> Markup:
+        v = float(value)  # type: ignore[arg-type]
+        raw = repr(int(v)) if isinstance(value, int) and not isinstance(value, bool) else repr(v)
+        self.registry.append((text, v))
+        if cls:
+            return Markup('<data class="{}" value="{}">{}</data>').format(cls, raw, text)
+        return Markup('<data value="{}">{}</data>').format(raw, text)
+
+    def count(self, k: int) -> Markup:
+        """A count of rows or tests (not a table cell), marked ``class="count"``."""
+        return self._data(int(k), str(int(k)), cls="count")
+
+    @staticmethod
+    def dash() -> Markup:
+        return Markup('<span class="na">–</span>')
+
+    def pct(self, share: object, digits: int = 1) -> Markup:
+        """A share in [0, 1] as a percentage without the % sign (``0.3341`` -> ``33.4``)."""
+        if _missing(share):
+            return self.dash()
+        return self._data(share, f"{100 * float(share):.{digits}f}".replace("-", MINUS))
+
+    def thr(self, share: object) -> Markup:
+        """A threshold share as a percentage with the digits it needs (``0.667`` -> ``66.7``)."""
+        if _missing(share):
+            return self.dash()
+        text = f"{100 * float(share):.1f}".removesuffix(".0")
+        return self._data(share, text)
+
+    def pp(self, diff: object, digits: int = 1) -> Markup:
+        """A difference of shares in signed percentage points (``-0.087`` -> ``−8.7``)."""
+        if _missing(diff):
+            return self.dash()
+        text = f"{100 * float(diff):+.{digits}f}".replace("-", MINUS)
+        return self._data(diff, text)
+
+    def percent(self, value: object) -> Markup:
+        """A number already in percent (published values), as published (``27.2``)."""
+        if _missing(value):
+            return self.dash()
+        return self._data(value, f"{float(value):g}")
+
+    def num(self, value: object, digits: int | None = None) -> Markup:
+        """A plain number: counts with thin-space thousands, else ``digits`` decimals."""
+        if _missing(value):
+            return self.dash()
+        v = float(value)
+        if digits is None and v.is_integer() and abs(v) < 1e15:
+            text = f"{int(v):,}".replace(",", "\u2009")
+        elif digits is None:
+            text = f"{v:.3g}" if abs(v) < 1e-3 and v != 0 else f"{v:,.2f}".replace(",", "\u2009")
+        else:
+            text = f"{v:,.{digits}f}".replace(",", "\u2009")
+        return self._data(value, text.replace("-", MINUS))
+
+    def pval(self, p: object) -> Markup:
+        """A p-value: three decimals, or ``<0.001``."""
+        if _missing(p):
+            return self.dash()
+        v = float(p)
+        return self._data(p, "<0.001" if v < 0.001 else f"{v:.3f}")  # escaped by _data
+
+    def ci(self, lo: object, hi: object, kind: str = "pct") -> Markup:
+        """An interval ``lo–hi`` (``kind``: pct, pp or num)."""
+        if _missing(lo) and _missing(hi):
+            return self.dash()
+        fmt = {"pct": self.pct, "pp": self.pp, "num": self.num}[kind]
+        return Markup("{}\u2013{}").format(fmt(lo), fmt(hi))
+
+    @staticmethod
+    def wave(text: object) -> Markup:
+        """Text with every ``YYYY-MM`` wave id marked up as ``<time>``."""
+        if _missing(text):
+            return Markup("")
+        return Markup(_WAVE.sub(r'<time datetime="\1">\1</time>', str(escape(str(text)))))
+
+
+class Labels:
+    """English labels of questions, variables and categories from the codebook."""
+
+    SHORT = {"attitude_russia": "Russia", "attitude_ukraine": "Ukraine",
+             "attitude_poland": "Poland", "attitude_eu": "the EU", "attitude_usa": "the USA",
+             "war_support": "support for the war", "alliance": "preferred union",
+             "belarus_army_participation": "Belarusian army joining the war"}  # fmt: skip
+    ITEMS = {"yes": "wants the army to join", "support": "support",
+             "oppose - support": "oppose minus support", "both + outside": "neutral (both + "
+             "outside)"}  # fmt: skip
+
+    def __init__(self, codebook: Mapping | None = None):
+        self.variables = dict((codebook or {}).get("variables", {}) or {})
+
+    def question(self, q: object) -> str:
+        spec = self.variables.get(str(q), {}) or {}
+        return str((spec.get("label") or {}).get("en", str(q).replace("_", " ")))
+
+    def short(self, q: object) -> str:
+        return self.SHORT.get(str(q), self.question(q))
+
+    def category(self, var: object, cat: object) -> str:
+        spec = ((self.variables.get(str(var), {}) or {}).get("categories") or {}).get(str(cat))
+        return str(spec["en"]) if spec else str(cat).replace("_", " ")
+
+    def variable(self, var: object) -> str:
+        return self.question(var).lower() if var in self.variables else str(var).replace("_", " ")
+
+    def item(self, item: object) -> str:
+        text = "" if _missing(item) else str(item)
+        if text in self.SHORT:
+            return self.SHORT[text]
+        return self.ITEMS.get(text, text.replace("_", " "))
+
+
+def _wide(top: pd.DataFrame, question: str, cats: list[str]) -> pd.DataFrame:
+    sel = top[(top["question"] == question) & (top["domain"] == "all")]
+    wide = sel.pivot_table(index="wave", columns="category", values="estimate", aggfunc="first")
+    return wide.reindex(columns=cats).dropna()
+
+
+def undecided_bounds(toplines: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """Support and opposition if every "hard to say" answer hid a supporter or an opponent.
+
+    Parameters
+    ----------
+    toplines : DataFrame
+        Result table (SIMULATED microdata estimates, shares).
+    published : DataFrame
+        Used published rows (percent); waves where support, partly, hard to say and oppose
+        are all published as exact, whole-sample values are included.
+
+    Returns
+    -------
+    DataFrame
+        ``source, wave, support, partly, hard_to_say, oppose, support_high, oppose_high``
+        (shares; ``support_high = support + hard_to_say``, ``oppose_high = oppose +
+        hard_to_say``), published rows first, waves in order. Point values only: the
+        toplines hold no interval for these sums.
+    """
+    cats = ["support", "partly", "hard_to_say", "oppose"]
+    pub = published
+    if "subgroup_variable" in pub.columns:
+        pub = pub[pub["subgroup_variable"].isna() | (pub["subgroup_variable"].astype(str) == "")]
+    pub = pub[(pub["relation"] == "equals") & (pub["qualifier"] == "exact")]
+    pub = pub.assign(estimate=pd.to_numeric(pub["value"]) / 100, domain="all")
+    parts = []
+    for source, table in (("published", pub), ("simulated", toplines)):
+        wide = _wide(table, "war_support", cats).reset_index()
+        parts.append(wide.assign(source=source))
+    out = pd.concat(parts, ignore_index=True)
+    out["support_high"] = out["support"] + out["hard_to_say"]
+    out["oppose_high"] = out["oppose"] + out["hard_to_say"]
+    out["wave"] = out["wave"].astype(str)
+    cols = ["source", "wave", *cats, "support_high", "oppose_high"]
+    return out[cols].sort_values(["source", "wave"], kind="mergesort", ignore_index=True)
+
+
+def weighting_effect(toplines: pd.DataFrame, unweighted: pd.DataFrame) -> pd.DataFrame:
+    """Weighted against unweighted toplines of the same waves (SIMULATED microdata).
+
+    Returns
+    -------
+    DataFrame
+        ``question, wave, category, weighted, unweighted, difference`` (shares; difference
+        = weighted - unweighted), whole-sample rows present in both tables, in the toplines'
+        row order.
+    """
+    keys = ["question", "wave", "category"]
+    w = toplines[toplines["domain"] == "all"][[*keys, "estimate"]]
+    u = unweighted[unweighted["domain"] == "all"][[*keys, "estimate"]]
+    out = w.merge(u, on=keys, suffixes=("_w", "_u"), how="inner", sort=False)
+    out = out.rename(columns={"estimate_w": "weighted", "estimate_u": "unweighted"})
+    out = out.dropna(subset=["weighted", "unweighted"])
+    out["difference"] = out["weighted"] - out["unweighted"]
+    return out.reset_index(drop=True)
+
+
+def finite(v: object) -> bool:
+    """True for a finite number (template test)."""
+    try:
+        return math.isfinite(float(v))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,8 @@
+from pollwaves.pipeline_report import run_attitudes_figure
+
+run_attitudes_figure(
+    snakemake.input.shares,
+    snakemake.params.notice,
+    snakemake.output.png,
+    snakemake.output.svg,
+)

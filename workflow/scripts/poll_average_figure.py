@@ -1,0 +1,14 @@
+from pollwaves.pipeline_report import run_poll_average_figure
+
+run_poll_average_figure(
+    snakemake.input.poll_average,
+    snakemake.input.toplines,
+    snakemake.input.contrasts,
+    snakemake.input.published,
+    snakemake.input.mappings,
+    snakemake.input.claims,
+    snakemake.params.settings,
+    snakemake.params.notice,
+    snakemake.output.png,
+    snakemake.output.svg,
+)

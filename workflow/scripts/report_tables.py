@@ -1,0 +1,9 @@
+from pollwaves.pipeline_report import run_report_tables
+
+run_report_tables(
+    snakemake.input.toplines,
+    snakemake.input.unweighted,
+    snakemake.input.published,
+    snakemake.output.bounds,
+    snakemake.output.effect,
+)

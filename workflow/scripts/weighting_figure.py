@@ -1,0 +1,9 @@
+from pollwaves.pipeline_report import run_weighting_figure
+
+run_weighting_figure(
+    snakemake.input.weighting,
+    snakemake.input.margins,
+    snakemake.params.notice,
+    snakemake.output.png,
+    snakemake.output.svg,
+)
