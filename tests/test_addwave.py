@@ -1,6 +1,6 @@
 """Adding a wave: ``pollwaves add-wave`` / ``check-wave`` / ``add-published``.
 
-The end-to-end test follows README, "Adding a new wave" on the SIMULATED demo delivery
+The end-to-end test follows README section 'Adding a new wave' on the SIMULATED demo delivery
 ``tests/data/demo_wave.sav`` in a temporary copy of the project (four earlier waves):
 add-wave (first refused as mojibake, then with ``--encoding cp1251``), the documented
 review edits, check-wave, one ``snakemake`` run. The unit tests need no workflow run.
@@ -31,7 +31,7 @@ DEMO = ROOT / "tests" / "data" / "demo_wave.sav"
 WAVE = "2024-05"
 EARLIER = ["2021-01", "2022-04", "2023-03", "2023-11"]  # csv cp1251, dta, sav, xlsx
 # everything the workflow reads except the waves: every config file and raw input folder
-COPY = ["Snakefile", "workflow",
+COPY = ["Snakefile", "workflow", "benchmarks/results",
         *(p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "config").glob("*.yaml"))),
         *(p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "data/raw").iterdir())
           if p.is_dir() and p.name != "waves")]  # fmt: skip
@@ -77,7 +77,7 @@ def pollwaves(*args: str) -> subprocess.CompletedProcess:
 
 
 def resolve_demo(mapping: Path) -> None:
-    """The review edits README, "Adding a new wave" shows for the demo, as text edits."""
+    """The review edits README section 'Adding a new wave' shows for the demo, as text edits."""
     lines = mapping.read_text(encoding="utf-8").splitlines(keepends=True)
     for i, line in enumerate(lines):
         if line.startswith("  b_war:"):  # 'Совсем не поддерживаю' = do not support at all

@@ -20,7 +20,7 @@ from conftest import ROOT
 WAVES = ["2021-01", "2022-04", "2022-06", "2023-03", "2023-11"]  # csv cp1251 x2, dta, sav, xlsx
 COPY = ["Snakefile", "config/config.yaml", "config/codebook.yaml", "config/margins.yaml",
         "config/published_labels.yaml", "config/claims.yaml", "workflow", "data/raw/published",
-        "data/raw/population"]  # fmt: skip
+        "data/raw/population", "benchmarks/results"]  # fmt: skip
 
 
 def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:

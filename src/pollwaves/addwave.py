@@ -5,7 +5,7 @@ is detected, ``encoding`` overrides it and the code page a sav/dta file declares
 mojibake with the ``--encoding`` that fixes it, proposes a mapping onto the codebook
 (:mod:`pollwaves.addwave_propose`), writes the mapping with a ``review:`` marker on every
 column and copies the delivery to ``data/raw/waves/{wave}.{ext}``. The workflow refuses the
-wave until no column says ``needs review`` (README, "Adding a new wave").
+wave until no column says ``needs review`` (README section 'Adding a new wave').
 """
 
 from __future__ import annotations
@@ -239,7 +239,7 @@ class AddWaveResult:
             f"wrote {config}",
             f"copied the delivery to {delivery}",
             f"Next: resolve the {len(review)} `needs review` column(s) in {config} "
-            f"(README, "Adding a new wave"), then run `pollwaves check-wave {self.wave}` and "
+            f"(README section 'Adding a new wave'), then run `pollwaves check-wave {self.wave}` and "
             "`snakemake --cores all`.",
         ]
         return "\n".join(lines)

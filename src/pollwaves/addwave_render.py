@@ -74,7 +74,7 @@ def _header(wave: str, source: Path, rel_file: str, file_label: str | None) -> l
         f"# Mapping of the delivery {rel_file} (wave {wave}), DRAFTED by `pollwaves add-wave`",
         f"# from {source.name}{label}.",
         "#",
-        "# HOW TO FINISH THIS FILE (README, "Adding a new wave"). Every column carries `review:`:",
+        "# HOW TO FINISH THIS FILE (README section 'Adding a new wave'). Every column carries `review:`:",
         "#   confirmed     its label equals the codebook label and every code is mapped;",
         "#   needs review  check it: the comment above it lists the evidence and every raw code.",
         "# For each `needs review` column: keep the proposed variable or change it to one of",

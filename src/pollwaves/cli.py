@@ -2,7 +2,7 @@
 
 ``pollwaves simulate`` regenerates the SIMULATED deliveries; ``pollwaves add-wave``,
 ``check-wave`` and ``add-published`` add a new poll wave or published numbers
-(README, "Adding a new wave").
+(README section 'Adding a new wave').
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def _add_subcommands(sub: argparse._SubParsersAction) -> None:
         description=(
             "Read a delivery (.sav, .dta, .csv, .xlsx, .parquet), propose its mapping onto "
             "the codebook with a review marker on every column, write config/waves/{wave}.yaml "
-            "and copy the file to data/raw/waves/{wave}.{ext}. See README, "Adding a new wave"."
+            "and copy the file to data/raw/waves/{wave}.{ext}. See README section 'Adding a new wave'."
         ),
     )
     add.add_argument("file", help="the delivery file")

@@ -388,7 +388,7 @@ def _refuse_unreviewed(data: Any, source: str) -> None:
             f"in {source}, check each marked column (pick its variable from the candidates, "
             "complete `values`), then replace `review: needs review` by `review: confirmed` "
             f"and delete `candidates`; `pollwaves check-wave {wave}` lists what is left "
-            "(README, "Adding a new wave")"
+            "(README section 'Adding a new wave')"
         ),
     )
 

@@ -329,8 +329,8 @@ def weighting_figure(
             Line2D([], [], ls="none", marker="|", ms=12, mew=2.5, color="black",
                    label="raking target (derived assumption, config/margins.yaml)"),
         ]  # fmt: skip
-        fig.legend(handles=handles, loc="lower right", bbox_to_anchor=(0.99, 0.0), fontsize=8,
-                   frameon=False)  # fmt: skip
+        axes[1].legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2,
+                       fontsize=7.5, frameon=False, borderaxespad=0.2)  # fmt: skip
         _footer(fig, ["Raking diagnostics of the SIMULATED microdata.", notice], width=130)
         fig.subplots_adjust(left=0.16, right=0.98, top=1 - 0.3 / fig.get_figheight(),
                             bottom=1.15 / fig.get_figheight(), hspace=0.55)  # fmt: skip

@@ -232,9 +232,12 @@ def run_report(
         for p in (validation_csv, validation_meta):
             if p is not None and not Path(p).exists():
                 raise InputError(
-                    "The validation table is missing",
+                    "The validation table is missing: the report shows the coverage "
+                    "benchmark, which is made outside the workflow",
                     file=str(p),
-                    hint="run `python benchmarks/coverage.py` to produce it",
+                    hint="run `python benchmarks/coverage.py --replicates 200 --workers 2` "
+                    "(writes benchmarks/results/validation_coverage.csv and its .meta.json), "
+                    "then rerun snakemake",
                 )
         validation = pd.read_csv(validation_csv)
         if validation_meta is not None:

@@ -119,18 +119,19 @@ def sparse_note(ev: pd.DataFrame, verdict: str) -> dict | None:
     no_n = has & ~lo.map(finite) & ~one_sided
     decisive = ev["verdict"].isin([SUPPORTED, NOT_SUPPORTED])
     straddle = has & ~one_sided & ~no_n & (ev["verdict"] == INCONCLUSIVE)
-    reasons = []
+    reasons: dict[str, list[str]] = {}
     for _, r in ev[~has].iterrows():
-        text = r["note"] if isinstance(r["note"], str) and r["note"] else r["wave"]
-        text = text if isinstance(text, str) and text else r["part"]
-        reasons.append(f"{text} ({r['item']})" if isinstance(r["item"], str) and r["item"]
-                       else str(text))  # fmt: skip
+        detail = r["note"] if isinstance(r["note"], str) and r["note"] else r["wave"]
+        text = str(r["part"]) + (f": {detail}" if isinstance(detail, str) and detail else "")
+        items = reasons.setdefault(text, [])
+        if isinstance(r["item"], str) and r["item"] and r["item"] not in items:
+            items.append(r["item"])
     sparse = int((~has).sum() + one_sided.sum() + no_n.sum()) > 0 or not len(ev)
     return {
         "tests": len(ev),
         "decisive": int(decisive.sum()),
         "missing": int((~has).sum()),
-        "reasons": list(dict.fromkeys(reasons)),
+        "reasons": [{"text": k, "questions": v} for k, v in reasons.items()],
         "one_sided": int(one_sided.sum()),
         "no_n": int(no_n.sum()),
         "straddle": int(straddle.sum()),
@@ -194,7 +195,7 @@ def subgroup_context(
     """Plain-words summary of the subgroup model: terms by strength, extremes, tests."""
     main = terms[~terms["term"].astype(str).str.contains(":") & (terms["term"] != "wave")]
     main = main.sort_values(["p_value", "term"], kind="mergesort")
-    strong = [r for r in _records(main)]
+    strong = _records(main)
     for r in strong:
         r["label"] = labels.variable(r["term"])
     other = _records(
@@ -254,7 +255,7 @@ def sources_context(published: pd.DataFrame, labels: Labels) -> list[dict]:
     """One row per source URL of the used published numbers: waves, questions, row count."""
     out = []
     for url, g in published.groupby("source_url", sort=True):
-        qs = sorted({labels.short(q) for q in g["question"]})
+        qs = sorted({labels.topic(q) for q in g["question"]})
         out.append({"url": url, "waves": sorted(set(g["wave"].astype(str))),
                     "questions": qs, "rows": int(g["row_id"].nunique())})  # fmt: skip
     return out

@@ -97,11 +97,20 @@ class Numbers:
             text = f"{v:,.{digits}f}".replace(",", "\u2009")
         return self._data(value, text.replace("-", MINUS))
 
-    def pval(self, p: object) -> Markup:
-        """A p-value: three decimals, or ``<0.001``."""
+    def sig(self, value: object, digits: int = 3) -> Markup:
+        """A number with ``digits`` significant digits (``0.0021``, ``0.948``)."""
+        if _missing(value):
+            return self.dash()
+        text = f"{float(value):#.{digits}g}".removesuffix(".")  # keeps trailing zeros
+        return self._data(value, text.replace("-", MINUS))
+
+    def pval(self, p: object, eq: bool = False) -> Markup:
+        """A p-value: three decimals, or ``<0.001`` (``eq``: ``= 0.127`` / ``< 0.001``)."""
         if _missing(p):
             return self.dash()
         v = float(p)
+        if eq:
+            return self._data(p, "< 0.001" if v < 0.001 else f"= {v:.3f}")
         return self._data(p, "<0.001" if v < 0.001 else f"{v:.3f}")  # escaped by _data
 
     def ci(self, lo: object, hi: object, kind: str = "pct") -> Markup:
@@ -109,7 +118,16 @@ class Numbers:
         if _missing(lo) and _missing(hi):
             return self.dash()
         fmt = {"pct": self.pct, "pp": self.pp, "num": self.num}[kind]
-        return Markup("{}\u2013{}").format(fmt(lo), fmt(hi))
+        negative = any(not _missing(v) and float(v) < 0 for v in (lo, hi))  # type: ignore[arg-type]
+        sep = " to " if negative else "\u2013"
+        return Markup("{}{}{}").format(fmt(lo), sep, fmt(hi))
+
+    @staticmethod
+    def text(value: object) -> Markup:
+        """Text taken from a table cell or the codebook, marked ``<span class="t">``."""
+        if _missing(value):
+            return Markup("")
+        return Markup('<span class="t">{}</span>').format(str(value))
 
     @staticmethod
     def wave(text: object) -> Markup:
@@ -139,6 +157,11 @@ class Labels:
 
     def short(self, q: object) -> str:
         return self.SHORT.get(str(q), self.question(q))
+
+    def topic(self, q: object) -> str:
+        """Short topic of a question (``attitude_russia`` -> ``attitude to Russia``)."""
+        text = str(q)
+        return f"attitude to {self.short(q)}" if text.startswith("attitude_") else self.short(q)
 
     def category(self, var: object, cat: object) -> str:
         spec = ((self.variables.get(str(var), {}) or {}).get("categories") or {}).get(str(cat))

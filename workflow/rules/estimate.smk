@@ -30,7 +30,7 @@ rule toplines:
         toplines=report(
             "reports/tables/toplines.csv",
             caption="../report/toplines.rst",
-            category="Tables",
+            category="Data",
         ),
         subgroups="reports/tables/subgroups.csv",
         contrasts="reports/tables/contrasts.csv",
@@ -52,7 +52,11 @@ rule collect_tables:
         cleaning=expand("data/processed/cleaning/{wave}.csv", wave=WAVES),
         margins=expand("data/processed/weighting/{wave}.margins.csv", wave=WAVES),
     output:
-        weighting="reports/tables/weighting.csv",
+        weighting=report(
+            "reports/tables/weighting.csv",
+            caption="../report/weighting_table.rst",
+            category="Weighting",
+        ),
         margins="reports/tables/weighting_margins.csv",
         cleaning="reports/tables/cleaning.csv",
     log:
@@ -71,7 +75,11 @@ rule poll_average:
         published="data/processed/published/toplines.csv",
         waves=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
     output:
-        "reports/tables/poll_average.csv",
+        report(
+            "reports/tables/poll_average.csv",
+            caption="../report/poll_average_table.rst",
+            category="Trends",
+        ),
     log:
         "logs/poll_average.log",
     conda:

@@ -7,7 +7,7 @@ rule trend_figure:
     output:
         png=report(
             "reports/figures/{question}_trend.png",
-            caption="../report/{question}_trend.rst",
+            caption="../report/trend_figure.rst",
             category="Trends",
         ),
         svg="reports/figures/{question}_trend.svg",

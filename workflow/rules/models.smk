@@ -52,7 +52,11 @@ rule attitudes_by_stance:
     input:
         waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
     output:
-        shares="reports/tables/attitudes_by_stance.csv",
+        shares=report(
+            "reports/tables/attitudes_by_stance.csv",
+            caption="../report/attitudes_by_stance_table.rst",
+            category="Subgroups",
+        ),
         tests="reports/tables/attitudes_by_stance_tests.csv",
     log:
         "logs/attitudes_by_stance.log",
@@ -73,9 +77,21 @@ rule claims:
         mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
         claims=config["claims"],
     output:
-        ledger="reports/tables/claims_ledger.csv",
-        evidence="reports/tables/claims_evidence.csv",
-        sensitivity="reports/tables/claims_sensitivity.csv",
+        ledger=report(
+            "reports/tables/claims_ledger.csv",
+            caption="../report/claims_ledger.rst",
+            category="Trends",
+        ),
+        evidence=report(
+            "reports/tables/claims_evidence.csv",
+            caption="../report/claims_evidence.rst",
+            category="Trends",
+        ),
+        sensitivity=report(
+            "reports/tables/claims_sensitivity.csv",
+            caption="../report/claims_sensitivity.rst",
+            category="Trends",
+        ),
     log:
         "logs/claims.log",
     conda:

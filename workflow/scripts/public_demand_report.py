@@ -8,6 +8,6 @@ run_report(
     snakemake.input.margins,
     snakemake.input.codebook,
     snakemake.output[0],
-    validation_csv=snakemake.input.validation,
-    validation_meta=snakemake.input.validation_meta,
+    validation_csv=snakemake.params.validation,
+    validation_meta=snakemake.params.validation_meta,
 )
