@@ -25,7 +25,8 @@ from pollwaves.addwave_check import check_wave
 from pollwaves.cli import main
 from pollwaves.config import load_codebook, load_wave_config
 from pollwaves.errors import InputError
-from pollwaves.published import RAW_COLUMNS, add_published, published_main
+from pollwaves.published import RAW_COLUMNS, published_main
+from pollwaves.published_rows import add_published
 
 DEMO = ROOT / "tests" / "data" / "demo_wave.sav"
 WAVE = "2024-05"

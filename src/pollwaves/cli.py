@@ -66,7 +66,7 @@ def _check_wave(args: argparse.Namespace) -> int:
 
 def _add_published(args: argparse.Namespace) -> int:
     from pollwaves.config import load_yaml
-    from pollwaves.published import add_published
+    from pollwaves.published_rows import add_published
 
     root = Path(args.root)
     cfg = load_yaml(root / "config" / "config.yaml")
