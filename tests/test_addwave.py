@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT
+from project_copy import copy_wave, make_project, snakemake
 
 from pollwaves.addwave import add_wave, check_wave_id
 from pollwaves.addwave_check import check_wave
@@ -31,44 +32,7 @@ from pollwaves.published_rows import add_published
 DEMO = ROOT / "tests" / "data" / "demo_wave.sav"
 WAVE = "2024-05"
 EARLIER = ["2021-01", "2022-04", "2023-03", "2023-11"]  # csv cp1251, dta, sav, xlsx
-# everything the workflow reads except the waves: every config file and raw input folder
-COPY = ["Snakefile", "workflow", "benchmarks/results",
-        *(p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "config").glob("*.yaml"))),
-        *(p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "data/raw").iterdir())
-          if p.is_dir() and p.name != "waves")]  # fmt: skip
 NEEDS_REVIEW = re.compile(r"review: needs review, candidates: \[[^\]]*\]")
-
-
-def make_project(tmp: Path, waves: list[str]) -> Path:
-    """Copy the project (as tests/test_workflow.py does) with only ``waves``."""
-    proj = tmp / "proj"
-    for rel in COPY:
-        src, dst = ROOT / rel, proj / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dst)
-    (proj / "config/waves").mkdir(parents=True)
-    (proj / "data/raw/waves").mkdir(parents=True)
-    for wave in waves:
-        copy_wave(proj, wave)
-    return proj
-
-
-def copy_wave(proj: Path, wave: str) -> None:
-    """Copy one existing wave (mapping and delivery) into ``proj``."""
-    mapping = ROOT / "config/waves" / f"{wave}.yaml"
-    shutil.copy2(mapping, proj / "config/waves" / mapping.name)
-    delivery = yaml.safe_load(mapping.read_text(encoding="utf-8"))["file"]
-    shutil.copy2(ROOT / delivery, proj / delivery)
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run snakemake on ``workdir`` (2 cores), capturing the output."""
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--directory", str(workdir),
-           "--snakefile", str(workdir / "Snakefile"), *args]  # fmt: skip
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
 
 
 def pollwaves(*args: str) -> subprocess.CompletedProcess:

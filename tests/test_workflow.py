@@ -9,43 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
-from conftest import ROOT
+from project_copy import make_project, snakemake
 
 WAVES = ["2021-01", "2022-04", "2022-06", "2023-03", "2023-11"]  # csv cp1251 x2, dta, sav, xlsx
-COPY = ["Snakefile", "config/config.yaml", "config/codebook.yaml", "config/margins.yaml",
-        "config/published_labels.yaml", "config/claims.yaml", "workflow", "data/raw/published",
-        "data/raw/population", "benchmarks/results"]  # fmt: skip
-
-
-def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--directory", str(workdir),
-           "--snakefile", str(workdir / "Snakefile"), *args]  # fmt: skip
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-
-
-def _make_copy(tmp: Path) -> Path:
-    proj = tmp / "proj"
-    for rel in COPY:
-        src, dst = ROOT / rel, proj / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dst)
-    (proj / "config/waves").mkdir(parents=True)
-    (proj / "data/raw/waves").mkdir(parents=True)
-    for wave in WAVES:
-        mapping = ROOT / "config/waves" / f"{wave}.yaml"
-        shutil.copy2(mapping, proj / "config/waves" / mapping.name)
-        delivery = yaml.safe_load(mapping.read_text(encoding="utf-8"))["file"]
-        shutil.copy2(ROOT / delivery, proj / delivery)
-    return proj
 
 
 def _digest(paths: list[Path]) -> dict[str, str]:
@@ -53,9 +22,9 @@ def _digest(paths: list[Path]) -> dict[str, str]:
 
 
 def test_workflow_end_to_end(tmp_path):
-    proj = _make_copy(tmp_path)
+    proj = make_project(tmp_path, WAVES)
 
-    run = _snakemake(proj)
+    run = snakemake(proj)
     assert run.returncode == 0, run.stderr[-3000:]
     html = proj / "reports/public_demand.html"
     top = proj / "reports/tables/toplines.csv"
@@ -74,14 +43,14 @@ def test_workflow_end_to_end(tmp_path):
     assert waves_in_table == set(WAVES)
 
     # nothing to do right after a full run
-    dry = _snakemake(proj, "-n")
+    dry = snakemake(proj, "-n")
     assert dry.returncode == 0, dry.stderr[-2000:]
     assert "Nothing to be done" in dry.stdout + dry.stderr
 
     # forced rerun gives byte-identical outputs
     outputs = [html, top, *figs, proj / "reports/tables/weighting.csv"]
     before = _digest(outputs)
-    rerun = _snakemake(proj, "--forceall")
+    rerun = snakemake(proj, "--forceall")
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert _digest(outputs) == before
 
@@ -92,7 +61,7 @@ def test_workflow_end_to_end(tmp_path):
     code = next(k for k, v in cfg["columns"][col]["values"].items() if v == "oppose")
     del cfg["columns"][col]["values"][code]
     bad_yaml.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
-    fail = _snakemake(proj)
+    fail = snakemake(proj)
     assert fail.returncode != 0
     message = fail.stdout + fail.stderr
     for part in ("2022-04", cfg["file"], col, "row=", f"value={code!r}"):

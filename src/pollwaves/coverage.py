@@ -70,11 +70,6 @@ class Study:
             for w in self.sim.waves
         }
         self.questions = config.variables_by_kind(self.codebook, "question")
-        self.fieldwork = {
-            w: pd.Timestamp(spec["fieldwork"][0])
-            + (pd.Timestamp(spec["fieldwork"][1]) - pd.Timestamp(spec["fieldwork"][0])) / 2
-            for w, spec in self.cfg["waves"].items()
-        }
         self.seed = int(self.cfg["seed"] if seed is None else seed)
 
     def truth_for(self, kind: str) -> tuple[pd.Series, list[str]]:
