@@ -1,6 +1,6 @@
 """Coverage and bias of the workflow's estimators against the SIMULATED population truth.
 
-Not part of the test suite (a reduced version runs in tests/test_coverage.py). Usage::
+Not part of the test suite (a reduced version runs in tests/validation/test_coverage.py). Usage::
 
     python benchmarks/coverage.py --replicates 200 --workers 2
 
@@ -22,7 +22,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from pollwaves.coverage import MODEL_CHECKS, Study, kind_summary, run_replicate, summarise
+from pollwaves.validation.coverage import (
+    MODEL_CHECKS,
+    Study,
+    kind_summary,
+    run_replicate,
+    summarise,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 _STUDY: Study | None = None

@@ -13,9 +13,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from pollwaves.estimation import proportions
-from pollwaves.models import weighted_logit, weighted_mnlogit
-from pollwaves.weighting import rake
+from pollwaves.survey.estimation import proportions
+from pollwaves.survey.glm import weighted_logit, weighted_mnlogit
+from pollwaves.survey.weighting import rake
 
 CATS = ["russia", "eu", "both", "outside", "hard_to_say"]
 

@@ -11,13 +11,13 @@ import pytest
 from pollwaves.config import (
     code_key,
     load_codebook,
-    load_wave_config,
     load_yaml,
     schema_dir,
     validate,
     variables_by_kind,
 )
 from pollwaves.errors import InputError
+from pollwaves.intake.mapping import load_wave_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "workflow" / "schemas"

@@ -9,7 +9,24 @@ Importing the package has no side effects (no logging setup, no plotting backend
 
 __version__ = "0.1.0"
 
-SIMULATED_NOTICE = (
-    "SIMULATED DATA: the respondent-level poll data bundled with pollwaves are simulated "
-    "(calibrated to published Chatham House toplines); they are not real survey responses."
-)
+from pollwaves.survey.diagnostics import weight_diagnostics
+from pollwaves.survey.differences import wave_differences
+from pollwaves.survey.estimation import proportions, share_contrasts, toplines
+from pollwaves.survey.glm import weighted_logit
+from pollwaves.survey.mnlogit import weighted_mnlogit
+from pollwaves.survey.raoscott import rao_scott
+from pollwaves.survey.weighting import rake, trim_weights
+
+__all__ = [
+    "__version__",
+    "proportions",
+    "rake",
+    "rao_scott",
+    "share_contrasts",
+    "toplines",
+    "trim_weights",
+    "wave_differences",
+    "weight_diagnostics",
+    "weighted_logit",
+    "weighted_mnlogit",
+]

@@ -19,7 +19,7 @@ __all__ = ["main"]
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from pollwaves.deliver import generate, write_outputs
+    from pollwaves.simulate.deliver import generate, write_outputs
 
     start = time.perf_counter()
     root = Path(args.root)
@@ -37,7 +37,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _add_wave(args: argparse.Namespace) -> int:
-    from pollwaves.addwave import add_wave
+    from pollwaves.intake.addwave import add_wave
 
     result = add_wave(
         args.file,
@@ -52,7 +52,7 @@ def _add_wave(args: argparse.Namespace) -> int:
 
 
 def _check_wave(args: argparse.Namespace) -> int:
-    from pollwaves.addwave_check import check_wave
+    from pollwaves.intake.check import check_wave
 
     problems = check_wave(args.wave, args.root)
     if not problems:
@@ -66,7 +66,7 @@ def _check_wave(args: argparse.Namespace) -> int:
 
 def _add_published(args: argparse.Namespace) -> int:
     from pollwaves.config import load_yaml
-    from pollwaves.published_rows import add_published
+    from pollwaves.published.rows import add_published
 
     root = Path(args.root)
     cfg = load_yaml(root / "config" / "config.yaml")

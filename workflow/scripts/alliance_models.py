@@ -1,4 +1,4 @@
-from pollwaves.pipeline_models import run_alliance_models
+from pollwaves.stages.models import run_alliance_models
 
 run_alliance_models(
     snakemake.input.waves,

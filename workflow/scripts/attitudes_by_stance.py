@@ -1,3 +1,3 @@
-from pollwaves.pipeline_models import run_attitudes
+from pollwaves.stages.models import run_attitudes
 
 run_attitudes(snakemake.input.waves, snakemake.output.shares, snakemake.output.tests)

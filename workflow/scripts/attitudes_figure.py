@@ -1,4 +1,4 @@
-from pollwaves.pipeline_report import run_attitudes_figure
+from pollwaves.stages.report import run_attitudes_figure
 
 run_attitudes_figure(
     snakemake.input.shares,

@@ -1,4 +1,4 @@
-from pollwaves.pipeline_models import run_claims
+from pollwaves.stages.models import run_claims
 
 run_claims(
     snakemake.input.published,

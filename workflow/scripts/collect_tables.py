@@ -1,4 +1,4 @@
-from pollwaves.pipeline import run_collect
+from pollwaves.stages.waves import run_collect
 
 run_collect(snakemake.input.weighting, snakemake.output.weighting)
 run_collect(snakemake.input.cleaning, snakemake.output.cleaning)

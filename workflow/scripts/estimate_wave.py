@@ -1,4 +1,4 @@
-from pollwaves.pipeline import run_estimate_wave
+from pollwaves.stages.waves import run_estimate_wave
 
 run_estimate_wave(
     snakemake.input.data,

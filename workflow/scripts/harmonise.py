@@ -1,4 +1,4 @@
-from pollwaves.pipeline import run_harmonise
+from pollwaves.stages.waves import run_harmonise
 
 run_harmonise(
     snakemake.input.mapping,

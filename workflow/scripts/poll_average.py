@@ -1,4 +1,4 @@
-from pollwaves.pipeline import run_poll_average
+from pollwaves.stages.waves import run_poll_average
 
 run_poll_average(
     snakemake.input.toplines,

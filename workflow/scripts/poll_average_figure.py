@@ -1,4 +1,4 @@
-from pollwaves.pipeline_report import run_poll_average_figure
+from pollwaves.stages.report import run_poll_average_figure
 
 run_poll_average_figure(
     snakemake.input.poll_average,

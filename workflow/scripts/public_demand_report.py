@@ -1,4 +1,4 @@
-from pollwaves.pipeline_report import REPORT_TABLES, run_report
+from pollwaves.stages.report import REPORT_TABLES, run_report
 
 run_report(
     {name: snakemake.input[name] for name in REPORT_TABLES},

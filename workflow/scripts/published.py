@@ -1,4 +1,4 @@
-from pollwaves.pipeline import run_published
+from pollwaves.stages.waves import run_published
 
 run_published(
     snakemake.input.toplines,

@@ -1,4 +1,4 @@
-from pollwaves.pipeline_report import run_report_tables
+from pollwaves.stages.report import run_report_tables
 
 run_report_tables(
     snakemake.input.toplines,

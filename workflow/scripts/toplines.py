@@ -1,4 +1,4 @@
-from pollwaves.pipeline import run_toplines
+from pollwaves.stages.waves import run_toplines
 
 run_toplines(
     snakemake.input.estimates,

@@ -1,4 +1,4 @@
-from pollwaves.pipeline_report import run_trend_figure
+from pollwaves.stages.report import run_trend_figure
 
 run_trend_figure(
     snakemake.wildcards.question,

@@ -1,4 +1,4 @@
-from pollwaves.pipeline_models import run_war_models
+from pollwaves.stages.models import run_war_models
 
 outputs = {k: v for k, v in snakemake.output.items() if not k.startswith("forest")}
 run_war_models(

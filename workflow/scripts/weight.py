@@ -1,4 +1,4 @@
-from pollwaves.pipeline import run_weight
+from pollwaves.stages.waves import run_weight
 
 run_weight(
     snakemake.input.data,

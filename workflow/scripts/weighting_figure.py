@@ -1,4 +1,4 @@
-from pollwaves.pipeline_report import run_weighting_figure
+from pollwaves.stages.report import run_weighting_figure
 
 run_weighting_figure(
     snakemake.input.weighting,

@@ -1,0 +1,165 @@
+"""Trend and subgroup analyses of war support on the pooled waves.
+
+The waves are independent samples of the urban adult population. Pooled analyses treat
+each wave as a stratum with its respondents as PSUs and use the raked weights as *sampling
+weights* (never frequency weights): R ``svydesign(ids=~1, strata=~wave, weights=~weight)``.
+
+- :func:`trend_models` (in :mod:`pollwaves.analysis.trends`): linear, natural-spline and wave
+  fixed-effects trends (R ``svyglm``; tests as ``regTermTest``).
+- :func:`subgroup_model` (in :mod:`pollwaves.analysis.subgroups`): demographic model with
+  ``regTermTest`` Wald F per term, predictive margins (``svypredmeans``-style marginal
+  standardisation) and average marginal effects.
+- :func:`attitudes_by_stance`: per wave, shares with a good attitude to five countries by
+  war stance, with Rao-Scott tests (R ``svyby(svyciprop)`` and ``svychisq``).
+
+The respondent data of this project are SIMULATED.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+from pollwaves.analysis.subgroups import (
+    DEMOGRAPHICS,
+    WALD_LABEL,
+    average_predictions,
+    subgroup_model,
+)
+from pollwaves.analysis.trends import natural_spline_terms, trend_models
+from pollwaves.config import load_yaml, mid_date
+from pollwaves.errors import InputError
+from pollwaves.survey.design import check_columns
+from pollwaves.survey.estimation import proportions
+from pollwaves.survey.raoscott import rao_scott
+
+__all__ = [
+    "COUNTRIES",
+    "DEMOGRAPHICS",
+    "STANCES",
+    "WALD_LABEL",
+    "attitudes_by_stance",
+    "average_predictions",
+    "load_pooled",
+    "natural_spline_terms",
+    "subgroup_model",
+    "trend_models",
+    "wave_mid_dates",
+]
+
+COUNTRIES = {
+    "russia": "attitude_russia",
+    "ukraine": "attitude_ukraine",
+    "poland": "attitude_poland",
+    "eu": "attitude_eu",
+    "usa": "attitude_usa",
+}
+STANCES = ("support", "partly", "oppose", "hard_to_say")
+SHARE_COLUMNS = [
+    "wave",
+    "country",
+    "question",
+    "war_support",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "n",
+    "deff",
+    "flag",
+]
+RS_COLUMNS = ["wave", "country", "question", "statistic", "df1", "df2", "p_value"]
+
+
+def load_pooled(paths: Iterable[str | os.PathLike[str]]) -> pd.DataFrame:
+    """Stack the weighted wave files (``data/processed/waves/*.parquet``) into one frame."""
+    frames = [pd.read_parquet(p) for p in sorted(map(str, paths))]
+    if not frames:
+        raise InputError("No wave files to pool", hint="run the pipeline (snakemake) first")
+    return pd.concat(frames, ignore_index=True)
+
+
+def wave_mid_dates(config_paths: Iterable[str | os.PathLike[str]]) -> dict[str, pd.Timestamp]:
+    """``wave -> fieldwork mid-date`` from the wave mappings (``config/waves/*.yaml``)."""
+    out = {}
+    for path in sorted(map(str, config_paths)):
+        spec = load_yaml(path)
+        fieldwork = spec["fieldwork"]
+        out[str(spec["wave"])] = pd.Timestamp(mid_date([fieldwork["start"], fieldwork["end"]]))
+    return out
+
+
+def attitudes_by_stance(
+    pooled: pd.DataFrame,
+    *,
+    weight: str = "weight",
+    stance: str = "war_support",
+    countries: Mapping[str, str] = COUNTRIES,
+    category: str = "good",
+) -> dict[str, pd.DataFrame]:
+    """Per wave: share with a good attitude to each country by war stance, and Rao-Scott F.
+
+    Parameters
+    ----------
+    pooled : DataFrame
+        The wave files stacked; each wave is analysed on its own (weights only, no strata:
+        ``svydesign(ids=~1, weights=~weight)``). Waves without the stance question are skipped,
+        as are countries not asked in a wave.
+    weight : str
+        Sampling-weight column (raked weights; *not* frequency weights).
+    stance : str
+        The grouping question (war support: support / partly / oppose / hard_to_say).
+    countries : mapping
+        ``country -> attitude column``.
+    category : str
+        The attitude category whose share is reported.
+
+    Returns
+    -------
+    dict of DataFrame
+        ``shares``: ``wave, country, question, war_support, estimate, se, ci_low, ci_high,
+        n, deff, flag`` (:func:`pollwaves.survey.estimation.proportions` with ``by=stance``,
+        R ``svyby(~I(x == "good"), ~war_support, design, svyciprop, method="logit")``; refusals
+        of either question are excluded as domains); ``tests``: ``wave, country, question,
+        statistic, df1, df2, p_value``, the second-order Rao-Scott F of stance x attitude
+        (all attitude categories; :func:`pollwaves.survey.raoscott.rao_scott`, R
+        ``svychisq(~war_support + x, design, statistic="F")``).
+
+    Notes
+    -----
+    The SEs do not include the raking adjustment (conservative); the Rao-Scott test has
+    no calibration option, so both use the plain weighted design.
+    """
+    check_columns(pooled, ["wave", weight, stance, *countries.values()])
+    order = {s: k for k, s in enumerate(STANCES)}
+    shares, tests = [], []
+    for wave, wdf in pooled.groupby("wave", sort=True, observed=True):
+        if wdf[stance].notna().sum() == 0:
+            continue
+        for country, col in countries.items():
+            if wdf[col].notna().sum() == 0:
+                continue
+            props = proportions(wdf, col, weight, by=stance)
+            good = props.loc[props["category"] == category].drop(columns="category")
+            shares.append(good.assign(wave=wave, country=country, question=col))
+            rs = rao_scott(wdf, stance, col, weight)
+            f_row = rs.loc[rs["statistic"] == "F"].iloc[0]
+            tests.append((wave, country, col, *f_row[["value", "df1", "df2", "p_value"]]))
+    if not shares:
+        raise InputError("The stance question was not asked in any wave", column=stance)
+    out = pd.concat(shares, ignore_index=True).rename(columns={stance: "war_support"})
+    country_rank = {c: k for k, c in enumerate(countries)}
+    keys = pd.DataFrame(
+        {
+            "wave": out["wave"],
+            "country": out["country"].map(country_rank),
+            "stance": out["war_support"].map(order).fillna(len(order)),
+        }
+    )
+    out = out.loc[keys.sort_values(list(keys.columns), kind="mergesort").index]
+    return {
+        "shares": out[SHARE_COLUMNS].reset_index(drop=True),
+        "tests": pd.DataFrame(tests, columns=RS_COLUMNS),
+    }

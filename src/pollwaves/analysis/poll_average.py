@@ -1,0 +1,399 @@
+"""Poll-average trend: a local-level Kalman smoother on the logit scale.
+
+Model (``t`` in days, irregular spacing allowed)::
+
+    x(t2) - x(t1) ~ N(0, q * (t2 - t1))          state: logit of the true share
+    y_k = logit(p_k) = x(t_k) + e_k,  e_k ~ N(0, r_k),  r_k = var(p_k) / (p_k (1 - p_k))^2
+
+``var(p_k)`` is the design-based sampling variance of the wave estimate (from the sampling
+weights, :func:`pollwaves.survey.estimation.proportions`) or, for published numbers, an assumed
+``deff * p (1 - p) / n``; ``r_k`` is its delta-method transform to the logit scale.
+
+Initial state: exact diffuse (flat prior on the level). For a local level this is closed
+form and needs no large constant: given the first observation the filtered state is
+``N(y_1, r_1)``, and the log-likelihood is the sum of the prediction-error terms of the
+later observations, which is exactly the log-density of the contrasts ``y_k - y_1``
+(``= lim [log L_kappa + log(2 pi kappa) / 2]`` for a ``N(., kappa)`` prior as
+``kappa -> inf``). Times before the first observation are smoothed by extending the walk
+backwards from it (the flat-prior limit of the Rauch-Tung-Striebel recursion).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+from scipy.special import expit
+
+from pollwaves.errors import InputError
+from pollwaves.survey.design import check_columns
+
+__all__ = [
+    "FRAME_COLUMNS", "LOG_Q_BOUNDS", "POLL_AVERAGE_COLUMNS", "SmootherResult",
+    "fieldwork_mid_dates", "local_level_smoother", "poll_average", "published_series",
+]  # fmt: skip
+
+FRAME_COLUMNS = ["date", "estimate", "ci_low", "ci_high", "logit_mean", "logit_sd", "observed"]
+POLL_AVERAGE_COLUMNS = ["source", "question", "category", "date", "estimate", "ci_low"]
+POLL_AVERAGE_COLUMNS += ["ci_high", "observed", "q"]
+#: Search range of ``log q`` (q per day, logit scale). 1e-12/day is a constant for any
+#: realistic span (walk SD 2e-4 logit after a century); 10/day lets the walk move 3 logits
+#: in a day, so the trend reproduces every observation.
+LOG_Q_BOUNDS = (float(np.log(1e-12)), float(np.log(10.0)))
+_GRID_POINTS = 53  # deterministic pre-scan of log q (4 per decade) before the Brent refinement
+_LOG2PI = float(np.log(2 * np.pi))
+PUBLISHED_QUALIFIERS = ("exact", "approximate", "fraction")
+
+
+@dataclass(frozen=True)
+class SmootherResult:
+    """Output of :func:`local_level_smoother`.
+
+    Attributes
+    ----------
+    q : float
+        Innovation variance per day on the logit scale (fitted or given).
+    loglik : float
+        Exact diffuse log-likelihood at ``q`` (log-density of the contrasts ``y_k - y_1``).
+    frame : DataFrame
+        One row per distinct date (observations and ``dates_out``), sorted:
+        ``date, estimate, ci_low, ci_high, logit_mean, logit_sd, observed``.
+        ``estimate = expit(logit_mean)`` (posterior median of the share); the band is
+        ``expit(logit_mean -/+ z * logit_sd)`` with ``z`` the normal quantile of ``level``.
+    level : float
+        Confidence level of the band.
+    estimated : bool
+        Whether ``q`` was estimated by maximum likelihood.
+    dropped : tuple of int
+        0-based input positions of observations left out (missing/0/1 estimate, missing
+        or infinite variance).
+    """
+
+    q: float
+    loglik: float
+    frame: pd.DataFrame
+    level: float
+    estimated: bool
+    dropped: tuple[int, ...]
+
+
+def _dates_index(values: Any, name: str) -> pd.Index:
+    """Dates as a numeric (days) or datetime index; missing values are an InputError."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise InputError(f"{name} must be one-dimensional", value=arr.shape)
+    if arr.dtype.kind in "iuf":
+        idx = pd.Index(arr.astype(float))
+    else:
+        try:
+            idx = pd.DatetimeIndex(pd.to_datetime(arr))
+        except (ValueError, TypeError) as err:
+            raise InputError(f"{name} are not dates", hint=str(err)) from err
+    if idx.isna().any():
+        i = int(np.flatnonzero(idx.isna())[0])
+        raise InputError(f"Missing date in {name}", row=i + 1, hint="every point needs a date")
+    return idx
+
+
+def _filter(t: np.ndarray, pos: np.ndarray, y: np.ndarray, r: np.ndarray, q: float):
+    """Kalman filter over the sorted time points ``t``; observations sorted by ``pos``."""
+    m = len(t)
+    a, p, ap, pp = (np.full(m, np.nan) for _ in range(4))
+    j0, k, loglik = int(pos[0]), 0, 0.0
+    for j in range(j0, m):
+        if j == j0:  # exact diffuse start: the first observation fixes the level
+            aj, pj, k = y[0], r[0], 1
+        else:
+            aj, pj = a[j - 1], p[j - 1] + q * (t[j] - t[j - 1])
+        ap[j], pp[j] = aj, pj
+        while k < len(pos) and pos[k] == j:
+            v, f = y[k] - aj, pj + r[k]
+            loglik -= 0.5 * (_LOG2PI + np.log(f) + v * v / f)
+            aj, pj = aj + pj / f * v, pj * r[k] / f
+            k += 1
+        a[j], p[j] = aj, pj
+    return a, p, ap, pp, loglik, j0
+
+
+def _smooth(t: np.ndarray, q: float, a, p, ap, pp, j0: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rauch-Tung-Striebel smoother; points before the first observation extend the walk."""
+    ms, ps = a.copy(), p.copy()
+    for j in range(len(t) - 2, j0 - 1, -1):
+        gain = p[j] / pp[j + 1]
+        ms[j] = a[j] + gain * (ms[j + 1] - ap[j + 1])
+        # = P + J^2 (Ps' - Pp), written without cancellation
+        ps[j] = p[j] * q * (t[j + 1] - t[j]) / pp[j + 1] + gain**2 * ps[j + 1]
+    ms[:j0] = ms[j0]
+    ps[:j0] = ps[j0] + q * (t[j0] - t[:j0])
+    return ms, ps
+
+
+def _fit_q(t: np.ndarray, pos: np.ndarray, y: np.ndarray, r: np.ndarray) -> float:
+    """ML estimate of q: log-q grid pre-scan, then bounded Brent around the best point."""
+
+    def nll(logq: float) -> float:
+        return -_filter(t, pos, y, r, float(np.exp(logq)))[4]
+
+    grid = np.linspace(*LOG_Q_BOUNDS, _GRID_POINTS)
+    vals = np.array([nll(g) for g in grid])
+    i = int(np.argmin(vals))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+    res = optimize.minimize_scalar(nll, bounds=(lo, hi), method="bounded")
+    best = float(res.x) if res.fun <= vals[i] else float(grid[i])
+    return float(np.exp(best))
+
+
+def local_level_smoother(
+    dates: Sequence[Any] | pd.Index | pd.Series | np.ndarray,
+    estimates: Sequence[float] | np.ndarray | pd.Series,
+    variances: Sequence[float] | np.ndarray | pd.Series,
+    *,
+    innovation_var: float | None = None,
+    dates_out: Sequence[Any] | pd.Index | pd.Series | np.ndarray | None = None,
+    level: float = 0.95,
+) -> SmootherResult:
+    """Smoothed poll average of a share: local-level model on the logit scale.
+
+    Parameters
+    ----------
+    dates : array-like
+        Date of each observation (use the fieldwork mid-date). Datetime-like values, or
+        numbers read as days; ``dates_out`` must be of the same kind.
+    estimates : array-like of float
+        Observed proportions ``p_k`` in [0, 1] (not percent).
+    variances : array-like of float
+        Sampling variances of ``p_k`` on the proportion scale: design-based variances from
+        the sampling weights (``se**2`` of :func:`pollwaves.survey.estimation.proportions`), or an
+        assumed ``deff * p (1 - p) / n`` for published numbers.
+    innovation_var : float, optional
+        ``q``, variance of the logit walk per day. ``None``: maximum likelihood over
+        ``LOG_Q_BOUNDS`` (deterministic grid pre-scan + bounded ``minimize_scalar``).
+    dates_out : array-like, optional
+        Extra dates (e.g. a monthly grid) where the smoothed state is reported; the walk is
+        interpolated exactly by inserting them as time points without observations.
+    level : float
+        Confidence level of the band.
+
+    Returns
+    -------
+    SmootherResult
+
+    Notes
+    -----
+    Drop rule (no warning; positions in ``SmootherResult.dropped``): an observation with
+    a missing estimate, an estimate of exactly 0 or 1 (logit undefined), or a missing or
+    infinite variance is left out; its date is not reported unless it is in ``dates_out``.
+    Estimates outside [0, 1], negative variances, and zero variances with ``0 < p < 1`` are
+    an :class:`InputError`, as is having no usable observation left (or, when ``q`` is
+    estimated, fewer than two distinct observation dates).
+    """
+    idx = _dates_index(dates, "dates")
+    p = np.asarray(estimates, dtype=float)
+    v = np.asarray(variances, dtype=float)
+    if p.ndim != 1 or v.ndim != 1 or not len(idx) == len(p) == len(v):
+        raise InputError("dates, estimates, variances differ in length", value=len(idx))
+    if not 0 < level < 1:
+        raise InputError("level must be in (0, 1)", value=level)
+    if innovation_var is not None and not (np.isfinite(innovation_var) and innovation_var >= 0):
+        raise InputError("innovation_var must be finite and >= 0", value=innovation_var)
+    bad = [
+        ("Estimate outside [0, 1]", (p < 0) | (p > 1), "give proportions, not percent"),
+        ("Negative variance", v < 0, "pass variances (se**2) of the estimates"),
+        ("Zero variance with 0 < p < 1", (v == 0) & (p > 0) & (p < 1), "pass se**2 of p"),
+    ]
+    for problem, mask, hint in bad:
+        if mask.any():
+            i = int(np.flatnonzero(mask)[0])
+            raise InputError(problem, row=i + 1, value=(p[i], v[i]), hint=hint)
+    keep = (p > 0) & (p < 1) & np.isfinite(v)
+    if not keep.any():
+        raise InputError("No usable observation", hint="need 0 < p < 1 and a finite variance")
+    obs = idx[keep]
+    out = idx[:0] if dates_out is None else _dates_index(dates_out, "dates_out")
+    if isinstance(obs, pd.DatetimeIndex) != isinstance(out, pd.DatetimeIndex):
+        raise InputError("dates and dates_out must both be dates or both be numbers (days)")
+    times = obs.append(out).unique().sort_values()
+    day = pd.Timedelta(days=1) if isinstance(times, pd.DatetimeIndex) else 1.0
+    t = np.asarray((times - times[0]) / day, dtype=float)
+    pos = times.get_indexer(obs)
+    order = np.argsort(pos, kind="stable")
+    pk, vk = p[keep][order], v[keep][order]
+    pos = pos[order]
+    y = np.log(pk / (1 - pk))
+    r = vk / (pk * (1 - pk)) ** 2
+    if (estimated := innovation_var is None) and len(np.unique(pos)) < 2:
+        raise InputError("q needs two observation dates", hint="pass innovation_var")
+    q = _fit_q(t, pos, y, r) if estimated else float(innovation_var)
+    a, pf, ap, pp, loglik, j0 = _filter(t, pos, y, r, q)
+    mean, var = _smooth(t, q, a, pf, ap, pp, j0)
+    sd = np.sqrt(var)
+    z = stats.norm.ppf(0.5 + level / 2)
+    observed = np.isin(np.arange(len(t)), pos)
+    cols = [times, expit(mean), expit(mean - z * sd), expit(mean + z * sd), mean, sd, observed]
+    frame = pd.DataFrame(dict(zip(FRAME_COLUMNS, cols, strict=True)))
+    dropped = tuple(int(i) for i in np.flatnonzero(~keep))
+    return SmootherResult(q, float(loglik), frame, level, estimated, dropped)
+
+
+def _one_per_wave(rows: pd.DataFrame, problem: str) -> None:
+    dup = rows["wave"].duplicated()
+    if dup.any():
+        raise InputError(problem, wave=str(rows.loc[dup, "wave"].iloc[0]), hint="one per wave")
+
+
+def fieldwork_mid_dates(
+    fieldwork: pd.DataFrame | Mapping[str, Sequence[Any]],
+) -> dict[str, pd.Timestamp]:
+    """Wave -> fieldwork mid-date (``start + (end - start) / 2``, may fall at noon).
+
+    Parameters
+    ----------
+    fieldwork : DataFrame or mapping
+        A table with ``wave, fieldwork_start, fieldwork_end`` (one date pair per wave), or
+        a mapping wave -> ``[start, end]`` (as ``waves`` in ``config/simulation.yaml``).
+    """
+    if isinstance(fieldwork, pd.DataFrame):
+        check_columns(fieldwork, ["wave", "fieldwork_start", "fieldwork_end"])
+        pairs = fieldwork[["wave", "fieldwork_start", "fieldwork_end"]].drop_duplicates()
+        _one_per_wave(pairs, "Conflicting fieldwork dates")
+        items = [(str(w), (s, e)) for w, s, e in pairs.itertuples(index=False)]
+    else:
+        items = [(str(w), tuple(se)) for w, se in fieldwork.items()]
+    mids = {}
+    for wave, pair in items:
+        if len(pair) != 2:
+            raise InputError("Fieldwork needs [start, end]", wave=wave, value=pair)
+        start, end = pd.to_datetime(pd.Series(pair), errors="coerce").tolist()
+        if pd.isna(start) or pd.isna(end) or end < start:
+            raise InputError("Missing or reversed fieldwork dates", wave=wave, value=pair)
+        mids[wave] = start + (end - start) / 2
+    return mids
+
+
+def published_series(
+    published_used: pd.DataFrame, question: str, category: str, deff: float
+) -> pd.DataFrame:
+    """One published point estimate per wave, with an assumed design effect.
+
+    Keeps rows with ``relation == "equals"``, ``qualifier`` in exact/approximate/fraction
+    and no subgroup; ``estimate = value / 100``. The published numbers carry no variance,
+    so ``var = deff * p (1 - p) / n_respondents`` is an ASSUMPTION stated by ``deff``.
+
+    Parameters
+    ----------
+    published_used : DataFrame
+        Published toplines kept by :func:`pollwaves.published.select.select_published`.
+    question, category : str
+        Codebook question and category.
+    deff : float
+        Assumed design effect (> 0); no default on purpose: callers must state it.
+
+    Returns
+    -------
+    DataFrame
+        ``question, wave, domain, category, estimate, n, deff, fieldwork_start,
+        fieldwork_end``, one row per wave, sorted by wave.
+    """
+    cols_fw = ["fieldwork_start", "fieldwork_end"]
+    check_columns(published_used, ["wave", "n_respondents", "question", "category", *cols_fw])
+    check_columns(published_used, ["relation", "value", "qualifier", "subgroup_variable"])
+    if not (np.isfinite(deff) and deff > 0):
+        raise InputError("deff must be a positive number", value=deff)
+    pub = published_used
+    sub = pub["subgroup_variable"].isna() | (pub["subgroup_variable"].astype(str) == "")
+    rows = pub[
+        (pub["question"] == question)
+        & (pub["category"] == category)
+        & (pub["relation"] == "equals")
+        & pub["qualifier"].isin(PUBLISHED_QUALIFIERS)
+        & sub
+    ]
+    if rows.empty:
+        raise InputError("No published point estimate", value=(question, category))
+    rows = rows.drop_duplicates(["wave", "value"])
+    _one_per_wave(rows, "Several published values for one wave")
+    n = rows["n_respondents"].astype(float)
+    if not (n > 0).all():
+        wave = str(rows.loc[~(n > 0), "wave"].iloc[0])
+        raise InputError("Missing or non-positive n_respondents", wave=wave)
+    out = rows.assign(wave=rows["wave"].astype(str), domain="all", n=n, deff=float(deff))
+    out["estimate"] = rows["value"].astype(float) / 100
+    cols = ["question", "wave", "domain", "category", "estimate", "n", "deff"]
+    return out[cols + cols_fw].sort_values("wave", ignore_index=True)
+
+
+def poll_average(
+    table: pd.DataFrame,
+    *,
+    question: str,
+    category: str,
+    dates: Mapping[str, Any] | pd.Series,
+    source: str,
+    grid: str | None = "MS",
+    domain: str | None = "all",
+    innovation_var: float | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Smoothed trend of one question/category from a tidy estimates table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per wave for the question/category (``question, wave, category,
+        estimate``); the variance is ``se**2`` where ``se`` is present (design-based, from
+        the sampling weights), else ``deff * p (1 - p) / n`` (published numbers, assumed
+        ``deff``). Rows without either are dropped by the smoother's rule.
+    question, category : str
+        Series to smooth.
+    dates : mapping or Series
+        Wave -> fieldwork mid-date (:func:`fieldwork_mid_dates`).
+    source : str
+        Label for the ``source`` column (e.g. ``"simulated"``, ``"published"``).
+    grid : str or None
+        pandas frequency of extra output dates between the first and last wave (``"MS"``:
+        month starts); ``None``: observation dates only.
+    domain : str or None
+        Keep rows of this ``domain`` when the table has that column (``None``: no filter).
+    innovation_var, level
+        Passed to :func:`local_level_smoother`.
+
+    Returns
+    -------
+    DataFrame
+        ``source, question, category, date, estimate, ci_low, ci_high, observed, q``.
+    """
+    check_columns(table, ["question", "wave", "category", "estimate"])
+    sel = (table["question"] == question) & (table["category"] == category)
+    if domain is not None and "domain" in table.columns:
+        sel &= table["domain"] == domain
+    rows = table[sel]
+    if rows.empty:
+        raise InputError("No rows for the series", value=(question, category, domain))
+    _one_per_wave(rows, "More than one row per wave")
+    p = rows["estimate"].to_numpy(float)
+    var = np.full(len(rows), np.nan)
+    if "n" in rows.columns and "deff" in rows.columns:
+        var = rows["deff"].to_numpy(float) * p * (1 - p) / rows["n"].to_numpy(float)
+    if "se" in rows.columns:
+        se = rows["se"].to_numpy(float)
+        var = np.where(np.isnan(se), var, se**2)
+    elif not {"n", "deff"} <= set(rows.columns):
+        raise InputError("Need a variance source", hint="give an se column, or n and deff")
+    dmap = dict(dates)
+    missing = [w for w in rows["wave"].astype(str) if w not in dmap]
+    if missing:
+        raise InputError("No fieldwork date for wave", wave=missing[0], hint="extend dates")
+    obs_dates = pd.DatetimeIndex([pd.Timestamp(dmap[w]) for w in rows["wave"].astype(str)])
+    out = None
+    if grid is not None:
+        out = pd.date_range(obs_dates.min().normalize(), obs_dates.max(), freq=grid)
+        out = out[out >= obs_dates.min()]
+    res = local_level_smoother(
+        obs_dates, p, var, innovation_var=innovation_var, dates_out=out, level=level
+    )
+    frame = res.frame.assign(source=source, question=question, category=category, q=res.q)
+    return frame[POLL_AVERAGE_COLUMNS]

@@ -1,0 +1,118 @@
+"""Deterministic, atomic file writers shared by every layer (tables, Parquet, any bytes).
+
+A writer writes to a temporary file in the target folder and moves it into place
+(``os.replace``): a failure never leaves a half-written file and an earlier good file stays
+untouched. CSV tables are UTF-8 with ``\\n`` line endings and floats written with
+:data:`FLOAT_FORMAT` (10 significant digits), so that committed numeric files are portable:
+compare them by value, not byte for byte, across machines.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from pollwaves.errors import InputError
+
+__all__ = ["FLOAT_FORMAT", "atomic_write", "read_parquet", "write_parquet", "write_table"]
+
+FLOAT_FORMAT = "%.10g"
+"""printf format of every float in a CSV table: 10 significant digits."""
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+    """Write via ``write(tmp)`` to a temp file next to ``path``, then ``os.replace``.
+
+    A failing ``write`` leaves no temporary file and the previous ``path`` untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a CSV table deterministically and atomically.
+
+    UTF-8, ``\\n`` line endings, floats with 10 significant digits, no index; written to a
+    temporary file in the target folder and moved into place (``os.replace``), so a
+    failure never leaves a half-written file and an existing file stays untouched.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    path : str or path-like
+        Target file; parent folders are created.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+    """
+
+    def _write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            df.to_csv(fh, index=False, lineterminator="\n", float_format=FLOAT_FORMAT)
+
+    return atomic_write(path, _write)
+
+
+def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a Parquet file (pyarrow, no pandas index) deterministically and atomically.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    path : str or path-like
+        Target file; parent folders are created.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def _write(tmp: Path) -> None:
+        pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
+
+    return atomic_write(path, _write)
+
+
+def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a Parquet file written by :func:`write_parquet`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    InputError
+        If the file does not exist.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("parquet file not found", file=str(path), hint="run the step first")
+    return pd.read_parquet(path, engine="pyarrow")

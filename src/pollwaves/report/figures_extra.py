@@ -1,0 +1,340 @@
+"""Report figures beyond the paper's two diagrams: poll-average trends, attitudes by war stance
+and weighting diagnostics.
+
+Like :mod:`pollwaves.report.figures_paper`, every function takes precomputed tables and draws them; no
+estimate or interval is computed here (no seaborn statistics: intervals are the table's
+``ci_low``/``ci_high``). Figures are plain :class:`~matplotlib.figure.Figure` objects on an
+explicit Agg canvas styled with seaborn themes in a context; save them with
+:func:`pollwaves.report.figures_common.save_figure`. Colours and category order are those of the paper's
+diagrams (:data:`pollwaves.report.figures_common.WAR_BANDS`, :data:`~pollwaves.report.figures_common.ALLIANCE_BANDS`,
+seaborn's colour-blind palette).
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Mapping, Sequence
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from pollwaves.errors import InputError
+from pollwaves.report.figures_common import ALLIANCE_BANDS, PALETTE, WAR_BANDS
+from pollwaves.survey.design import check_columns
+
+__all__ = [
+    "SERIES_COLOURS",
+    "STANCE_ORDER",
+    "attitudes_figure",
+    "poll_average_figure",
+    "weighting_figure",
+]
+
+#: Colour of each (question, category) series, shared with the stacked diagrams.
+SERIES_COLOURS: dict[tuple[str, str], str] = {
+    **{("war_support", b.key): b.colour for b in WAR_BANDS},
+    **{("alliance", b.key): b.colour for b in ALLIANCE_BANDS},
+    **{
+        (f"attitude_{c}", "good"): PALETTE[4] for c in ("russia", "ukraine", "poland", "eu", "usa")
+    },
+}
+#: War-stance groups in the order (and colours) of the war-support diagram.
+STANCE_ORDER = tuple(b.key for b in WAR_BANDS)
+STANCE_LABELS = {b.key: b.label for b in WAR_BANDS}
+SERIES_TITLES = {
+    ("war_support", "support"): "Support Russia's military actions",
+    ("war_support", "oppose"): "Do not support Russia's military actions",
+    ("alliance", "neutral"): "Neutral union choice (both or outside)",
+    ("alliance", "russia"): "Union with Russia",
+    ("attitude_russia", "good"): "Good attitude to Russia",
+}
+COUNTRY_LABELS = {"russia": "Russia", "ukraine": "Ukraine", "poland": "Poland",
+                  "eu": "European Union", "usa": "USA"}  # fmt: skip
+_PUB = {"color": "0.15", "ls": "--", "marker": "D", "mfc": "white", "label": "published"}
+_CI = {"fmt": "none", "elinewidth": 1.0, "capsize": 2.5}
+_FOOT = {"ha": "left", "va": "bottom", "fontsize": 7.5, "color": "0.15"}
+
+
+def _category_name(cat: str) -> str:
+    """``female_18_24`` -> ``female 18–24``, ``male_55_plus`` -> ``male 55+``."""
+    text = re.sub(r"(\d+)_(\d+)", "\\1\u2013\\2", str(cat)).replace("_plus", "+")
+    return text.replace("_", " ")
+
+
+def _footer(fig: Figure, lines: Sequence[str], width: int = 150) -> None:
+    text = "\n".join(textwrap.fill(" ".join(str(t).split()), width) for t in lines)
+    fig.text(0.01, 0.005, text, **_FOOT)
+
+
+def _ci(ax, x, y, lo, hi, colour, **kw) -> None:
+    y, lo, hi = (np.asarray(v, float) for v in (y, lo, hi))
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    if ok.any():
+        err = [y[ok] - lo[ok], hi[ok] - y[ok]]
+        ax.errorbar(np.asarray(x)[ok], y[ok], yerr=err, ecolor=colour, **{**_CI, **kw})
+
+
+def poll_average_figure(
+    poll_average: pd.DataFrame,
+    observed: pd.DataFrame,
+    *,
+    notice: str,
+    series: Sequence[tuple[str, str]] | None = None,
+    invasion_date: str | None = None,
+) -> Figure:
+    """Poll-average trend lines with their 95% bands, published beside simulated.
+
+    Parameters
+    ----------
+    poll_average : DataFrame
+        ``source, question, category, date, estimate, ci_low, ci_high`` (the smoothed line
+        and its band; ``reports/tables/poll_average.csv``).
+    observed : DataFrame
+        ``source, question, category, date, estimate, ci_low, ci_high``: the observed wave
+        estimates with their precomputed intervals (NaN limits: point only).
+    notice : str
+        Simulated-data notice printed under the plot.
+    series : sequence of (question, category), optional
+        Panels in this order (default: order of first appearance in ``poll_average``).
+    invasion_date : str, optional
+        Drawn as a dashed vertical line.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per series (two columns): simulated line and band in the series colour,
+        published line dashed in dark grey with open markers; shares in percent.
+    """
+    cols = ["source", "question", "category", "date", "estimate", "ci_low", "ci_high"]
+    check_columns(poll_average, cols)
+    check_columns(observed, cols)
+    avg = poll_average.assign(date=pd.to_datetime(poll_average["date"]))
+    obs = observed.assign(date=pd.to_datetime(observed["date"]))
+    if series is None:
+        series = list(dict.fromkeys(zip(avg["question"], avg["category"], strict=True)))
+    series = [tuple(s) for s in series]
+    if not series:
+        raise InputError("No poll-average series to draw", hint="check trend.series")
+    ncol = 2 if len(series) > 1 else 1
+    nrow = -(-(len(series) + 1) // ncol)
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+        fig = Figure(figsize=(10, 2.9 * nrow + 1.2))
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(nrow, ncol, sharex=True, squeeze=False).ravel()
+        for ax, (q, cat) in zip(axes, series, strict=False):
+            colour = SERIES_COLOURS.get((q, cat), PALETTE[4])
+            for source in ("simulated", "published"):
+                a = avg[(avg["source"] == source) & (avg["question"] == q)]
+                a = a[a["category"] == cat].sort_values("date")
+                o = obs[(obs["source"] == source) & (obs["question"] == q)]
+                o = o[o["category"] == cat].sort_values("date")
+                sim = source == "simulated"
+                c = colour if sim else _PUB["color"]
+                if len(a):
+                    ax.fill_between(a["date"], 100 * a["ci_low"], 100 * a["ci_high"],
+                                    color=c, alpha=0.22 if sim else 0.12, lw=0)  # fmt: skip
+                    ax.plot(a["date"], 100 * a["estimate"], color=c, lw=2,
+                            ls="-" if sim else "--")  # fmt: skip
+                if len(o):
+                    y = 100 * o["estimate"]
+                    _ci(ax, o["date"], y, 100 * o["ci_low"], 100 * o["ci_high"], c)
+                    mk = {"marker": "o", "mfc": c} if sim else {"marker": "D", "mfc": "white"}
+                    ax.plot(o["date"], y, ls="none", ms=5, mec=c, mew=1.2, **mk)
+            if invasion_date:
+                ax.axvline(pd.Timestamp(invasion_date), color="0.15", ls=":", lw=1.3)
+            ax.set_title(SERIES_TITLES.get((q, cat), f"{q}: {cat}"), fontsize=10, loc="left")
+            ax.set_ylabel("% of respondents")
+            mine = [f[(f["question"] == q) & (f["category"] == cat)]["ci_low"] for f in (avg, obs)]
+            lo = np.nanmin(100 * pd.concat(mine).to_numpy(float), initial=100.0)
+            ax.set_ylim(max(0.0, np.floor(lo / 5) * 5 - 5), None)
+        for ax in axes[len(series) :]:
+            ax.set_axis_off()
+        for ax in axes:
+            ax.tick_params(axis="x", labelbottom=True, labelsize=8)
+            ax.xaxis.set_major_locator(mdates.YearLocator())
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+            ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonth=[4, 7, 10]))
+            ax.grid(axis="x", which="minor", color="0.93", lw=0.6)
+        handles = [
+            Line2D([], [], color=PALETTE[0], lw=2, marker="o", mec=PALETTE[0],
+                   label="SIMULATED (series colour):\nwave estimate, 95% CI, poll average"),
+            Patch(color=PALETTE[0], alpha=0.22, label="SIMULATED: 95% band"),
+            Line2D([], [], color="0.15", ls="--", lw=2, marker="D", mfc="white",
+                   label="published (grey, dashed):\nvalue, 95% CI, poll average"),
+            Patch(color="0.15", alpha=0.12, label="published: 95% band"),
+        ]  # fmt: skip
+        if invasion_date:
+            handles.append(Line2D([], [], color="0.15", ls=":", lw=1.3, label="invasion"))
+        spare = axes[len(series)] if len(axes) > len(series) else None
+        if spare is not None:
+            spare.legend(handles=handles, loc="center", fontsize=8, frameon=False)
+        else:
+            fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False)
+        fig.suptitle("Poll averages (local-level smoother) with 95% bands", fontsize=12,
+                     fontweight="bold")  # fmt: skip
+        _footer(fig, [
+            "Published: real Chatham House toplines; their intervals assume the design effect "
+            "stated in config.yaml (trend.published_deff). Simulated: weighted estimates from "
+            "SIMULATED microdata with design-based 95% CIs.", notice], width=130)  # fmt: skip
+        fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.6 / fig.get_figheight(),
+                            bottom=1.0 / fig.get_figheight(), hspace=0.35, wspace=0.22)  # fmt: skip
+        fig.canvas.draw()
+    return fig
+
+
+def attitudes_figure(shares: pd.DataFrame, *, notice: str) -> Figure:
+    """Share with a good attitude to each country by war stance and wave, with 95% CIs.
+
+    Parameters
+    ----------
+    shares : DataFrame
+        ``wave, country, war_support, estimate, ci_low, ci_high``
+        (``reports/tables/attitudes_by_stance.csv``; SIMULATED microdata).
+    notice : str
+        Simulated-data notice printed under the plot.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per country (in :data:`COUNTRY_LABELS` order), one line per stance group
+        in the war-support diagram's colours, dodged so the intervals do not overlap.
+    """
+    check_columns(shares, ["wave", "country", "war_support", "estimate", "ci_low", "ci_high"])
+    if shares.empty:
+        raise InputError("The attitudes-by-stance table is empty")
+    countries = [c for c in COUNTRY_LABELS if c in set(shares["country"])]
+    countries += sorted(set(shares["country"]) - set(countries))
+    waves = sorted(set(shares["wave"].astype(str)))
+    stances = [s for s in STANCE_ORDER if s in set(shares["war_support"])]
+    nrow = -(-(len(countries) + 1) // 2)
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+        fig = Figure(figsize=(10, 2.8 * nrow + 1.0))
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(nrow, 2, sharey=True, squeeze=False).ravel()
+        x0 = np.arange(len(waves))
+        for ax, country in zip(axes, countries, strict=False):
+            sub = shares[shares["country"] == country]
+            for k, stance in enumerate(stances):
+                s = sub[sub["war_support"] == stance].copy()
+                s["x"] = s["wave"].astype(str).map({w: i for i, w in enumerate(waves)})
+                s = s.sort_values("x")
+                x = s["x"].to_numpy(float) + (k - (len(stances) - 1) / 2) * 0.13
+                colour = WAR_BANDS[STANCE_ORDER.index(stance)].colour
+                y = 100 * s["estimate"]
+                _ci(ax, x, y, 100 * s["ci_low"], 100 * s["ci_high"], colour, alpha=0.8)
+                ax.plot(x, y, color=colour, marker="o", ms=4, lw=1.4, mec="black", mew=0.4)
+            ax.axhline(50, color="0.3", lw=0.9, ls="--")
+            ax.set_title(COUNTRY_LABELS.get(country, country), fontsize=10, loc="left")
+            ax.set_xticks(x0, [f"{w[5:7]}/{w[2:4]}" for w in waves], fontsize=8)
+            ax.set_ylim(0, 100)
+            ax.set_ylabel("% good attitude")
+        for ax in axes[len(countries) :]:
+            ax.set_axis_off()
+        handles = [
+            Line2D([], [], color=WAR_BANDS[STANCE_ORDER.index(s)].colour, marker="o",
+                   mec="black", mew=0.4, label=STANCE_LABELS[s]) for s in stances
+        ] + [Line2D([], [], color="0.3", ls="--", label="50% (majority)")]  # fmt: skip
+        title = "Stance on the war"
+        axes[len(countries)].legend(handles=handles, loc="center", fontsize=8.5,
+                                    frameon=False, title=title, title_fontsize=8.5)  # fmt: skip
+        fig.suptitle("Good attitude to each country by stance on the war, per wave",
+                     fontsize=12, fontweight="bold")  # fmt: skip
+        _footer(fig, ["Weighted shares from SIMULATED microdata with precomputed 95% CIs "
+                      "(x axis: month/year of the wave).", notice], width=130)  # fmt: skip
+        fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.6 / fig.get_figheight(),
+                            bottom=0.85 / fig.get_figheight(), hspace=0.4, wspace=0.08)  # fmt: skip
+        fig.canvas.draw()
+    return fig
+
+
+def weighting_figure(
+    weighting: pd.DataFrame,
+    margins: pd.DataFrame,
+    *,
+    notice: str,
+    labels: Mapping[str, str] | None = None,
+) -> Figure:
+    """Weighting diagnostics: n and effective n per wave, sample against target margins.
+
+    Parameters
+    ----------
+    weighting : DataFrame
+        ``wave, n, deff_kish, n_eff`` (``reports/tables/weighting.csv``).
+    margins : DataFrame
+        ``variable, category, sample_share, target_share, wave``
+        (``reports/tables/weighting_margins.csv``).
+    notice : str
+        Simulated-data notice printed under the plot.
+    labels : mapping, optional
+        Display names of margin categories (default: the ids with spaces for underscores).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Top: bars of n and n_eff per wave, labelled with the Kish design effect. Below: one
+        panel per raking variable, the unweighted sample share of each wave (dots) against
+        the target share (black bar); the weighted shares equal the targets after raking.
+    """
+    check_columns(weighting, ["wave", "n", "deff_kish", "n_eff"])
+    check_columns(margins, ["variable", "category", "sample_share", "target_share", "wave"])
+    labels = dict(labels or {})
+    w = weighting.assign(wave=weighting["wave"].astype(str)).sort_values("wave")
+    variables = list(dict.fromkeys(margins["variable"]))
+    sizes = [margins.loc[margins["variable"] == v, "category"].nunique() for v in variables]
+    heights = [max(sizes) * 0.42 + 1.0, *[s * 0.32 + 0.6 for s in sizes]]
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+        fig = Figure(figsize=(10, sum(heights) + 1.6))
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(len(heights), 1, gridspec_kw={"height_ratios": heights})
+        ax = axes[0]
+        x = np.arange(len(w))
+        ax.bar(x - 0.2, w["n"], width=0.4, color=PALETTE[7], label="n (respondents)")
+        ax.bar(x + 0.2, w["n_eff"], width=0.4, color=PALETTE[0], label="n_eff = n / deff")
+        for xi, n, d in zip(x, w["n"], w["deff_kish"], strict=True):
+            ax.text(xi, n * 1.02, f"deff {d:.2f}", ha="center", va="bottom", fontsize=7.5)
+        ax.set_xticks(x, [f"{v[5:7]}/{v[2:4]}" for v in w["wave"]], fontsize=8)
+        ax.set_ylim(0, 1.32 * float(w["n"].max()))
+        ax.set_ylabel("respondents")
+        ax.set_title("Sample size and effective sample size per wave (Kish deff above the "
+                     "bars)", fontsize=10, loc="left")  # fmt: skip
+        ax.legend(loc="upper right", ncol=2, fontsize=8, frameon=True)
+        waves = sorted(set(margins["wave"].astype(str)))
+        for ax, var in zip(axes[1:], variables, strict=True):
+            m = margins[margins["variable"] == var]
+            cats = list(dict.fromkeys(m["category"]))
+            y = {c: len(cats) - 1 - i for i, c in enumerate(cats)}
+            for k, wave in enumerate(waves):
+                s = m[m["wave"].astype(str) == wave]
+                dy = (k - (len(waves) - 1) / 2) * 0.03
+                ax.plot(100 * s["sample_share"], s["category"].map(y) + dy, ls="none",
+                        marker="o", ms=3.5, color=PALETTE[1], alpha=0.75)  # fmt: skip
+            t = m.drop_duplicates("category")
+            ax.plot(100 * t["target_share"], t["category"].map(y), ls="none", marker="|",
+                    ms=14, mew=2.5, color="black")  # fmt: skip
+            names = [labels.get(c, _category_name(c)) for c in cats]
+            ax.set_yticks(list(y.values()), names, fontsize=8)
+            ax.set_ylim(-0.6, len(cats) - 0.4)
+            ax.set_xlim(0, None)
+            ax.set_title(f"Margin: {labels.get(var, var.replace('_', ' '))}", fontsize=10,
+                         loc="left")  # fmt: skip
+        axes[-1].set_xlabel("share of respondents (%)")
+        handles = [
+            Line2D([], [], ls="none", marker="o", ms=4, color=PALETTE[1],
+                   label="unweighted sample share, one dot per wave"),
+            Line2D([], [], ls="none", marker="|", ms=12, mew=2.5, color="black",
+                   label="raking target (derived assumption, config/margins.yaml)"),
+        ]  # fmt: skip
+        axes[1].legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2,
+                       fontsize=7.5, frameon=False, borderaxespad=0.2)  # fmt: skip
+        _footer(fig, ["Raking diagnostics of the SIMULATED microdata.", notice], width=130)
+        fig.subplots_adjust(left=0.16, right=0.98, top=1 - 0.3 / fig.get_figheight(),
+                            bottom=1.15 / fig.get_figheight(), hspace=0.55)  # fmt: skip
+        fig.canvas.draw()
+    return fig

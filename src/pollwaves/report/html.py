@@ -1,0 +1,218 @@
+"""Self-contained HTML report: the claims ledger, figures, extensions, methods and provenance.
+
+The report is rendered from Jinja2 templates (``pollwaves/templates``, autoescaped) and only
+formats precomputed tables: it computes no estimate or interval. Every number is printed by a
+:class:`pollwaves.report.tables.Numbers` helper, inside a ``<data value="...">`` element
+holding the table cell it came from. Output is deterministic (no timestamps, stable order)
+and needs no external resource: images are base64 ``data:`` URIs, the CSS is inline, there
+is no script.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from pollwaves.files import atomic_write
+from pollwaves.report import sections as rs
+from pollwaves.report.tables import Labels, Numbers, finite
+
+__all__ = ["ReportInputs", "build_report", "render_report", "write_report"]
+
+_CI_METHODS = {  # as R survey::svyciprop; see pollwaves.survey.estimation
+    "logit": "formed on the logit scale and transformed back, so they stay inside 0-100%",
+    "xlogit": "formed on the logit scale and transformed back, so they stay inside 0-100%",
+    "beta": "Korn-Graubard beta intervals based on the effective sample size",
+    "wilson": "Wilson intervals based on the effective sample size",
+}
+_SECTIONS = (
+    ("reproduces", "What this reproduces"),
+    ("claims", "Claims ledger"),
+    ("figures", "Figures"),
+    ("extensions", "Extensions"),
+    ("methods", "Methods and provenance"),
+)
+_PUBLISHED_ORDER = ["wave", "question", "row_id"]
+
+
+@dataclass
+class ReportInputs:
+    """The tables the report formats (as read from ``reports/tables`` and ``data/processed``).
+
+    ``ledger``, ``evidence``, ``sensitivity``: the claims ledger (:mod:`pollwaves.analysis.claims`);
+    ``published`` / ``excluded``: used and excluded published rows (real, percent);
+    ``weighting`` / ``weighting_margins``: raking diagnostics; ``subgroup_*`` and
+    ``trend_tests``: the war-support models; ``bounds`` and ``effect``: the report's derived
+    tables (:func:`~pollwaves.report.tables.undecided_bounds`,
+    :func:`~pollwaves.report.tables.weighting_effect`); ``validation`` (+ ``validation_meta``):
+    the coverage benchmark, optional. Everything from microdata is SIMULATED.
+    """
+
+    ledger: pd.DataFrame
+    evidence: pd.DataFrame
+    sensitivity: pd.DataFrame
+    published: pd.DataFrame
+    excluded: pd.DataFrame
+    weighting: pd.DataFrame
+    weighting_margins: pd.DataFrame
+    subgroup_predicted: pd.DataFrame
+    subgroup_ame: pd.DataFrame
+    subgroup_terms: pd.DataFrame
+    trend_tests: pd.DataFrame
+    bounds: pd.DataFrame
+    effect: pd.DataFrame
+    validation: pd.DataFrame | None = None
+    validation_meta: Mapping = field(default_factory=dict)
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG header (0, 0 if not a PNG)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or len(data) < 24:
+        return 0, 0
+    return struct.unpack(">II", data[16:24])
+
+
+def _figures(paths: Mapping[str, Path]) -> list[dict]:
+    """Figures in report order (known names first), embedded as base64 ``data:`` URIs."""
+    specs = {f.name: f for f in rs.FIGURES}
+    order = [f.name for f in rs.FIGURES if f.name in paths]
+    order += sorted(set(paths) - set(order))
+    out = []
+    for number, name in enumerate(order, start=1):
+        path = Path(paths[name])
+        data = path.read_bytes()
+        svg = path.suffix.lower() == ".svg"
+        mime = "image/svg+xml" if svg else "image/png"
+        width, height = (0, 0) if svg else _png_size(data)
+        spec = specs.get(name) or rs.FigureSpec(
+            name, name.replace("_", " "), f"Figure {name.replace('_', ' ')}",
+            "Estimates from SIMULATED microdata.",
+        )  # fmt: skip
+        out.append({
+            "name": name, "number": number, "title": spec.title, "alt": spec.alt,
+            "caption": spec.caption, "width": width or "", "height": height or "",
+            "uri": f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}",
+        })  # fmt: skip
+    return out
+
+
+def _environment(labels: Labels) -> Environment:
+    env = Environment(
+        loader=PackageLoader("pollwaves.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["host"] = lambda url: urlsplit(str(url)).netloc or str(url)
+    env.filters["short"] = labels.short
+    env.filters["cat"] = lambda c, var: labels.category(var, c)
+    env.tests["finite"] = finite
+    return env
+
+
+def render_report(
+    inputs: ReportInputs,
+    *,
+    figures: Mapping[str, Path],
+    config: Mapping,
+    claims_cfg: Mapping,
+    margins_cfg: Mapping,
+    codebook: Mapping | None = None,
+) -> tuple[str, Numbers]:
+    """Render the report; also return the :class:`Numbers` registry of printed numbers.
+
+    Parameters
+    ----------
+    inputs : ReportInputs
+        The precomputed tables.
+    figures : mapping of str to pathlib.Path
+        Figure name (file stem, e.g. ``war_support_trend``) to a PNG (or SVG) file; known
+        names are shown in the order of :data:`pollwaves.report.sections.FIGURES`.
+    config, claims_cfg, margins_cfg, codebook : mapping
+        The parsed ``config/config.yaml``, ``config/claims.yaml``, ``config/margins.yaml``
+        and ``config/codebook.yaml`` (labels; optional).
+
+    Returns
+    -------
+    (str, Numbers)
+        The HTML document and the registry of every number it prints.
+    """
+    labels, n = Labels(codebook), Numbers()
+    study = config.get("study", {}) or {}
+    notice = " ".join(str(study.get("simulated_notice", "SIMULATED DATA.")).split())
+    rest = notice.removeprefix("SIMULATED DATA.").strip()
+    est = config.get("estimation", {}) or {}
+    wgt = config.get("weighting", {}) or {}
+    method = str(est.get("ci_method", "logit"))
+    pub = rs.sort_frame(inputs.published, _PUBLISHED_ORDER)
+    claims = rs.claims_context(
+        inputs.ledger, inputs.evidence, inputs.sensitivity, claims_cfg, labels
+    )
+    threshold = float(((claims_cfg.get("claims") or {}).get("no_majority_support") or {}).get(
+        "threshold", 0.5))  # fmt: skip
+    figs = _figures(figures)
+    sub = rs.subgroup_context(
+        inputs.subgroup_predicted, inputs.subgroup_ame, inputs.subgroup_terms,
+        inputs.trend_tests, labels,
+    )  # fmt: skip
+    validation = None if inputs.validation is None else rs.records(inputs.validation)
+    context = {
+        "n": n, "labels": labels, "verdicts": rs.VERDICTS, "sources": rs.SOURCES,
+        "title": str(study.get("title", "pollwaves report")), "notice_rest": rest,
+        "pollster": str(study.get("pollster", "")), "sections": _SECTIONS,
+        "level": float(claims_cfg.get("level", est.get("level", 0.95))),
+        "invasion": str(claims_cfg.get("invasion_date", "")), "claims": claims,
+        "published_deff": float((config.get("trend") or {}).get("published_deff", 1.0)),
+        "figures": figs, "figure_numbers": {f["name"]: f["number"] for f in figs},
+        "sub": sub, "ame_by": {(r["variable"], r["level"]): r for r in sub["ame"]},
+        "bounds": rs.bounds_context(inputs.bounds, threshold),
+        "effect": rs.effect_context(inputs.effect, list(dict.fromkeys(
+            inputs.effect["question"])), ["support", "oppose"]),
+        "published_rows": len(pub), "published_waves": pub["wave"].nunique(),
+        "excluded_rows": len(inputs.excluded), "raking": list(wgt.get("variables") or []),
+        "sources_used": rs.sources_context(pub, labels), "published": rs.records(pub),
+        "excluded": rs.records(rs.sort_frame(inputs.excluded, ["row_id"])),
+        "targets": rs.margins_context(margins_cfg, labels),
+        "weighting": rs.records(rs.sort_frame(inputs.weighting, ["wave"])),
+        "cap": wgt.get("cap"), "ci_method": method,
+        "ci_text": _CI_METHODS.get(method, method), "validation": validation,
+        "validation_columns": [] if inputs.validation is None else [
+            str(c) for c in inputs.validation.columns],
+        "validation_meta": dict(inputs.validation_meta or {}),
+    }  # fmt: skip
+    html = _environment(labels).get_template("report.html.j2").render(context)
+    return html, n
+
+
+def build_report(inputs: ReportInputs, **kwargs) -> str:
+    """Build the self-contained HTML report (see :func:`render_report` for the arguments).
+
+    Returns
+    -------
+    str
+        A complete HTML document; all data-derived text is HTML-escaped and the output is
+        byte-identical for identical inputs (no timestamps, stable ordering).
+    """
+    return render_report(inputs, **kwargs)[0]
+
+
+def write_report(html_text: str, path: str | Path) -> None:
+    """Write the report atomically (temporary file in the same folder, then ``os.replace``).
+
+    Parameters
+    ----------
+    html_text : str
+        The document returned by :func:`build_report`.
+    path : str or pathlib.Path
+        Output file; parent folders are created.
+    """
+    atomic_write(path, lambda tmp: tmp.write_text(html_text, encoding="utf-8", newline="\n"))

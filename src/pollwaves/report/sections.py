@@ -1,0 +1,295 @@
+"""Context of the report's sections: plain data for the Jinja2 templates (no HTML here).
+
+Each function selects and orders rows of the precomputed tables; none estimates anything.
+Numbers stay raw here and are formatted (and registered) by the templates' helpers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pollwaves.report.tables import Labels, finite
+
+SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
+#: verdict -> (css class, symbol, text); the symbol and text carry the meaning, not the colour.
+VERDICTS = {
+    SUPPORTED: ("supported", "\u2714", "Supported"),
+    NOT_SUPPORTED: ("not-supported", "\u2718", "Not supported"),
+    INCONCLUSIVE: ("inconclusive", "?", "Inconclusive"),
+}
+SOURCES = {"published": "Published toplines (real)", "simulated": "SIMULATED microdata"}
+_DIFF_PARTS = ("opponents outnumber supporters", "no radical change", "share fell")
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    name: str
+    title: str
+    alt: str
+    caption: str
+
+
+FIGURES = (
+    FigureSpec(
+        "war_support_trend", "War support by wave (the paper's first diagram)",
+        "Two stacked bar charts by wave of support for Russia's military actions in Ukraine "
+        "(support, partly, hard to say, do not support). Left: published Chatham House numbers;"
+        " right: weighted estimates from simulated microdata with 95% confidence intervals.",
+        "Left: real published numbers (complete breakdowns stacked, partial waves as markers "
+        "with their bounds). Right: weighted estimates from SIMULATED microdata with their "
+        "precomputed 95% confidence intervals.",
+    ),
+    FigureSpec(
+        "alliance_trend", "Preferred union by wave (the paper's second diagram)",
+        "Two stacked bar charts by wave of the preferred geopolitical union (Russia, neutral, "
+        "EU, hard to say), the neutral band outlined in black and a dashed line at the "
+        "full-scale invasion. Left: published numbers; right: simulated microdata.",
+        "The neutral options (a union with both Russia and the EU, or none) form the outlined "
+        "band; the dashed line marks the full-scale invasion. Left: real published numbers (a "
+        "partly published neutral band shows its lower bound). Right: SIMULATED microdata.",
+    ),
+    FigureSpec(
+        "poll_average", "Poll averages with 95% bands",
+        "Line charts over time, one panel per series (war support, opposition, neutral union, "
+        "union with Russia, good attitude to Russia): smoothed poll average with its 95% band "
+        "and the observed waves with 95% intervals, published dashed grey, simulated coloured.",
+        "Local-level (Kalman) smoother on the logit scale. Published series use the published N"
+        " and an assumed design effect; simulated series use the design-based variance of each "
+        "wave of the SIMULATED microdata. Dotted line: full-scale invasion.",
+    ),
+    FigureSpec(
+        "subgroup_effects", "Who supports the war: average marginal effects",
+        "Forest plot of differences in the probability of supporting the war between subgroups"
+        " (sex, age, education, settlement, media diet) and their reference groups, with 95% "
+        "confidence intervals, from simulated microdata.",
+        "Average marginal effects (percentage points) from the design-based logistic model of "
+        "support on the pooled war waves of the SIMULATED microdata; 95% intervals.",
+    ),
+    FigureSpec(
+        "attitudes_by_stance", "Attitudes to countries by stance on the war",
+        "Five line charts, one per country (Russia, Ukraine, Poland, EU, USA), of the share with"
+        " a good attitude per war wave for supporters, partial supporters, undecided and "
+        "opponents of the war, with 95% intervals, from simulated microdata.",
+        "Weighted share with a good attitude by stance on the war, per wave, from the SIMULATED"
+        " microdata; 95% intervals (linearisation, logit scale). Dashed line: 50%.",
+    ),
+    FigureSpec(
+        "weighting", "Weighting diagnostics",
+        "Bar chart of sample size and effective sample size per wave with design effects, and "
+        "dot plots of the unweighted sample share of each raking category per wave against its "
+        "target share.",
+        "Raking of the SIMULATED microdata: n and n_eff = n / deff per wave (Kish design effect"
+        " above the bars), and unweighted sample shares against the derived targets (after "
+        "raking the weighted shares equal the targets).",
+    ),
+)  # fmt: skip
+
+
+def unit(claim: str, part: str) -> str:
+    """Unit of an evidence estimate: ``pct`` (share), ``pp`` (difference) or ``ppy``."""
+    if str(part).startswith("trend per year"):
+        return "ppy"
+    if claim == "stance_gap" or str(part) in _DIFF_PARTS:
+        return "pp"
+    return "pct"
+
+
+def _py(v: object) -> object:
+    """Numpy scalars as Python scalars; missing values as None."""
+    if v is None or (not isinstance(v, str) and pd.isna(v)):  # type: ignore[arg-type]
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    cols = [str(c) for c in frame.columns]
+    return [dict(zip(cols, map(_py, r), strict=True)) for r in frame.itertuples(index=False)]
+
+
+def sparse_note(ev: pd.DataFrame, verdict: str) -> dict | None:
+    """Why the published evidence cannot decide a claim (None unless inconclusive)."""
+    if verdict != INCONCLUSIVE:
+        return None
+    has = ev["estimate"].map(finite)
+    lo, hi = ev["ci_low"], ev["ci_high"]
+    one_sided = has & ((hi >= 1) | (lo <= 0))
+    no_n = has & ~lo.map(finite) & ~one_sided
+    decisive = ev["verdict"].isin([SUPPORTED, NOT_SUPPORTED])
+    straddle = has & ~one_sided & ~no_n & (ev["verdict"] == INCONCLUSIVE)
+    reasons: dict[str, list[str]] = {}
+    for _, r in ev[~has].iterrows():
+        detail = r["note"] if isinstance(r["note"], str) and r["note"] else r["wave"]
+        text = str(r["part"]) + (f": {detail}" if isinstance(detail, str) and detail else "")
+        items = reasons.setdefault(text, [])
+        if isinstance(r["item"], str) and r["item"] and r["item"] not in items:
+            items.append(r["item"])
+    sparse = int((~has).sum() + one_sided.sum() + no_n.sum()) > 0 or not len(ev)
+    return {
+        "tests": len(ev),
+        "decisive": int(decisive.sum()),
+        "missing": int((~has).sum()),
+        "reasons": [{"text": k, "questions": v} for k, v in reasons.items()],
+        "one_sided": int(one_sided.sum()),
+        "no_n": int(no_n.sum()),
+        "straddle": int(straddle.sum()),
+        "too_sparse": sparse,
+    }
+
+
+def claims_context(
+    ledger: pd.DataFrame,
+    evidence: pd.DataFrame,
+    sensitivity: pd.DataFrame,
+    claims_cfg: Mapping,
+    labels: Labels,
+) -> list[dict]:
+    """One entry per configured claim, in config order: verdicts, evidence, sparse note."""
+    out = []
+    for key, cfg in (claims_cfg.get("claims") or {}).items():
+        led = ledger[ledger["claim"] == key]
+        verdict = dict(zip(led["source"], led["verdict"], strict=True))
+        ev = evidence[evidence["claim"] == key]
+        groups = []
+        for source in ("published", "simulated"):
+            rows = _records(ev[ev["source"] == source])
+            for r in rows:
+                r["unit"] = unit(key, r["part"])
+                r["item_label"] = labels.item(r["item"])
+            groups.append({"source": source, "label": SOURCES[source], "rows": rows})
+        sens = []
+        if key == "attitudes_not_radically_changed" and len(sensitivity):
+            wide = sensitivity.pivot_table(
+                index="radical_change", columns="source", values="verdict", aggfunc="first"
+            ).sort_index()
+            current = float(cfg.get("radical_change", float("nan")))
+            sens = [
+                {"threshold": float(t), "current": abs(float(t) - current) < 1e-12,
+                 "published": row.get("published", INCONCLUSIVE),
+                 "simulated": row.get("simulated", INCONCLUSIVE)}
+                for t, row in wide.iterrows()
+            ]  # fmt: skip
+        statement = " ".join(str(cfg.get("statement", "")).split())
+        if len(led):
+            statement = " ".join(str(led["statement"].iloc[0]).split())
+        out.append({
+            "key": key, "cfg": cfg, "statement": statement,
+            "published": verdict.get("published", INCONCLUSIVE),
+            "simulated": verdict.get("simulated", INCONCLUSIVE),
+            "evidence": groups, "n_evidence": len(ev), "sensitivity": sens,
+            "sparse": sparse_note(ev[ev["source"] == "published"],
+                                  verdict.get("published", INCONCLUSIVE)),
+        })  # fmt: skip
+    return out
+
+
+def subgroup_context(
+    predicted: pd.DataFrame,
+    ame: pd.DataFrame,
+    terms: pd.DataFrame,
+    trend_tests: pd.DataFrame,
+    labels: Labels,
+) -> dict:
+    """Plain-words summary of the subgroup model: terms by strength, extremes, tests."""
+    main = terms[~terms["term"].astype(str).str.contains(":") & (terms["term"] != "wave")]
+    main = main.sort_values(["p_value", "term"], kind="mergesort")
+    strong = _records(main)
+    for r in strong:
+        r["label"] = labels.variable(r["term"])
+    other = _records(
+        terms[(terms["term"] == "wave") | terms["term"].astype(str).str.contains(":")]
+    )
+    for r in other:
+        r["label"] = " × ".join(labels.variable(t) for t in str(r["term"]).split(":"))
+    pred = _records(predicted)
+    for r in pred:
+        r["var_label"], r["level_label"] = labels.variable(r["variable"]), labels.category(
+            r["variable"], r["level"])  # fmt: skip
+    top = max(pred, key=lambda r: (r["estimate"], r["variable"], r["level"]), default=None)
+    low = min(pred, key=lambda r: (r["estimate"], r["variable"], r["level"]), default=None)
+    effects = _records(ame)
+    for r in effects:
+        r["var_label"] = labels.variable(r["variable"])
+        r["level_label"] = labels.category(r["variable"], r["level"])
+        r["ref_label"] = labels.category(r["variable"], r["reference"])
+    outcome = str(predicted["outcome"].iloc[0]) if len(predicted) else "support"
+    return {"terms": strong, "other_terms": other, "predicted": pred, "top": top, "low": low,
+            "ame": effects, "trend_tests": _records(trend_tests), "outcome": outcome}  # fmt: skip
+
+
+def bounds_context(bounds: pd.DataFrame, threshold: float) -> dict:
+    """Rows of the undecided-bounds table and, per source, the extreme bound."""
+    out = {"rows": _records(bounds), "threshold": threshold, "summary": []}
+    for source in ("published", "simulated"):
+        b = bounds[bounds["source"] == source]
+        if b.empty:
+            continue
+        s = b.loc[b["support_high"].idxmax()]
+        o = b.loc[b["oppose"].idxmin()]
+        out["summary"].append({
+            "source": source, "label": SOURCES[source], "waves": len(b),
+            "max_support_high": s["support_high"], "max_wave": s["wave"],
+            "any_majority": bool((b["support_high"] >= threshold).any()),
+            "min_oppose": o["oppose"], "min_oppose_high": o["oppose_high"], "min_wave": o["wave"],
+            "oppose_beats_support": bool((b["oppose"] > b["support_high"]).all()),
+        })  # fmt: skip
+    return out
+
+
+def effect_context(effect: pd.DataFrame, questions: Sequence[str], show: Sequence[str]) -> dict:
+    """Weighted-vs-unweighted rows of ``show`` categories of war support, and per question
+    the row with the largest absolute difference."""
+    war = effect[(effect["question"] == "war_support") & effect["category"].isin(list(show))]
+    war = war.sort_values(["wave", "category"], kind="mergesort")
+    largest = []
+    for q in questions:
+        e = effect[effect["question"] == q]
+        if len(e):
+            largest.append(_records(e.loc[[e["difference"].abs().idxmax()]])[0])
+    return {"rows": _records(war), "largest": largest}
+
+
+def sources_context(published: pd.DataFrame, labels: Labels) -> list[dict]:
+    """One row per source URL of the used published numbers: waves, questions, row count."""
+    out = []
+    for url, g in published.groupby("source_url", sort=True):
+        qs = sorted({labels.topic(q) for q in g["question"]})
+        out.append({"url": url, "waves": sorted(set(g["wave"].astype(str))),
+                    "questions": qs, "rows": int(g["row_id"].nunique())})  # fmt: skip
+    return out
+
+
+def margins_context(margins_cfg: Mapping, labels: Labels) -> dict:
+    """The raking targets of config/margins.yaml with their status and derivation."""
+    total = dict(margins_cfg.get("population_total") or {})
+    rows = []
+    for name, spec in (margins_cfg.get("margins") or {}).items():
+        cats = [{"id": str(c), "share": float(v)} for c, v in (spec.get("targets") or {}).items()]
+        rows.append({"name": name, "description": spec.get("description", ""),
+                     "status": spec.get("status", ""), "derivation": " ".join(str(
+                         spec.get("derivation", "")).split()), "targets": cats,
+                     "sources": list(spec.get("sources") or [])})  # fmt: skip
+    total["derivation"] = " ".join(str(total.get("derivation", "")).split())
+    return {"total": total, "margins": rows}
+
+
+def sort_frame(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Stable sort by the given columns that exist (``row_id`` numerically)."""
+    cols = [c for c in columns if c in frame.columns]
+    if not cols:
+        return frame.reset_index(drop=True)
+
+    def key(s: pd.Series) -> pd.Series:
+        if s.name == "row_id":
+            n = pd.to_numeric(s, errors="coerce")
+            return n if n.notna().all() else s.astype(str)
+        return s.astype(str)
+
+    return frame.sort_values(cols, key=key, kind="mergesort").reset_index(drop=True)
+
+
+def records(frame: pd.DataFrame | None) -> list[dict]:
+    """Rows as dicts (empty list for None)."""
+    return [] if frame is None else _records(frame)

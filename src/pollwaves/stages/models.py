@@ -1,0 +1,152 @@
+"""Workflow stages of the pooled models and the claims ledger: paths in, files out.
+
+Each function is what one aggregate Snakemake rule runs. The pooled data are the weighted
+wave files (``data/processed/waves/*.parquet``; SIMULATED respondents); waves are
+independent samples, so every pooled model uses the wave as a stratum.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pollwaves import config, files
+from pollwaves.analysis.attitudes import attitudes_by_stance, load_pooled, wave_mid_dates
+from pollwaves.analysis.claims import Tables, evaluate_claims
+from pollwaves.analysis.subgroups import subgroup_model
+from pollwaves.analysis.trends import trend_models
+from pollwaves.errors import InputError
+
+PathLike = str | os.PathLike[str]
+
+
+def _write_all(tables: Mapping[str, pd.DataFrame], outputs: Mapping[str, PathLike]) -> None:
+    for name, path in outputs.items():
+        files.write_table(tables[name], path)
+
+
+def _read(path: PathLike) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"wave": "string", "category": "string"})
+
+
+def run_war_models(
+    waves: Sequence[PathLike],
+    wave_yamls: Sequence[PathLike],
+    settings: Mapping[str, Any],
+    notice: str,
+    outputs: Mapping[str, PathLike],
+    forest_png: PathLike,
+    forest_svg: PathLike,
+) -> None:
+    """Trend models (linear, spline, wave effects) and the subgroup model of war support."""
+    from pollwaves.report import figures_common, figures_models
+
+    pooled = load_pooled(waves)
+    dates = wave_mid_dates(wave_yamls)
+    war_waves = pooled.loc[pooled["war_support"].notna(), "wave"].unique()
+    if len(war_waves) < 3:
+        raise InputError(
+            f"The war-support models need at least 3 war waves; there are {len(war_waves)}",
+            value=sorted(map(str, war_waves)),
+            hint="add war waves (from 2022-03 on) to config/waves/",
+        )
+    # a natural spline with df degrees of freedom needs df + 1 distinct dates
+    spline_df = min(int(settings["spline_df"]), len(war_waves) - 1)
+    trend = trend_models(pooled, dates=dates, spline_df=spline_df, grid=int(settings["grid"]))
+    sub = subgroup_model(pooled, dates=dates, variables=list(settings["subgroups"]))
+    tables = {f"trend_{k}": v for k, v in trend.items()} | {
+        f"subgroup_{k}": v for k, v in sub.items()
+    }
+    _write_all(tables, outputs)
+    fig = figures_models.forest_figure(sub["ame"], notice=notice)
+    figures_common.save_figure(fig, forest_png, forest_svg, description=notice)
+
+
+def run_alliance_models(
+    waves: Sequence[PathLike],
+    wave_yamls: Sequence[PathLike],
+    settings: Mapping[str, Any],
+    invasion_date: str,
+    shares_out: PathLike,
+    neutral_out: PathLike,
+) -> None:
+    """Weighted multinomial logit of alliance preference: shares by wave and subgroup, and
+    the neutral (both + outside) share before and after the invasion."""
+    from pollwaves.survey.mnlogit import weighted_mnlogit
+
+    pooled = load_pooled(waves)
+    dates = wave_mid_dates(wave_yamls)
+    pooled["period"] = np.where(
+        pooled["wave"].map(dates) < pd.Timestamp(invasion_date), "before", "after"
+    )
+    terms = " + ".join(f"C({v})" for v in ["wave", *settings["subgroups"]])
+    fit = weighted_mnlogit(pooled, f"alliance ~ {terms}", "weight", strata="wave")
+    parts = [fit.predicted_shares(by="wave").assign(domain="all")]
+    for var in settings["subgroups"]:
+        sh = fit.predicted_shares(by=var)
+        parts.append(sh.assign(domain=var + "=" + sh.pop(var).astype(str), wave="pooled"))
+    shares = pd.concat(parts, ignore_index=True)
+    cols = ["wave", "domain", "category", "estimate", "se", "ci_low", "ci_high"]
+    files.write_table(shares[cols], shares_out)
+    neutral = fit.combined_share(None, ["both", "outside"], by="period")
+    neutral = neutral.set_index("period").reindex(["before", "after"]).reset_index()
+    neutral["category"] = "both + outside"
+    d = neutral["estimate"].iloc[1] - neutral["estimate"].iloc[0]
+    se = float(np.hypot(*neutral["se"]))  # waves are independent samples
+    z = stats.norm.ppf(0.975)
+    diff = {
+        "period": "after - before",
+        "estimate": d,
+        "se": se,
+        "ci_low": d - z * se,
+        "ci_high": d + z * se,
+        "p_value": float(2 * stats.norm.sf(abs(d / se))) if se > 0 else np.nan,
+    }
+    out = pd.concat([neutral, pd.DataFrame([diff])], ignore_index=True)
+    files.write_table(out, neutral_out)
+
+
+def run_attitudes(waves: Sequence[PathLike], shares_out: PathLike, tests_out: PathLike) -> None:
+    """Good attitude to each country by war stance per wave, with Rao-Scott tests."""
+    res = attitudes_by_stance(load_pooled(waves))
+    files.write_table(res["shares"], shares_out)
+    files.write_table(res["tests"], tests_out)
+
+
+def run_claims(
+    published_csv: PathLike,
+    toplines_csv: PathLike,
+    contrasts_csv: PathLike,
+    stance_csv: PathLike,
+    stance_tests_csv: PathLike,
+    wave_yamls: Sequence[PathLike],
+    claims_yaml: PathLike,
+    root: PathLike,
+    published_deff: float,
+    outputs: Mapping[str, PathLike],
+) -> None:
+    """Evaluate the claims ledger on the published toplines and the microdata estimates."""
+    cfg = config.load_yaml(claims_yaml)
+    config.validate(cfg, config.schema_dir(root) / "claims.schema.yaml", source=str(claims_yaml))
+    fieldwork = {
+        Path(p).stem: pd.Timestamp(config.load_yaml(p)["fieldwork"]["start"]) for p in wave_yamls
+    }
+    stance = _read(stance_csv)
+    tests = _read(stance_tests_csv)
+    tables = Tables(
+        published=_read(published_csv),
+        toplines=_read(toplines_csv),
+        contrasts=_read(contrasts_csv),
+        stance_shares=stance,
+        stance_tests=tests,
+        fieldwork=fieldwork,
+        published_deff=float(published_deff),
+    )
+    ledger, evidence, sens = evaluate_claims(tables, cfg)
+    _write_all({"ledger": ledger, "evidence": evidence, "sensitivity": sens}, outputs)

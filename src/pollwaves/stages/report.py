@@ -1,0 +1,261 @@
+"""Workflow stages of the figures and the HTML report: file paths in, files out.
+
+Each function is what one Snakemake rule runs (through a short script in
+``workflow/scripts/``). They read precomputed tables, call the pure functions of
+:mod:`pollwaves.report.figures_paper`, :mod:`pollwaves.report.figures_extra`, :mod:`pollwaves.report.tables`
+and :mod:`pollwaves.report.html`, and write their outputs atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pollwaves import config, files
+from pollwaves.errors import InputError
+
+PathLike = str | os.PathLike[str]
+
+__all__ = [
+    "observed_points",
+    "run_attitudes_figure",
+    "run_poll_average_figure",
+    "run_report",
+    "run_report_tables",
+    "run_trend_figure",
+    "run_weighting_figure",
+]
+
+
+def read_table(path: PathLike) -> pd.DataFrame:
+    """Read a table written by :func:`pollwaves.intake.readers.write_table` (ids and waves as text)."""
+    text = {c: "string" for c in ("wave", "category", "item", "level", "reference", "row_id")}
+    return pd.read_csv(path, dtype=text, keep_default_na=True)
+
+
+def _invasion(claims_yaml: PathLike | None) -> str | None:
+    return None if claims_yaml is None else str(config.load_yaml(claims_yaml)["invasion_date"])
+
+
+def run_trend_figure(
+    question: str,
+    toplines_csv: PathLike,
+    published_csv: PathLike,
+    notice: str,
+    png: PathLike,
+    svg: PathLike,
+    claims_yaml: PathLike | None = None,
+) -> None:
+    """Draw the paper's diagram for one question: published beside simulated estimates.
+
+    The alliance diagram marks the invasion date of ``claims_yaml`` (``invasion_date``).
+    """
+    from pollwaves.report import figures_common, figures_paper
+
+    draw = {
+        "war_support": figures_paper.war_support_figure,
+        "alliance": figures_paper.alliance_figure,
+    }
+    if question not in draw:
+        raise InputError(
+            "No trend figure is defined for this question",
+            value=question,
+            hint=f"report.trend_questions may hold {sorted(draw)}",
+        )
+    kw = {"invasion_date": _invasion(claims_yaml)} if question == "alliance" else {}
+    fig = draw[question](read_table(toplines_csv), read_table(published_csv), notice=notice, **kw)
+    figures_common.save_figure(fig, png, svg, description=notice)
+
+
+def observed_points(
+    toplines: pd.DataFrame,
+    contrasts: pd.DataFrame,
+    published: pd.DataFrame,
+    series: Sequence[Mapping[str, str]],
+    fieldwork: Mapping[str, Sequence[Any]],
+    published_deff: float,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Observed wave estimates of the poll-average series, with their intervals.
+
+    Simulated points are the design-based estimates of the toplines (or of the share
+    contrasts, e.g. ``alliance / neutral``) with their CIs. Published points are the exact
+    published values (:func:`pollwaves.analysis.poll_average.published_series`) with the same logit
+    interval from the published N and the assumed ``published_deff`` that the claims ledger
+    uses (:func:`pollwaves.analysis.claims._published_interval`).
+
+    Returns
+    -------
+    DataFrame
+        ``source, question, category, wave, date, estimate, ci_low, ci_high``.
+    """
+    from pollwaves.analysis import poll_average as trend
+    from pollwaves.analysis.claims import _published_interval
+
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    dates = trend.fieldwork_mid_dates(fieldwork)
+    cols = ["source", "question", "category", "wave", "date", "estimate", "ci_low", "ci_high"]
+    rows: list[tuple] = []
+    cont = contrasts.rename(columns={"contrast": "category"})
+    for item in series:
+        q, cat = item["question"], item["category"]
+        table = cont if cat in set(cont["category"][cont["question"] == q]) else toplines
+        sub = table[(table["question"] == q) & (table["category"] == cat)]
+        if "domain" in sub.columns:
+            sub = sub[sub["domain"] == "all"]
+        for r in sub.sort_values("wave").itertuples(index=False):
+            if str(r.wave) in dates:
+                rows.append(("simulated", q, cat, str(r.wave), dates[str(r.wave)], r.estimate,
+                             r.ci_low, r.ci_high))  # fmt: skip
+        try:
+            pub = trend.published_series(published, q, cat, published_deff)
+        except InputError:
+            continue  # no exact published value of this series
+        pdates = trend.fieldwork_mid_dates(pub)
+        for r in pub.itertuples(index=False):
+            fake = pd.Series({"value": 100 * r.estimate, "n_respondents": r.n, "low": np.nan,
+                              "high": np.nan, "qualifier": "exact", "relation": "equals"})  # fmt: skip
+            est, lo, hi = _published_interval(fake, float(published_deff), z)
+            rows.append(("published", q, cat, str(r.wave), pdates[str(r.wave)], est, lo, hi))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _fieldwork(wave_yamls: Sequence[PathLike]) -> dict[str, tuple[str, str]]:
+    out = {}
+    for p in wave_yamls:
+        fw = config.load_yaml(p)["fieldwork"]
+        out[Path(p).stem] = (str(fw["start"]), str(fw["end"]))
+    return out
+
+
+def run_poll_average_figure(
+    poll_average_csv: PathLike,
+    toplines_csv: PathLike,
+    contrasts_csv: PathLike,
+    published_csv: PathLike,
+    wave_yamls: Sequence[PathLike],
+    claims_yaml: PathLike,
+    settings: Mapping[str, Any],
+    notice: str,
+    png: PathLike,
+    svg: PathLike,
+) -> None:
+    """Poll-average trend lines with their bands and the observed points (published, simulated).
+
+    ``settings`` is the ``trend`` block of config.yaml (``series``, ``published_deff``).
+    """
+    from pollwaves.report import figures_common, figures_extra
+
+    series = list(settings["series"])
+    cfg = config.load_yaml(claims_yaml)
+    obs = observed_points(
+        read_table(toplines_csv), read_table(contrasts_csv), read_table(published_csv),
+        series, _fieldwork(wave_yamls), float(settings["published_deff"]),
+        level=float(cfg.get("level", 0.95)),
+    )  # fmt: skip
+    fig = figures_extra.poll_average_figure(
+        read_table(poll_average_csv), obs, notice=notice,
+        series=[(s["question"], s["category"]) for s in series],
+        invasion_date=str(cfg["invasion_date"]),
+    )  # fmt: skip
+    figures_common.save_figure(fig, png, svg, description=notice)
+
+
+def run_attitudes_figure(shares_csv: PathLike, notice: str, png: PathLike, svg: PathLike) -> None:
+    """Good attitude to each country by war stance (SIMULATED microdata)."""
+    from pollwaves.report import figures_common, figures_extra
+
+    fig = figures_extra.attitudes_figure(read_table(shares_csv), notice=notice)
+    figures_common.save_figure(fig, png, svg, description=notice)
+
+
+def run_weighting_figure(
+    weighting_csv: PathLike, margins_csv: PathLike, notice: str, png: PathLike, svg: PathLike
+) -> None:
+    """Weighting diagnostics: n and n_eff per wave; sample against target margins."""
+    from pollwaves.report import figures_common, figures_extra
+
+    fig = figures_extra.weighting_figure(
+        read_table(weighting_csv), read_table(margins_csv), notice=notice
+    )
+    figures_common.save_figure(fig, png, svg, description=notice)
+
+
+def run_report_tables(
+    toplines_csv: PathLike,
+    unweighted_csv: PathLike,
+    published_csv: PathLike,
+    bounds_out: PathLike,
+    effect_out: PathLike,
+) -> None:
+    """The report's derived tables: bounds under "hard to say", weighted vs unweighted."""
+    from pollwaves.report import tables as report_tables
+
+    top, pub = read_table(toplines_csv), read_table(published_csv)
+    files.write_table(report_tables.undecided_bounds(top, pub), bounds_out)
+    files.write_table(report_tables.weighting_effect(top, read_table(unweighted_csv)), effect_out)
+
+
+#: ``run_report`` table inputs: keyword -> ReportInputs field.
+REPORT_TABLES = ("ledger", "evidence", "sensitivity", "published", "excluded", "weighting",
+                 "weighting_margins", "subgroup_predicted", "subgroup_ame", "subgroup_terms",
+                 "trend_tests", "bounds", "effect")  # fmt: skip
+
+
+def run_report(
+    tables: Mapping[str, PathLike],
+    figure_paths: Sequence[PathLike],
+    settings: Mapping[str, Any],
+    claims_yaml: PathLike,
+    margins_yaml: PathLike,
+    codebook_yaml: PathLike,
+    out: PathLike,
+    validation_csv: PathLike | None = None,
+    validation_meta: PathLike | None = None,
+) -> None:
+    """Build ``reports/public_demand.html`` from the tables and figures.
+
+    ``tables`` maps every name of :data:`REPORT_TABLES` to a CSV file. A given
+    ``validation_csv`` (and its ``.meta.json``) must exist: a missing file is an error.
+    """
+    from pollwaves.report import html as report
+
+    missing = [k for k in REPORT_TABLES if k not in tables]
+    if missing:
+        raise InputError("Report table not given", value=missing[0], hint="see REPORT_TABLES")
+    validation, meta = None, {}
+    if validation_csv is not None:
+        for p in (validation_csv, validation_meta):
+            if p is not None and not Path(p).exists():
+                raise InputError(
+                    "The validation table is missing: the report shows the coverage "
+                    "benchmark, which is made outside the workflow",
+                    file=str(p),
+                    hint="run `python benchmarks/coverage.py --replicates 200 --workers 2` "
+                    "(writes benchmarks/results/validation_coverage.csv and its .meta.json), "
+                    "then rerun snakemake",
+                )
+        validation = pd.read_csv(validation_csv)
+        if validation_meta is not None:
+            meta = json.loads(Path(validation_meta).read_text(encoding="utf-8"))
+    inputs = report.ReportInputs(
+        **{k: read_table(tables[k]) for k in REPORT_TABLES},
+        validation=validation,
+        validation_meta=meta,
+    )
+    html = report.build_report(
+        inputs,
+        figures={Path(p).stem: Path(p) for p in figure_paths},
+        config=settings,
+        claims_cfg=config.load_yaml(claims_yaml),
+        margins_cfg=config.load_yaml(margins_yaml),
+        codebook=config.load_yaml(codebook_yaml),
+    )
+    report.write_report(html, out)

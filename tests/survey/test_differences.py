@@ -1,0 +1,56 @@
+"""Wave-to-wave differences of independent samples, with multiplicity adjustment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from pollwaves.errors import InputError
+from pollwaves.survey.differences import wave_differences
+
+
+def _tab() -> pd.DataFrame:
+    rows = []
+    for wave, est, se in [
+        ("2022-04", 0.32, 0.02),
+        ("2022-06", 0.33, 0.02),
+        ("2023-03", 0.40, 0.02),
+    ]:
+        rows.append(("war_support", wave, "all", "support", est, se))
+        rows.append(("war_support", wave, "all", "oppose", 1 - est - 0.2, se))
+    return pd.DataFrame(rows, columns=["question", "wave", "domain", "category", "estimate", "se"])
+
+
+def test_consecutive_differences_use_independent_variances():
+    res = wave_differences(_tab(), correction="none")
+    sup = res[res["category"] == "support"].reset_index(drop=True)
+    assert list(zip(sup["wave_from"], sup["wave_to"], strict=True)) == [
+        ("2022-04", "2022-06"),
+        ("2022-06", "2023-03"),
+    ]
+    assert sup.loc[1, "difference"] == pytest.approx(0.07)
+    assert sup.loc[1, "se"] == pytest.approx(np.sqrt(2) * 0.02)
+    z = 0.07 / (np.sqrt(2) * 0.02)
+    assert sup.loc[1, "p_value"] == pytest.approx(2 * stats.norm.sf(z))
+    assert sup.loc[1, "ci_low"] == pytest.approx(0.07 - 1.959964 * np.sqrt(2) * 0.02, abs=1e-6)
+
+
+def test_holm_and_bh_adjust_within_each_family():
+    tab = _tab()
+    raw = wave_differences(tab, correction="none")["p_value"].to_numpy()
+    holm = wave_differences(tab, correction="holm")["p_adjusted"].to_numpy()
+    bh = wave_differences(tab, correction="fdr_bh")["p_adjusted"].to_numpy()
+    order = np.argsort(raw)
+    m = len(raw)
+    expected = np.maximum.accumulate(np.minimum(1, raw[order] * (m - np.arange(m))))
+    np.testing.assert_allclose(holm[order], expected)
+    assert (bh >= raw - 1e-15).all() and (bh <= holm + 1e-15).all()
+
+
+def test_first_wave_pairs_and_missing_columns():
+    res = wave_differences(_tab(), pairs="first")
+    assert set(res["wave_from"]) == {"2022-04"}
+    with pytest.raises(InputError, match="lacks columns"):
+        wave_differences(_tab().drop(columns="se"))
