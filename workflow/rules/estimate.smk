@@ -86,5 +86,6 @@ rule poll_average:
         "../envs/pollwaves.yaml"
     params:
         settings=config["trend"],
+        level=config["estimation"]["level"],
     script:
         "../scripts/poll_average.py"

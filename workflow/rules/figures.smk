@@ -17,12 +17,13 @@ rule trend_figure:
         "../envs/pollwaves.yaml"
     params:
         notice=config["study"]["simulated_notice"],
+        level=config["estimation"]["level"],
     script:
         "../scripts/trend_figure.py"
 
 
 rule poll_average_figure:
-    """Poll-average trend lines with 95% bands and observed points, published and simulated."""
+    """Poll-average trend lines with their bands and observed points, published and simulated."""
     input:
         poll_average="reports/tables/poll_average.csv",
         toplines="reports/tables/toplines.csv",
@@ -44,6 +45,7 @@ rule poll_average_figure:
     params:
         settings=config["trend"],
         notice=config["study"]["simulated_notice"],
+        level=config["estimation"]["level"],
     script:
         "../scripts/poll_average_figure.py"
 
@@ -65,6 +67,7 @@ rule attitudes_figure:
         "../envs/pollwaves.yaml"
     params:
         notice=config["study"]["simulated_notice"],
+        level=config["estimation"]["level"],
     script:
         "../scripts/attitudes_figure.py"
 

@@ -24,6 +24,7 @@ rule war_models:
     params:
         settings=config["models"],
         notice=config["study"]["simulated_notice"],
+        level=config["estimation"]["level"],
     script:
         "../scripts/war_models.py"
 
@@ -43,6 +44,7 @@ rule alliance_models:
     params:
         settings=config["models"],
         invasion_date=get_invasion_date(),
+        level=config["estimation"]["level"],
     script:
         "../scripts/alliance_models.py"
 
@@ -62,6 +64,8 @@ rule attitudes_by_stance:
         "logs/attitudes_by_stance.log",
     conda:
         "../envs/pollwaves.yaml"
+    params:
+        level=config["estimation"]["level"],
     script:
         "../scripts/attitudes_by_stance.py"
 

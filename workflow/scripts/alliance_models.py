@@ -7,4 +7,5 @@ run_alliance_models(
     snakemake.params.invasion_date,
     snakemake.output.shares,
     snakemake.output.neutral,
+    level=snakemake.params.level,
 )

@@ -5,4 +5,5 @@ run_attitudes_figure(
     snakemake.params.notice,
     snakemake.output.png,
     snakemake.output.svg,
+    level=snakemake.params.level,
 )

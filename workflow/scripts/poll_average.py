@@ -7,4 +7,5 @@ run_poll_average(
     snakemake.input.waves,
     snakemake.params.settings,
     snakemake.output[0],
+    level=snakemake.params.level,
 )

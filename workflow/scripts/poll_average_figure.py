@@ -11,4 +11,5 @@ run_poll_average_figure(
     snakemake.params.notice,
     snakemake.output.png,
     snakemake.output.svg,
+    level=snakemake.params.level,
 )

@@ -8,4 +8,5 @@ run_trend_figure(
     snakemake.output.png,
     snakemake.output.svg,
     claims_yaml=snakemake.input.claims,
+    level=snakemake.params.level,
 )

@@ -9,4 +9,5 @@ run_war_models(
     outputs,
     snakemake.output.forest_png,
     snakemake.output.forest_svg,
+    level=snakemake.params.level,
 )

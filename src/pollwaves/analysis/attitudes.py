@@ -98,6 +98,7 @@ def attitudes_by_stance(
     stance: str = "war_support",
     countries: Mapping[str, str] = COUNTRIES,
     category: str = "good",
+    level: float = 0.95,
 ) -> dict[str, pd.DataFrame]:
     """Per wave: share with a good attitude to each country by war stance, and Rao-Scott F.
 
@@ -115,6 +116,8 @@ def attitudes_by_stance(
         ``country -> attitude column``.
     category : str
         The attitude category whose share is reported.
+    level : float
+        Confidence level of the intervals.
 
     Returns
     -------
@@ -141,7 +144,7 @@ def attitudes_by_stance(
         for country, col in countries.items():
             if wdf[col].notna().sum() == 0:
                 continue
-            props = proportions(wdf, col, weight, by=stance)
+            props = proportions(wdf, col, weight, by=stance, level=level)
             good = props.loc[props["category"] == category].drop(columns="category")
             shares.append(good.assign(wave=wave, country=country, question=col))
             rs = rao_scott(wdf, stance, col, weight)

@@ -1,4 +1,4 @@
-"""Shared pieces of the figures: palette, colour bands, confidence-level labels, saving.
+"""Shared pieces of the figures: palette, colour bands, saving.
 
 Figures are plain :class:`~matplotlib.figure.Figure` objects on an explicit Agg canvas (no
 pyplot state); :func:`save_figure` writes them byte-identically (no time stamp).
@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from pollwaves.files import atomic_write
 
-__all__ = ["ALLIANCE_BANDS", "PALETTE", "WAR_BANDS", "Band", "level_label", "save_figure"]
+__all__ = ["ALLIANCE_BANDS", "PALETTE", "WAR_BANDS", "Band", "save_figure"]
 
 _SVG_META = {"Date": None, "Creator": "pollwaves"}  # no timestamp: byte-identical output
 PALETTE = sns.color_palette("colorblind").as_hex()
@@ -45,11 +45,6 @@ ALLIANCE_BANDS = (
     Band("eu", "Union with the EU", ("eu",), PALETTE[0]),
     Band("hard_to_say", "Hard to say", ("hard_to_say",), PALETTE[7], "black"),
 )
-
-
-def level_label(level: float) -> str:
-    """A confidence level as printed in labels: ``0.95 -> "95%"``, ``0.9 -> "90%"``."""
-    return f"{100 * float(level):.10g}%"
 
 
 def save_figure(

@@ -27,6 +27,7 @@ from matplotlib.patches import Patch
 
 from pollwaves.errors import InputError
 from pollwaves.report.figures_common import ALLIANCE_BANDS, PALETTE, WAR_BANDS
+from pollwaves.report.tables import level_label
 from pollwaves.survey.design import check_columns
 
 __all__ = [
@@ -88,8 +89,9 @@ def poll_average_figure(
     notice: str,
     series: Sequence[tuple[str, str]] | None = None,
     invasion_date: str | None = None,
+    level: float = 0.95,
 ) -> Figure:
-    """Poll-average trend lines with their 95% bands, published beside simulated.
+    """Poll-average trend lines with their bands, published beside simulated.
 
     Parameters
     ----------
@@ -105,6 +107,8 @@ def poll_average_figure(
         Panels in this order (default: order of first appearance in ``poll_average``).
     invasion_date : str, optional
         Drawn as a dashed vertical line.
+    level : float
+        Confidence level of the bands and intervals, as printed in the labels.
 
     Returns
     -------
@@ -162,13 +166,14 @@ def poll_average_figure(
             ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
             ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonth=[4, 7, 10]))
             ax.grid(axis="x", which="minor", color="0.93", lw=0.6)
+        lv = level_label(level)
         handles = [
             Line2D([], [], color=PALETTE[0], lw=2, marker="o", mec=PALETTE[0],
-                   label="SIMULATED (series colour):\nwave estimate, 95% CI, poll average"),
-            Patch(color=PALETTE[0], alpha=0.22, label="SIMULATED: 95% band"),
+                   label=f"SIMULATED (series colour):\nwave estimate, {lv} CI, poll average"),
+            Patch(color=PALETTE[0], alpha=0.22, label=f"SIMULATED: {lv} band"),
             Line2D([], [], color="0.15", ls="--", lw=2, marker="D", mfc="white",
-                   label="published (grey, dashed):\nvalue, 95% CI, poll average"),
-            Patch(color="0.15", alpha=0.12, label="published: 95% band"),
+                   label=f"published (grey, dashed):\nvalue, {lv} CI, poll average"),
+            Patch(color="0.15", alpha=0.12, label=f"published: {lv} band"),
         ]  # fmt: skip
         if invasion_date:
             handles.append(Line2D([], [], color="0.15", ls=":", lw=1.3, label="invasion"))
@@ -177,20 +182,20 @@ def poll_average_figure(
             spare.legend(handles=handles, loc="center", fontsize=8, frameon=False)
         else:
             fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False)
-        fig.suptitle("Poll averages (local-level smoother) with 95% bands", fontsize=12,
+        fig.suptitle(f"Poll averages (local-level smoother) with {lv} bands", fontsize=12,
                      fontweight="bold")  # fmt: skip
         _footer(fig, [
             "Published: real Chatham House toplines; their intervals assume the design effect "
             "stated in config.yaml (trend.published_deff). Simulated: weighted estimates from "
-            "SIMULATED microdata with design-based 95% CIs.", notice], width=130)  # fmt: skip
+            f"SIMULATED microdata with design-based {lv} CIs.", notice], width=130)  # fmt: skip
         fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.6 / fig.get_figheight(),
                             bottom=1.0 / fig.get_figheight(), hspace=0.35, wspace=0.22)  # fmt: skip
         fig.canvas.draw()
     return fig
 
 
-def attitudes_figure(shares: pd.DataFrame, *, notice: str) -> Figure:
-    """Share with a good attitude to each country by war stance and wave, with 95% CIs.
+def attitudes_figure(shares: pd.DataFrame, *, notice: str, level: float = 0.95) -> Figure:
+    """Share with a good attitude to each country by war stance and wave, with their CIs.
 
     Parameters
     ----------
@@ -199,6 +204,8 @@ def attitudes_figure(shares: pd.DataFrame, *, notice: str) -> Figure:
         (``reports/tables/attitudes_by_stance.csv``; SIMULATED microdata).
     notice : str
         Simulated-data notice printed under the plot.
+    level : float
+        Confidence level of the precomputed intervals, as printed in the labels.
 
     Returns
     -------
@@ -246,8 +253,8 @@ def attitudes_figure(shares: pd.DataFrame, *, notice: str) -> Figure:
                                     frameon=False, title=title, title_fontsize=8.5)  # fmt: skip
         fig.suptitle("Good attitude to each country by stance on the war, per wave",
                      fontsize=12, fontweight="bold")  # fmt: skip
-        _footer(fig, ["Weighted shares from SIMULATED microdata with precomputed 95% CIs "
-                      "(x axis: month/year of the wave).", notice], width=130)  # fmt: skip
+        _footer(fig, [f"Weighted shares from SIMULATED microdata with precomputed {level_label(level)} "
+                      "CIs (x axis: month/year of the wave).", notice], width=130)  # fmt: skip
         fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.6 / fig.get_figheight(),
                             bottom=0.85 / fig.get_figheight(), hspace=0.4, wspace=0.08)  # fmt: skip
         fig.canvas.draw()

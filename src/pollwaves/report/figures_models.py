@@ -18,6 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from pollwaves.errors import InputError
+from pollwaves.report.tables import level_label
 from pollwaves.survey.design import check_columns
 
 __all__ = ["forest_figure"]
@@ -46,6 +47,7 @@ def forest_figure(
     notice: str,
     labels: Mapping[str, str] | None = None,
     title: str | None = None,
+    level: float = 0.95,
 ) -> Figure:
     """Forest plot of average marginal effects (percentage points) with precomputed CIs.
 
@@ -63,11 +65,13 @@ def forest_figure(
         with spaces for underscores).
     title : str, optional
         Figure title.
+    level : float
+        Confidence level of the precomputed intervals, as printed in the labels.
 
     Returns
     -------
     matplotlib.figure.Figure
-        One row per level (point and horizontal 95% interval), a header per variable naming
+        One row per level (point and horizontal interval), a header per variable naming
         its reference level, and a dashed zero line.
     """
     check_columns(ame_table, AME_COLUMNS)
@@ -118,12 +122,13 @@ def forest_figure(
         ]
         ax.set_yticks([p for p, _ in ticks], [t for _, t in ticks], fontsize=8.5)
         ax.set_ylim(-0.7, len(rows) - 0.3)
-        ax.set_xlabel("Difference from the reference level (percentage points), 95% CI")
+        lv = level_label(level)
+        ax.set_xlabel(f"Difference from the reference level (percentage points), {lv} CI")
         ax.grid(axis="y", visible=False)
         ax.set_title(title, fontsize=11, fontweight="bold", loc="left")
         note = (
             "Predictive margins (marginal standardisation) from a design-based logistic "
-            "regression on the pooled waves; intervals are precomputed linearisation 95% CIs. "
+            f"regression on the pooled waves; intervals are precomputed linearisation {lv} CIs. "
             "SIMULATED data, not real survey responses. " + " ".join(str(notice).split())
         )
         fig.text(

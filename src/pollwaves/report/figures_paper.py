@@ -21,18 +21,24 @@ from matplotlib.patches import Patch
 
 from pollwaves.report.figures_common import ALLIANCE_BANDS, WAR_BANDS, Band
 from pollwaves.report.published_marks import Known, complete_stack, mark_label, published_wave
+from pollwaves.report.tables import level_label
 
 PUBLISHED_SOURCE = (
     "Chatham House Belarus Initiative polls, as published; see reports/tables and "
     "data/raw/published/toplines.csv for URLs"
 )
-_FOOTER = (
-    f"Left panel: {PUBLISHED_SOURCE}. Values in % as published (not rescaled); waves without a "
-    "complete breakdown are shown as markers; ~ approximate.",
-    "Right panel: weighted estimates from SIMULATED microdata. Error bars are precomputed 95% "
-    "CIs of the share below a segment boundary, drawn only where the toplines table holds that "
-    "share (here: lowest and highest band).",
-)
+
+
+def _footer(level: float) -> tuple[str, str]:
+    return (
+        f"Left panel: {PUBLISHED_SOURCE}. Values in % as published (not rescaled); waves "
+        "without a complete breakdown are shown as markers; ~ approximate.",
+        "Right panel: weighted estimates from SIMULATED microdata. Error bars are precomputed "
+        f"{level_label(level)} CIs of the share below a segment boundary, drawn only where the "
+        "toplines table holds that share (here: lowest and highest band).",
+    )
+
+
 _WAVE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 _NOTE_KW = {"rotation": 90, "ha": "center", "va": "center", "fontsize": 7.5, "color": "0.45"}
@@ -126,7 +132,9 @@ def _boundary_cis(rows: pd.DataFrame, bands: Sequence[Band]) -> list[tuple[float
     return out
 
 
-def _legend_handles(bands: Sequence[Band], used: set, highlight=None, invasion=None) -> list:
+def _legend_handles(
+    bands: Sequence[Band], used: set, level: float, highlight=None, invasion=None
+) -> list:
     handles: list = [
         Patch(facecolor=b.colour, edgecolor="black", lw=2.2, label=f"{b.label}, highlighted")
         if b.key == highlight
@@ -143,7 +151,7 @@ def _legend_handles(bands: Sequence[Band], used: set, highlight=None, invasion=N
         if k in used:
             fill = "left" if k == "group" else "full"
             handles.append(Line2D([], [], marker=m, fillstyle=fill, label=label, **mk))
-    ci = "95% CI (simulated; precomputed)"
+    ci = f"{level_label(level)} CI (simulated; precomputed)"
     return [*handles, Line2D([], [], color="black", marker="_", ms=8, lw=1.1, label=ci)]
 
 
@@ -173,7 +181,7 @@ def _mark_invasion(axes, x: float | None, date: str | None) -> str | None:
 
 
 def _trend_figure(
-    toplines, published, question, bands, title, notice, *, highlight=None, invasion=None
+    toplines, published, question, bands, title, notice, *, level, highlight=None, invasion=None
 ) -> Figure:
     pub = _published_toplines(published, question)
     sim = toplines.loc[(toplines["question"] == question) & (toplines["domain"] == "all")]
@@ -219,10 +227,10 @@ def _trend_figure(
             ax.grid(axis="y", color="0.88", lw=0.8)
         ax_pub.set_ylabel("% of respondents")
         inv = _mark_invasion((ax_pub, ax_sim), _invasion_x(waves, invasion), invasion)
-        handles = _legend_handles(bands, used, highlight, inv)
+        handles = _legend_handles(bands, used, level, highlight, inv)
         fig.legend(handles=handles, fontsize=8.5, **_LEGEND_KW)
         fig.suptitle(title, fontsize=13, fontweight="bold", y=0.975)
-        footer = [*_FOOTER, " ".join(str(notice).split())]
+        footer = [*_footer(level), " ".join(str(notice).split())]
         text = "\n".join(textwrap.fill(t, 175) for t in footer)
         fig.text(0.01, 0.012, text, ha="left", va="bottom", fontsize=7.5, color="0.15")
         fig.subplots_adjust(left=0.055, right=0.99, top=0.885, bottom=0.3, wspace=0.06)
@@ -230,7 +238,9 @@ def _trend_figure(
     return fig
 
 
-def war_support_figure(toplines: pd.DataFrame, published: pd.DataFrame, *, notice: str) -> Figure:
+def war_support_figure(
+    toplines: pd.DataFrame, published: pd.DataFrame, *, notice: str, level: float = 0.95
+) -> Figure:
     """War support by wave: published numbers (left) and simulated-data estimates (right).
 
     Parameters
@@ -243,6 +253,9 @@ def war_support_figure(toplines: pd.DataFrame, published: pd.DataFrame, *, notic
         subgroup rows are ignored.
     notice : str
         Simulated-data notice printed in the figure footer.
+    level : float
+        Confidence level of the precomputed intervals, as printed in the labels
+        (``estimation.level`` of config.yaml).
 
     Returns
     -------
@@ -252,7 +265,7 @@ def war_support_figure(toplines: pd.DataFrame, published: pd.DataFrame, *, notic
         No interval is computed: only the precomputed ``ci_low``/``ci_high`` are drawn.
     """
     title = "Do you or do you not support Russia's military actions in Ukraine?"
-    return _trend_figure(toplines, published, "war_support", WAR_BANDS, title, notice)
+    return _trend_figure(toplines, published, "war_support", WAR_BANDS, title, notice, level=level)
 
 
 def alliance_figure(
@@ -261,6 +274,7 @@ def alliance_figure(
     *,
     notice: str,
     invasion_date: str | None = None,
+    level: float = 0.95,
 ) -> Figure:
     """Preferred geopolitical union by wave: published (left) and simulated (right).
 
@@ -277,6 +291,8 @@ def alliance_figure(
         ``YYYY-MM-DD`` of the full-scale invasion, drawn as a dashed line midway between the
         last wave whose month is not later and the next wave (a wave in the invasion month
         counts as before it); nothing is drawn when the date is outside the waves.
+    level : float
+        Confidence level of the precomputed intervals, as printed in the labels.
 
     Returns
     -------
@@ -288,5 +304,5 @@ def alliance_figure(
     title = "Which union should Belarus be in? (neutral options highlighted)"
     return _trend_figure(
         toplines, published, "alliance", ALLIANCE_BANDS, title, notice,
-        highlight="neutral", invasion=invasion_date,
+        level=level, highlight="neutral", invasion=invasion_date,
     )  # fmt: skip

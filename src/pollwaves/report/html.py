@@ -79,10 +79,11 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def _figures(paths: Mapping[str, Path]) -> list[dict]:
+def _figures(paths: Mapping[str, Path], level: float) -> list[dict]:
     """Figures in report order (known names first), embedded as base64 ``data:`` URIs."""
-    specs = {f.name: f for f in rs.FIGURES}
-    order = [f.name for f in rs.FIGURES if f.name in paths]
+    known = rs.figure_specs(level)
+    specs = {f.name: f for f in known}
+    order = [f.name for f in known if f.name in paths]
     order += sorted(set(paths) - set(order))
     out = []
     for number, name in enumerate(order, start=1):
@@ -159,7 +160,7 @@ def render_report(
     )
     threshold = float(((claims_cfg.get("claims") or {}).get("no_majority_support") or {}).get(
         "threshold", 0.5))  # fmt: skip
-    figs = _figures(figures)
+    figs = _figures(figures, float(est.get("level", 0.95)))
     sub = rs.subgroup_context(
         inputs.subgroup_predicted, inputs.subgroup_ame, inputs.subgroup_terms,
         inputs.trend_tests, labels,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pollwaves.report.tables import Labels, finite
+from pollwaves.report.tables import Labels, finite, level_label
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
 #: verdict -> (css class, symbol, text); the symbol and text carry the meaning, not the colour.
@@ -32,15 +32,16 @@ class FigureSpec:
     caption: str
 
 
+#: The report's figures in order; ``{level}`` in a text is the confidence level (``95%``).
 FIGURES = (
     FigureSpec(
         "war_support_trend", "War support by wave (the paper's first diagram)",
         "Two stacked bar charts by wave of support for Russia's military actions in Ukraine "
         "(support, partly, hard to say, do not support). Left: published Chatham House numbers;"
-        " right: weighted estimates from simulated microdata with 95% confidence intervals.",
+        " right: weighted estimates from simulated microdata with {level} confidence intervals.",
         "Left: real published numbers (complete breakdowns stacked, partial waves as markers "
         "with their bounds). Right: weighted estimates from SIMULATED microdata with their "
-        "precomputed 95% confidence intervals.",
+        "precomputed {level} confidence intervals.",
     ),
     FigureSpec(
         "alliance_trend", "Preferred union by wave (the paper's second diagram)",
@@ -52,10 +53,10 @@ FIGURES = (
         "partly published neutral band shows its lower bound). Right: SIMULATED microdata.",
     ),
     FigureSpec(
-        "poll_average", "Poll averages with 95% bands",
+        "poll_average", "Poll averages with {level} bands",
         "Line charts over time, one panel per series (war support, opposition, neutral union, "
-        "union with Russia, good attitude to Russia): smoothed poll average with its 95% band "
-        "and the observed waves with 95% intervals, published dashed grey, simulated coloured.",
+        "union with Russia, good attitude to Russia): smoothed poll average with its {level} band "
+        "and the observed waves with {level} intervals, published dashed grey, simulated coloured.",
         "Local-level (Kalman) smoother on the logit scale. Published series use the published N"
         " and an assumed design effect; simulated series use the design-based variance of each "
         "wave of the SIMULATED microdata. Dotted line: full-scale invasion.",
@@ -63,18 +64,18 @@ FIGURES = (
     FigureSpec(
         "subgroup_effects", "Who supports the war: average marginal effects",
         "Forest plot of differences in the probability of supporting the war between subgroups"
-        " (sex, age, education, settlement, media diet) and their reference groups, with 95% "
+        " (sex, age, education, settlement, media diet) and their reference groups, with {level} "
         "confidence intervals, from simulated microdata.",
         "Average marginal effects (percentage points) from the design-based logistic model of "
-        "support on the pooled war waves of the SIMULATED microdata; 95% intervals.",
+        "support on the pooled war waves of the SIMULATED microdata; {level} intervals.",
     ),
     FigureSpec(
         "attitudes_by_stance", "Attitudes to countries by stance on the war",
         "Five line charts, one per country (Russia, Ukraine, Poland, EU, USA), of the share with"
         " a good attitude per war wave for supporters, partial supporters, undecided and "
-        "opponents of the war, with 95% intervals, from simulated microdata.",
+        "opponents of the war, with {level} intervals, from simulated microdata.",
         "Weighted share with a good attitude by stance on the war, per wave, from the SIMULATED"
-        " microdata; 95% intervals (linearisation, logit scale). Dashed line: 50%.",
+        " microdata; {level} intervals (linearisation, logit scale). Dashed line: 50%.",
     ),
     FigureSpec(
         "weighting", "Weighting diagnostics",
@@ -86,6 +87,15 @@ FIGURES = (
         "raking the weighted shares equal the targets).",
     ),
 )  # fmt: skip
+
+
+def figure_specs(level: float) -> tuple[FigureSpec, ...]:
+    """:data:`FIGURES` with the confidence level (``estimation.level``) filled in."""
+    lv = level_label(level)
+    return tuple(
+        FigureSpec(f.name, *(s.replace("{level}", lv) for s in (f.title, f.alt, f.caption)))
+        for f in FIGURES
+    )
 
 
 def unit(claim: str, part: str) -> str:

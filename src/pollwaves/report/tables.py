@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 from markupsafe import Markup, escape
 
-__all__ = ["Labels", "Numbers", "undecided_bounds", "weighting_effect"]
+__all__ = ["Labels", "Numbers", "level_label", "undecided_bounds", "weighting_effect"]
+
+
+def level_label(level: float) -> str:
+    """A confidence level as printed in labels: ``0.95 -> "95%"``, ``0.9 -> "90%"``."""
+    return f"{100 * float(level):.10g}%"
+
 
 _WAVE = re.compile(r"\b(\d{4}-(?:0[1-9]|1[0-2]))\b")
 MINUS = "\u2212"

@@ -43,8 +43,13 @@ def run_war_models(
     outputs: Mapping[str, PathLike],
     forest_png: PathLike,
     forest_svg: PathLike,
+    *,
+    level: float,
 ) -> None:
-    """Trend models (linear, spline, wave effects) and the subgroup model of war support."""
+    """Trend models (linear, spline, wave effects) and the subgroup model of war support.
+
+    ``level`` is the confidence level of every interval (``estimation.level``).
+    """
     from pollwaves.report import figures_common, figures_models
 
     pooled = load_pooled(waves)
@@ -58,13 +63,16 @@ def run_war_models(
         )
     # a natural spline with df degrees of freedom needs df + 1 distinct dates
     spline_df = min(int(settings["spline_df"]), len(war_waves) - 1)
-    trend = trend_models(pooled, dates=dates, spline_df=spline_df, grid=int(settings["grid"]))
-    sub = subgroup_model(pooled, dates=dates, variables=list(settings["subgroups"]))
+    alpha = 1 - float(level)
+    trend = trend_models(
+        pooled, dates=dates, spline_df=spline_df, grid=int(settings["grid"]), alpha=alpha
+    )
+    sub = subgroup_model(pooled, dates=dates, variables=list(settings["subgroups"]), alpha=alpha)
     tables = {f"trend_{k}": v for k, v in trend.items()} | {
         f"subgroup_{k}": v for k, v in sub.items()
     }
     _write_all(tables, outputs)
-    fig = figures_models.forest_figure(sub["ame"], notice=notice)
+    fig = figures_models.forest_figure(sub["ame"], notice=notice, level=level)
     figures_common.save_figure(fig, forest_png, forest_svg, description=notice)
 
 
@@ -75,9 +83,12 @@ def run_alliance_models(
     invasion_date: str,
     shares_out: PathLike,
     neutral_out: PathLike,
+    *,
+    level: float,
 ) -> None:
     """Weighted multinomial logit of alliance preference: shares by wave and subgroup, and
-    the neutral (both + outside) share before and after the invasion."""
+    the neutral (both + outside) share before and after the invasion, with ``level``
+    intervals (``estimation.level``)."""
     from pollwaves.survey.mnlogit import weighted_mnlogit
 
     pooled = load_pooled(waves)
@@ -87,19 +98,19 @@ def run_alliance_models(
     )
     terms = " + ".join(f"C({v})" for v in ["wave", *settings["subgroups"]])
     fit = weighted_mnlogit(pooled, f"alliance ~ {terms}", "weight", strata="wave")
-    parts = [fit.predicted_shares(by="wave").assign(domain="all")]
+    parts = [fit.predicted_shares(by="wave", level=level).assign(domain="all")]
     for var in settings["subgroups"]:
-        sh = fit.predicted_shares(by=var)
+        sh = fit.predicted_shares(by=var, level=level)
         parts.append(sh.assign(domain=var + "=" + sh.pop(var).astype(str), wave="pooled"))
     shares = pd.concat(parts, ignore_index=True)
     cols = ["wave", "domain", "category", "estimate", "se", "ci_low", "ci_high"]
     files.write_table(shares[cols], shares_out)
-    neutral = fit.combined_share(None, ["both", "outside"], by="period")
+    neutral = fit.combined_share(None, ["both", "outside"], by="period", level=level)
     neutral = neutral.set_index("period").reindex(["before", "after"]).reset_index()
     neutral["category"] = "both + outside"
     d = neutral["estimate"].iloc[1] - neutral["estimate"].iloc[0]
     se = float(np.hypot(*neutral["se"]))  # waves are independent samples
-    z = stats.norm.ppf(0.975)
+    z = stats.norm.ppf(0.5 + float(level) / 2)
     diff = {
         "period": "after - before",
         "estimate": d,
@@ -112,9 +123,11 @@ def run_alliance_models(
     files.write_table(out, neutral_out)
 
 
-def run_attitudes(waves: Sequence[PathLike], shares_out: PathLike, tests_out: PathLike) -> None:
-    """Good attitude to each country by war stance per wave, with Rao-Scott tests."""
-    res = attitudes_by_stance(load_pooled(waves))
+def run_attitudes(
+    waves: Sequence[PathLike], shares_out: PathLike, tests_out: PathLike, *, level: float
+) -> None:
+    """Good attitude to each country by war stance per wave (``level`` CIs), Rao-Scott tests."""
+    res = attitudes_by_stance(load_pooled(waves), level=float(level))
     files.write_table(res["shares"], shares_out)
     files.write_table(res["tests"], tests_out)
 

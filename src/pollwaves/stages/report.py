@@ -52,10 +52,13 @@ def run_trend_figure(
     png: PathLike,
     svg: PathLike,
     claims_yaml: PathLike | None = None,
+    *,
+    level: float,
 ) -> None:
     """Draw the paper's diagram for one question: published beside simulated estimates.
 
-    The alliance diagram marks the invasion date of ``claims_yaml`` (``invasion_date``).
+    The alliance diagram marks the invasion date of ``claims_yaml`` (``invasion_date``);
+    ``level`` is the confidence level of the toplines' intervals (``estimation.level``).
     """
     from pollwaves.report import figures_common, figures_paper
 
@@ -70,7 +73,8 @@ def run_trend_figure(
             hint=f"report.trend_questions may hold {sorted(draw)}",
         )
     kw = {"invasion_date": _invasion(claims_yaml)} if question == "alliance" else {}
-    fig = draw[question](read_table(toplines_csv), read_table(published_csv), notice=notice, **kw)
+    top, pub = read_table(toplines_csv), read_table(published_csv)
+    fig = draw[question](top, pub, notice=notice, level=level, **kw)
     figures_common.save_figure(fig, png, svg, description=notice)
 
 
@@ -146,10 +150,13 @@ def run_poll_average_figure(
     notice: str,
     png: PathLike,
     svg: PathLike,
+    *,
+    level: float,
 ) -> None:
     """Poll-average trend lines with their bands and the observed points (published, simulated).
 
-    ``settings`` is the ``trend`` block of config.yaml (``series``, ``published_deff``).
+    ``settings`` is the ``trend`` block of config.yaml (``series``, ``published_deff``);
+    ``level`` the confidence level of the bands and intervals (``estimation.level``).
     """
     from pollwaves.report import figures_common, figures_extra
 
@@ -158,21 +165,23 @@ def run_poll_average_figure(
     obs = observed_points(
         read_table(toplines_csv), read_table(contrasts_csv), read_table(published_csv),
         series, _fieldwork(wave_yamls), float(settings["published_deff"]),
-        level=float(cfg.get("level", 0.95)),
+        level=float(level),
     )  # fmt: skip
     fig = figures_extra.poll_average_figure(
         read_table(poll_average_csv), obs, notice=notice,
         series=[(s["question"], s["category"]) for s in series],
-        invasion_date=str(cfg["invasion_date"]),
+        invasion_date=str(cfg["invasion_date"]), level=float(level),
     )  # fmt: skip
     figures_common.save_figure(fig, png, svg, description=notice)
 
 
-def run_attitudes_figure(shares_csv: PathLike, notice: str, png: PathLike, svg: PathLike) -> None:
-    """Good attitude to each country by war stance (SIMULATED microdata)."""
+def run_attitudes_figure(
+    shares_csv: PathLike, notice: str, png: PathLike, svg: PathLike, *, level: float
+) -> None:
+    """Good attitude to each country by war stance (SIMULATED microdata), ``level`` CIs."""
     from pollwaves.report import figures_common, figures_extra
 
-    fig = figures_extra.attitudes_figure(read_table(shares_csv), notice=notice)
+    fig = figures_extra.attitudes_figure(read_table(shares_csv), notice=notice, level=level)
     figures_common.save_figure(fig, png, svg, description=notice)
 
 

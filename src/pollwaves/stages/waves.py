@@ -218,8 +218,12 @@ def run_poll_average(
     wave_yamls: Sequence[PathLike],
     settings: Mapping[str, Any],
     out,
+    *,
+    level: float,
 ) -> pd.DataFrame:
     """Poll-average trends (Kalman smoother) of the configured series, published and simulated.
+
+    Bands are ``level`` intervals (``estimation.level``).
 
     Microdata series use each wave's design-based variance; published series use the
     published N with the design effect ``settings["published_deff"]`` (an assumption).
@@ -243,7 +247,9 @@ def run_poll_average(
         sub = table[(table["question"] == q) & (table["category"] == cat)]
         if sub["wave"].nunique() >= 2:
             parts.append(
-                trend.poll_average(sub, question=q, category=cat, dates=dates, source="simulated")
+                trend.poll_average(
+                    sub, question=q, category=cat, dates=dates, source="simulated", level=level
+                )
             )
         have = pub[
             (pub["question"] == q) & (pub["category"] == cat) & (pub["relation"] == "equals")
@@ -257,6 +263,7 @@ def run_poll_average(
                     category=cat,
                     dates=trend.fieldwork_mid_dates(series),
                     source="published",
+                    level=level,
                 )
             )
     res = pd.concat(parts, ignore_index=True)
