@@ -7,14 +7,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from pollwaves.analysis.attitudes import (
-    WALD_LABEL,
-    attitudes_by_stance,
-    average_predictions,
-    natural_spline_terms,
-    subgroup_model,
-    trend_models,
-)
+from pollwaves.analysis.attitudes import attitudes_by_stance
+from pollwaves.analysis.subgroups import WALD_LABEL, average_predictions, subgroup_model
+from pollwaves.analysis.trends import natural_spline_terms, trend_models
 from pollwaves.errors import InputError
 from pollwaves.report.figures_models import forest_figure
 from pollwaves.survey.design import design_codes, design_variance

@@ -1,4 +1,4 @@
-"""Tests of the design-based multinomial logit (``pollwaves.survey.glm.weighted_mnlogit``).
+"""Tests of the design-based multinomial logit (``pollwaves.survey.mnlogit.weighted_mnlogit``).
 
 Golden values come from ``tests/survey/reference/mnlogit.R`` (R ``nnet::multinom`` and ``survey``;
 output committed in ``tests/survey/reference/expected/mnlogit_*.csv``); CI has no R and only reads

@@ -1,14 +1,13 @@
-"""Trend and subgroup analyses of war support on the pooled waves.
+"""Attitudes to countries by stance on the war, and loading the pooled waves.
 
 The waves are independent samples of the urban adult population. Pooled analyses treat
 each wave as a stratum with its respondents as PSUs and use the raked weights as *sampling
 weights* (never frequency weights): R ``svydesign(ids=~1, strata=~wave, weights=~weight)``.
+The pooled models are in :mod:`pollwaves.analysis.trends` (linear, natural-spline and wave
+fixed-effects trends) and :mod:`pollwaves.analysis.subgroups` (the demographic model).
 
-- :func:`trend_models` (in :mod:`pollwaves.analysis.trends`): linear, natural-spline and wave
-  fixed-effects trends (R ``svyglm``; tests as ``regTermTest``).
-- :func:`subgroup_model` (in :mod:`pollwaves.analysis.subgroups`): demographic model with
-  ``regTermTest`` Wald F per term, predictive margins (``svypredmeans``-style marginal
-  standardisation) and average marginal effects.
+- :func:`load_pooled`, :func:`wave_mid_dates`: the stacked wave files and their fieldwork
+  mid-dates.
 - :func:`attitudes_by_stance`: per wave, shares with a good attitude to five countries by
   war stance, with Rao-Scott tests (R ``svyby(svyciprop)`` and ``svychisq``).
 
@@ -22,32 +21,13 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from pollwaves.analysis.subgroups import (
-    DEMOGRAPHICS,
-    WALD_LABEL,
-    average_predictions,
-    subgroup_model,
-)
-from pollwaves.analysis.trends import natural_spline_terms, trend_models
 from pollwaves.config import load_yaml, mid_date
 from pollwaves.errors import InputError
 from pollwaves.survey.design import check_columns
 from pollwaves.survey.estimation import proportions
 from pollwaves.survey.raoscott import rao_scott
 
-__all__ = [
-    "COUNTRIES",
-    "DEMOGRAPHICS",
-    "STANCES",
-    "WALD_LABEL",
-    "attitudes_by_stance",
-    "average_predictions",
-    "load_pooled",
-    "natural_spline_terms",
-    "subgroup_model",
-    "trend_models",
-    "wave_mid_dates",
-]
+__all__ = ["COUNTRIES", "STANCES", "attitudes_by_stance", "load_pooled", "wave_mid_dates"]
 
 COUNTRIES = {
     "russia": "attitude_russia",

@@ -56,7 +56,7 @@ def forest_figure(
     ame_table : DataFrame
         ``variable, level, reference, estimate, ci_low, ci_high`` (differences of predictive
         margins as proportions, e.g. the ``ame`` table of
-        :func:`pollwaves.analysis.attitudes.subgroup_model`); an ``outcome`` column, if present, names
+        :func:`pollwaves.analysis.subgroups.subgroup_model`); an ``outcome`` column, if present, names
         the outcome in the title. Rows are drawn in table order, grouped by variable.
     notice : str
         Simulated-data notice printed under the plot.

@@ -39,7 +39,6 @@ __all__ = [
     "TRUTH_DOMAINS",
     "Simulation",
     "load_simulation_config",
-    "make_population",
 ]
 
 #: Demographic domains of the truth table.

@@ -35,7 +35,7 @@ __all__ = [
 
 
 def read_table(path: PathLike) -> pd.DataFrame:
-    """Read a table written by :func:`pollwaves.intake.readers.write_table` (ids and waves as text)."""
+    """Read a table written by :func:`pollwaves.files.write_table` (ids and waves as text)."""
     text = {c: "string" for c in ("wave", "category", "item", "level", "reference", "row_id")}
     return pd.read_csv(path, dtype=text, keep_default_na=True)
 

@@ -280,5 +280,5 @@ def run_collect(tables: Sequence[PathLike], out) -> pd.DataFrame:
 
 
 def _read_csv(path: PathLike) -> pd.DataFrame:
-    """Read a table written by :func:`pollwaves.intake.readers.write_table` (ids and waves as text)."""
+    """Read a table written by :func:`pollwaves.files.write_table` (ids and waves as text)."""
     return pd.read_csv(path, dtype={"wave": "string", "category": "string"}, keep_default_na=True)

@@ -18,18 +18,14 @@ from scipy import stats
 
 from pollwaves.errors import InputError
 from pollwaves.survey.design import as_list, check_columns, design_codes, design_variance
-from pollwaves.survey.differences import wave_differences
-from pollwaves.survey.raoscott import rao_scott
 from pollwaves.survey.reliability import nchs_flags
 from pollwaves.survey.weighting import sampling_weights
 
 __all__ = [
     "RESULT_COLUMNS",
     "proportions",
-    "rao_scott",
     "share_contrasts",
     "toplines",
-    "wave_differences",
 ]
 
 RESULT_COLUMNS = [

@@ -1,4 +1,4 @@
-# Golden values for pollwaves.survey.glm.weighted_mnlogit (R nnet::multinom + survey).
+# Golden values for pollwaves.survey.mnlogit.weighted_mnlogit (R nnet::multinom + survey).
 # Run from the project root:  Rscript tests/survey/reference/mnlogit.R
 # Reads tests/survey/reference/data/mnlogit.csv (tests/survey/reference/make_mnlogit_data.py), writes
 # tests/survey/reference/expected/mnlogit_{coef,vcov,shares}.csv with 17 significant digits.
