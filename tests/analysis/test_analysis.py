@@ -369,5 +369,9 @@ def test_forest_figure_builds(subgroups):
     assert "SIMULATED" in texts
     headers = [t.get_text() for t in ax.texts]
     assert "media diet (vs state only)" in headers
+    assert "95% CI" in ax.get_xlabel()
+    fig90 = forest_figure(subgroups["ame"], notice=NOTICE, level=0.9)
+    assert "90% CI" in fig90.axes[0].get_xlabel()
+    assert "95%" not in " ".join(t.get_text() for t in fig90.texts)
     with pytest.raises(InputError):
         forest_figure(subgroups["ame"].drop(columns="ci_low"), notice=NOTICE)

@@ -150,3 +150,15 @@ def test_saved_files_carry_the_simulated_notice_in_their_metadata(tmp_path):
     with Image.open(png) as im:
         assert im.info["Description"] == NOTICE
     assert NOTICE.split(".")[0].encode() in svg.read_bytes()
+
+
+def _texts(fig: Figure) -> str:
+    return " ".join(t.get_text() for t in fig.findobj(matplotlib.text.Text))
+
+
+@pytest.mark.parametrize("draw", [figures.war_support_figure, figures.alliance_figure])
+def test_confidence_level_in_the_labels_is_the_configured_one(draw):
+    assert "95% CI" in _texts(draw(_toplines(), _published(), notice=NOTICE))
+    text = _texts(draw(_toplines(), _published(), notice=NOTICE, level=0.9))
+    assert "90% CI" in text
+    assert "95%" not in text

@@ -445,3 +445,14 @@ def test_run_report_fails_clearly_without_the_validation_table(tmp_path, figure_
                    "config/codebook.yaml", tmp_path / "r.html", missing, None)  # fmt: skip
     assert "benchmarks/coverage.py" in str(err.value)
     assert not (tmp_path / "r.html").exists()
+
+
+def test_figure_captions_print_the_configured_confidence_level():
+    from pollwaves.report.sections import FIGURES, figure_specs
+
+    specs = figure_specs(0.9)
+    assert [s.name for s in specs] == [f.name for f in FIGURES]
+    texts = " ".join(s.title + s.alt + s.caption for s in specs)
+    assert "90% " in texts
+    assert "95%" not in texts and "{level}" not in texts
+    assert "95% " in " ".join(s.caption for s in figure_specs(0.95))
