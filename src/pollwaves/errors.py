@@ -16,9 +16,11 @@ class InputError(ValueError):
     ----------
     problem : str
         What is wrong, in one sentence.
-    wave, file, column, row, value, key : optional
-        Where the problem is. ``row`` is the 1-based data row of the delivery (header
-        excluded); ``key`` is a configuration key path such as ``columns.q3.values``.
+    wave, file, column, respondent, row, value, key : optional
+        Where the problem is. ``respondent`` is the respondent id (``resp_id``): name it
+        whenever the problem is one respondent's; ``row`` is the 1-based data row of the
+        delivery (header excluded), for rows without a usable id; ``key`` is a configuration
+        key path such as ``columns.q3.values``.
     hint : str, optional
         How to fix it.
     """
@@ -30,6 +32,7 @@ class InputError(ValueError):
         wave: str | None = None,
         file: str | None = None,
         column: str | None = None,
+        respondent: str | None = None,
         row: int | None = None,
         value: Any = None,
         key: str | None = None,
@@ -39,6 +42,7 @@ class InputError(ValueError):
         self.wave = wave
         self.file = file
         self.column = column
+        self.respondent = respondent
         self.row = row
         self.value = value
         self.key = key
@@ -47,7 +51,7 @@ class InputError(ValueError):
 
     def _format(self) -> str:
         where = []
-        for name in ("wave", "file", "key", "column", "row"):
+        for name in ("wave", "file", "key", "column", "respondent", "row"):
             val = getattr(self, name)
             if val is not None:
                 where.append(f"{name}={val}")
