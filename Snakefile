@@ -34,6 +34,7 @@ rule all:
         "reports/tables/subgroup_ame.csv",
         "reports/tables/alliance_shares.csv",
         "reports/tables/alliance_neutral.csv",
+        "reports/tables/model_waves.csv",
         "reports/tables/claims_ledger.csv",
         "reports/tables/undecided_bounds.csv",
         "reports/tables/weighting_effect.csv",

@@ -70,6 +70,26 @@ rule attitudes_by_stance:
         "../scripts/attitudes_by_stance.py"
 
 
+rule model_waves:
+    """Per pooled model and wave: used, or left out because an item was not asked."""
+    input:
+        waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
+    output:
+        report(
+            "reports/tables/model_waves.csv",
+            caption="../report/model_waves.rst",
+            category="Subgroups",
+        ),
+    log:
+        "logs/model_waves.log",
+    conda:
+        "../envs/pollwaves.yaml"
+    params:
+        settings=config["models"],
+    script:
+        "../scripts/model_waves.py"
+
+
 rule claims:
     """The claims ledger: each claim tested on the published and the simulated data."""
     input:

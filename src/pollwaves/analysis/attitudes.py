@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from pollwaves.analysis.model_waves import wave_coverage
 from pollwaves.config import load_yaml, mid_date
 from pollwaves.errors import InputError
 from pollwaves.survey.design import check_columns
@@ -108,7 +109,8 @@ def attitudes_by_stance(
         of either question are excluded as domains); ``tests``: ``wave, country, question,
         statistic, df1, df2, p_value``, the second-order Rao-Scott F of stance x attitude
         (all attitude categories; :func:`pollwaves.survey.raoscott.rao_scott`, R
-        ``svychisq(~war_support + x, design, statistic="F")``).
+        ``svychisq(~war_support + x, design, statistic="F")``); ``waves``: the waves used
+        and the items not asked (:func:`pollwaves.analysis.model_waves.wave_coverage`).
 
     Notes
     -----
@@ -142,7 +144,9 @@ def attitudes_by_stance(
         }
     )
     out = out.loc[keys.sort_values(list(keys.columns), kind="mergesort").index]
+    cols = list(countries.values())
     return {
         "shares": out[SHARE_COLUMNS].reset_index(drop=True),
         "tests": pd.DataFrame(tests, columns=RS_COLUMNS),
+        "waves": wave_coverage(pooled, "attitudes_by_stance", [stance, *cols], any_of=cols),
     }

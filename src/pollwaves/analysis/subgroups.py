@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pollwaves.analysis.model_waves import check_estimable, select_waves
 from pollwaves.analysis.trends import (
     DatesLike,
     T,
     Y,
     add_time,
     as_factor,
-    asked_waves,
     binary,
     design_info,
     model_matrix,
@@ -151,8 +151,10 @@ def subgroup_model(
     ----------
     pooled : DataFrame
         The wave files stacked: ``wave``, ``question``, ``variables`` and the sampling-weight
-        column. Waves where ``question`` was not asked are dropped; refusals (NA) are
-        excluded from the fit but stay in the design.
+        column. Only waves that asked ``question`` and every one of ``variables`` are
+        used (a term entirely NA in a wave is not asked there; the ``waves`` table names the
+        waves left out and why); refusals (NA) in a wave that asked the term are excluded
+        from the fit but stay in the design.
     dates : mapping or Series
         ``wave -> fieldwork mid-date``; time is years since the first asked wave.
     outcome_category : str
@@ -176,7 +178,8 @@ def subgroup_model(
         term of the final model (``term, f_stat, df1, df2, p_value, test``); ``predicted``:
         ``outcome, variable, level, estimate, se, ci_low, ci_high, n`` (average predictions);
         ``ame``: ``outcome, variable, level, reference, estimate, se, ci_low, ci_high,
-        p_value`` (differences of average predictions, level - reference).
+        p_value`` (differences of average predictions, level - reference); ``waves``:
+        :func:`pollwaves.analysis.model_waves.wave_coverage` of the model.
 
     Notes
     -----
@@ -200,8 +203,11 @@ def subgroup_model(
     check_columns(pooled, variables)
     if not variables:
         raise InputError("No predictor variables given", value=variables)
-    data, _ = add_time(asked_waves(pooled, question, weight), dates)
+    check_columns(pooled, ["wave", question, weight])
+    asked, coverage = select_waves(pooled, "subgroup", [question, *variables], min_waves=2)
+    data, _ = add_time(asked, dates)
     data[Y] = binary(data[question], outcome_category)
+    check_estimable(data, "subgroup", Y, variables)
     for v in variables:
         data[v] = as_factor(data[v], (levels or {}).get(v))
     # categorical columns enter the formula bare (patsy treats them as factors; this avoids
@@ -273,4 +279,5 @@ def subgroup_model(
         "terms": terms,
         "predicted": predicted,
         "ame": pd.DataFrame(ame, columns=[*ame_cols, "ci_low", "ci_high", "p_value"]),
+        "waves": coverage,
     }

@@ -19,6 +19,7 @@ import pandas as pd
 import patsy
 from scipy import stats
 
+from pollwaves.analysis.model_waves import select_waves
 from pollwaves.errors import InputError
 from pollwaves.survey.design import check_columns
 from pollwaves.survey.glm import SurveyLogitResult, weighted_logit
@@ -218,7 +219,8 @@ def trend_models(
         ``linear``, ``spline`` on the date grid, ``wave``-labelled where a grid date is a wave
         date, and ``wave_fe`` per wave); ``tests``: ``outcome, test, statistic, df1, df2,
         p_value`` (F statistics); ``coefficients``: ``model, outcome, term, estimate, se, t,
-        p_value, ci_low, ci_high``.
+        p_value, ci_low, ci_high``; ``waves``: which waves the models use
+        (:func:`pollwaves.analysis.model_waves.wave_coverage`).
 
     Notes
     -----
@@ -238,7 +240,9 @@ def trend_models(
     and ``any wave difference`` (``regTermTest(fe, ~wave)``).
     """
     cats = [outcome_category] if isinstance(outcome_category, str) else list(outcome_category)
-    data, origin = add_time(asked_waves(pooled, question, weight), dates)
+    check_columns(pooled, ["wave", question, weight])
+    asked, coverage = select_waves(pooled, "trend", [question])
+    data, origin = add_time(asked, dates)
     waves = list(data["wave"].cat.categories)
     if len(waves) < 2:
         raise InputError("Trends need at least two waves", column=question, value=waves)
@@ -290,4 +294,5 @@ def trend_models(
         "predictions": pd.concat(preds, ignore_index=True)[PREDICTION_COLUMNS],
         "tests": pd.DataFrame(tests, columns=TEST_COLUMNS),
         "coefficients": pd.concat(coefs, ignore_index=True)[coef_cols],
+        "waves": coverage,
     }

@@ -7,6 +7,7 @@ independent samples, so every pooled model uses the wave as a stratum.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,11 +20,25 @@ from scipy import stats
 from pollwaves import config, files
 from pollwaves.analysis.attitudes import attitudes_by_stance, load_pooled, wave_mid_dates
 from pollwaves.analysis.claims import Tables, evaluate_claims
+from pollwaves.analysis.model_waves import (
+    coverage_table,
+    exclusion_note,
+    model_terms,
+    select_waves,
+)
 from pollwaves.analysis.subgroups import subgroup_model
 from pollwaves.analysis.trends import trend_models
 from pollwaves.errors import InputError
 
 PathLike = str | os.PathLike[str]
+log = logging.getLogger(__name__)
+
+
+def _note(coverage: pd.DataFrame) -> None:
+    """Log the waves a model leaves out because a term was not asked (none: silent)."""
+    note = exclusion_note(coverage)
+    if note:
+        log.warning("%s.", note)
 
 
 def _write_all(tables: Mapping[str, pd.DataFrame], outputs: Mapping[str, PathLike]) -> None:
@@ -68,6 +83,7 @@ def run_war_models(
         pooled, dates=dates, spline_df=spline_df, grid=int(settings["grid"]), alpha=alpha
     )
     sub = subgroup_model(pooled, dates=dates, variables=list(settings["subgroups"]), alpha=alpha)
+    _note(sub["waves"])
     tables = {f"trend_{k}": v for k, v in trend.items()} | {
         f"subgroup_{k}": v for k, v in sub.items()
     }
@@ -88,10 +104,14 @@ def run_alliance_models(
 ) -> None:
     """Weighted multinomial logit of alliance preference: shares by wave and subgroup, and
     the neutral (both + outside) share before and after the invasion, with ``level``
-    intervals (``estimation.level``)."""
+    intervals (``estimation.level``). The model uses the waves that asked alliance and every
+    subgroup variable (:func:`pollwaves.analysis.model_waves.select_waves`)."""
     from pollwaves.survey.mnlogit import weighted_mnlogit
 
-    pooled = load_pooled(waves)
+    pooled, coverage = select_waves(
+        load_pooled(waves), "alliance", model_terms(settings)["alliance"], min_waves=2
+    )
+    _note(coverage)
     dates = wave_mid_dates(wave_yamls)
     pooled["period"] = np.where(
         pooled["wave"].map(dates) < pd.Timestamp(invasion_date), "before", "after"
@@ -128,8 +148,19 @@ def run_attitudes(
 ) -> None:
     """Good attitude to each country by war stance per wave (``level`` CIs), Rao-Scott tests."""
     res = attitudes_by_stance(load_pooled(waves), level=float(level))
+    _note(res["waves"])
     files.write_table(res["shares"], shares_out)
     files.write_table(res["tests"], tests_out)
+
+
+def run_model_waves(waves: Sequence[PathLike], settings: Mapping[str, Any], out: PathLike) -> None:
+    """``reports/tables/model_waves.csv``: per pooled model and wave, used or not and why.
+
+    Columns ``model, outcome, wave, used, not_asked, reason``
+    (:func:`pollwaves.analysis.model_waves.coverage_table`, with the terms the model stages
+    select their waves by).
+    """
+    files.write_table(coverage_table(load_pooled(waves), settings), out)
 
 
 def run_claims(

@@ -23,7 +23,7 @@ from statsmodels.formula._manager import FormulaManager
 
 from pollwaves.errors import InputError
 from pollwaves.survey.design import check_columns, design_codes, design_variance
-from pollwaves.survey.modelling import WaldTest, formula_columns
+from pollwaves.survey.modelling import WaldTest, formula_columns, rank_deficiency_error
 from pollwaves.survey.weighting import sampling_weights
 
 __all__ = ["SurveyLogitResult", "weighted_logit"]
@@ -261,12 +261,9 @@ def weighted_logit(
     y = _response(y_df, lhs)
     x = x_df.to_numpy(dtype=float)
     names = [str(c) for c in x_df.columns]
+    slices = manager.get_term_name_slices(x_df)
     if np.linalg.matrix_rank(x) < x.shape[1]:
-        raise InputError(
-            "The model matrix is rank deficient (collinear terms or empty factor levels)",
-            value=formula,
-            hint="drop or merge the aliased terms",
-        )
+        raise rank_deficiency_error(x, names, slices, formula)
     w = w_all[used] / w_all.mean()  # R rescales the weights to mean 1; estimates unchanged
     glm = sm.GLM(y, x, family=sm.families.Binomial(), var_weights=w).fit(tol=1e-12, maxiter=100)
     if not glm.converged:
@@ -281,5 +278,4 @@ def weighted_logit(
     scores[used] = (x * (w * (y - mu))[:, None]) @ a_inv
     cov = _design_vcov(scores, s, p_codes)
     degf = len(np.unique(p_codes[used])) - len(np.unique(s[used]))
-    slices = manager.get_term_name_slices(x_df)
     return SurveyLogitResult(glm, cov, names, degf + 1 - x.shape[1], slices, influence=scores)

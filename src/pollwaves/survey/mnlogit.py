@@ -30,7 +30,7 @@ from statsmodels.formula._manager import FormulaManager
 
 from pollwaves.errors import InputError
 from pollwaves.survey.design import as_list, check_columns, design_codes, design_variance
-from pollwaves.survey.modelling import WaldTest, formula_columns
+from pollwaves.survey.modelling import WaldTest, formula_columns, rank_deficiency_error
 from pollwaves.survey.weighting import sampling_weights
 
 __all__ = ["SurveyMNLogitResult", "weighted_mnlogit"]
@@ -375,8 +375,8 @@ def weighted_mnlogit(
         raise InputError(msg, column=yname, value=empty[0], hint=hint)
     x = x_df.to_numpy(dtype=float)
     if np.linalg.matrix_rank(x) < x.shape[1]:
-        msg = "The model matrix is rank deficient (collinear terms or empty factor levels)"
-        raise InputError(msg, value=formula, hint="drop or merge the aliased terms")
+        names = [str(c) for c in x_df.columns]
+        raise rank_deficiency_error(x, names, x_df.design_info.term_name_slices, formula)
     w = w_all[used] / w_all[used].mean()  # scale-free; keeps the Newton tolerance absolute
     beta, converged = _newton(x, yk, w, k1 := len(cats) - 1)
     if not converged or not np.isfinite(beta).all():

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import io
 import tokenize
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["WaldTest", "formula_columns"]
+import numpy as np
+
+from pollwaves.errors import InputError
+
+__all__ = ["WaldTest", "aliased_terms", "formula_columns", "rank_deficiency_error"]
 
 
 @dataclass(frozen=True)
@@ -56,3 +60,51 @@ def formula_columns(formula: str, columns: Sequence[str]) -> list[str]:
         elif t.type == tokenize.STRING and prev == "(" and k > 1 and toks[k - 2].string == "Q":
             found.append(t.string[1:-1])
     return [c for c in dict.fromkeys(found) if c in set(columns)]
+
+
+def aliased_terms(
+    x: np.ndarray, names: Sequence[str], term_slices: Mapping[str, slice]
+) -> list[tuple[str, list[str], str]]:
+    """The terms whose columns are not identified, in model-matrix order.
+
+    Columns are taken left to right; a column is aliased when it adds nothing to the rank
+    of the columns before it. Returns ``(term, columns, why)`` per term with an aliased
+    column, ``why`` being ``"has no cases"`` (an all-zero column: a factor level that no
+    complete row has) or ``"is collinear with earlier terms"``.
+    """
+    x = np.asarray(x, dtype=float)
+    col_term = {}
+    for term, sl in term_slices.items():
+        for j in range(*sl.indices(x.shape[1])):
+            col_term[j] = str(term)
+    found: dict[str, tuple[list[str], set[str]]] = {}
+    kept: list[int] = []
+    rank = 0
+    for j in range(x.shape[1]):
+        r = int(np.linalg.matrix_rank(x[:, [*kept, j]]))
+        if r > rank:
+            kept.append(j)
+            rank = r
+            continue
+        term = col_term.get(j, str(names[j]))
+        cols, why = found.setdefault(term, ([], set()))
+        cols.append(str(names[j]))
+        why.add("has no cases" if not np.any(x[:, j]) else "is collinear with earlier terms")
+    return [(t, cols, " and ".join(sorted(why))) for t, (cols, why) in found.items()]
+
+
+def rank_deficiency_error(
+    x: np.ndarray, names: Sequence[str], term_slices: Mapping[str, slice], formula: str
+) -> InputError:
+    """:class:`InputError` for a rank-deficient model matrix that names the aliased terms."""
+    parts = [
+        f"term {term} {why} (column{'s' if len(cols) > 1 else ''} {', '.join(cols)})"
+        for term, cols, why in aliased_terms(x, names, term_slices)
+    ]
+    detail = "; ".join(parts) or "collinear terms or empty factor levels"
+    return InputError(
+        f"The model matrix is rank deficient: {detail}",
+        value=formula,
+        hint="drop or merge the aliased terms; a term not asked in some waves (all NA there) "
+        "leaves those waves without complete rows: fit the waves that asked it",
+    )
