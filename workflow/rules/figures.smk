@@ -4,6 +4,7 @@ rule trend_figure:
         toplines="reports/tables/toplines.csv",
         published="data/processed/published/toplines.csv",
         claims=config["claims"],
+        mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
     output:
         png=report(
             "reports/figures/{question}_trend.png",
@@ -54,6 +55,7 @@ rule attitudes_figure:
     """Good attitude to each country by war stance, per wave (simulated microdata)."""
     input:
         shares="reports/tables/attitudes_by_stance.csv",
+        mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
     output:
         png=report(
             "reports/figures/attitudes_by_stance.png",
@@ -77,6 +79,7 @@ rule weighting_figure:
     input:
         weighting="reports/tables/weighting.csv",
         margins="reports/tables/weighting_margins.csv",
+        mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
     output:
         png=report(
             "reports/figures/weighting.png",

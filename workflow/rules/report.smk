@@ -38,7 +38,7 @@ rule report_tables:
 
 
 rule public_demand_report:
-    """Self-contained HTML report (claims ledger, figures, extensions, methods), SIMULATED banner."""
+    """Self-contained HTML report; its banner and captions follow the waves' simulated flags."""
     input:
         ledger="reports/tables/claims_ledger.csv",
         evidence="reports/tables/claims_evidence.csv",
@@ -51,6 +51,8 @@ rule public_demand_report:
         subgroup_ame="reports/tables/subgroup_ame.csv",
         subgroup_terms="reports/tables/subgroup_terms.csv",
         trend_tests="reports/tables/trend_tests.csv",
+        model_waves="reports/tables/model_waves.csv",
+        mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
         bounds="reports/tables/undecided_bounds.csv",
         effect="reports/tables/weighting_effect.csv",
         figures=REPORT_FIGURES,

@@ -6,4 +6,5 @@ run_attitudes_figure(
     snakemake.output.png,
     snakemake.output.svg,
     level=snakemake.params.level,
+    wave_yamls=snakemake.input.mappings,
 )

@@ -10,4 +10,6 @@ run_report(
     snakemake.output[0],
     validation_csv=snakemake.params.validation,
     validation_meta=snakemake.params.validation_meta,
+    model_waves_csv=snakemake.input.model_waves,
+    wave_yamls=snakemake.input.mappings,
 )

@@ -9,4 +9,5 @@ run_trend_figure(
     snakemake.output.svg,
     claims_yaml=snakemake.input.claims,
     level=snakemake.params.level,
+    wave_yamls=snakemake.input.mappings,
 )

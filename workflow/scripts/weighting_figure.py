@@ -6,4 +6,5 @@ run_weighting_figure(
     snakemake.params.notice,
     snakemake.output.png,
     snakemake.output.svg,
+    wave_yamls=snakemake.input.mappings,
 )

@@ -32,6 +32,7 @@ __all__ = [
     "check_estimable",
     "coverage_table",
     "exclusion_note",
+    "exclusion_notes",
     "model_terms",
     "select_waves",
     "wave_coverage",
@@ -121,31 +122,40 @@ def wave_coverage(
     return pd.DataFrame(rows, columns=MODEL_WAVES_COLUMNS)
 
 
-def exclusion_note(coverage: pd.DataFrame) -> str:
-    """One sentence per term naming the waves left out for it (waves that asked the outcome).
+def exclusion_notes(coverage: pd.DataFrame) -> list[str]:
+    """One sentence per model and term naming the waves that lack the term.
 
     E.g. ``media_diet is not asked in waves 2024-05, 2024-07; those waves are left out of
-    the subgroup model``. Empty when no wave that asked the outcome is left out.
+    the subgroup model``. Waves that did not ask the model's outcome are not named (there
+    is nothing to model in them); for a wave used in part (``any_of`` terms) the sentence
+    says the term is left out there. Empty when every wave that asked the outcome is used
+    in full.
     """
     notes = []
     for model, cov in coverage.groupby("model", sort=False):
         outcome = str(cov["outcome"].iloc[0])
-        out = cov.loc[~cov["used"].astype(bool)]
-        by_term: dict[str, list[str]] = {}
-        for r in out.itertuples(index=False):
-            terms = [t for t in str(r.not_asked).split("; ") if t]
+        name = MODEL_NAMES.get(str(model), str(model))
+        by_term: dict[tuple[str, bool], list[str]] = {}
+        for r in cov.itertuples(index=False):
+            terms = [t for t in str(r.not_asked).split("; ") if t and str(r.not_asked) != "nan"]
             if outcome in terms:
                 continue  # the outcome itself was not asked: nothing to model in that wave
             for t in terms:
-                by_term.setdefault(t, []).append(str(r.wave))
-        name = MODEL_NAMES.get(str(model), str(model))
-        for term, waves in by_term.items():
+                by_term.setdefault((t, str(r.used) == "True"), []).append(str(r.wave))
+        for (term, used), waves in by_term.items():
             one = len(waves) == 1
-            notes.append(
-                f"{term} is not asked in wave{'' if one else 's'} {', '.join(waves)}; "
-                f"{'that wave is' if one else 'those waves are'} left out of the {name}"
-            )
-    return ". ".join(notes)
+            head = f"{term} is not asked in wave{'' if one else 's'} {', '.join(waves)}; "
+            if used:
+                notes.append(head + f"it is left out of the {name} there")
+            else:
+                what = "that wave is" if one else "those waves are"
+                notes.append(head + f"{what} left out of the {name}")
+    return notes
+
+
+def exclusion_note(coverage: pd.DataFrame) -> str:
+    """:func:`exclusion_notes` joined into one text (``""`` when there are none)."""
+    return ". ".join(exclusion_notes(coverage))
 
 
 def select_waves(

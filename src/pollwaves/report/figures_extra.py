@@ -27,6 +27,7 @@ from matplotlib.patches import Patch
 
 from pollwaves.errors import InputError
 from pollwaves.report.figures_common import ALLIANCE_BANDS, PALETTE, WAR_BANDS
+from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.tables import level_label
 from pollwaves.survey.design import check_columns
 
@@ -70,7 +71,7 @@ def _category_name(cat: str) -> str:
 
 
 def _footer(fig: Figure, lines: Sequence[str], width: int = 150) -> None:
-    text = "\n".join(textwrap.fill(" ".join(str(t).split()), width) for t in lines)
+    text = "\n".join(textwrap.fill(" ".join(str(t).split()), width) for t in lines if t)
     fig.text(0.01, 0.005, text, **_FOOT)
 
 
@@ -90,6 +91,7 @@ def poll_average_figure(
     series: Sequence[tuple[str, str]] | None = None,
     invasion_date: str | None = None,
     level: float = 0.95,
+    prov: Provenance = ALL_SIMULATED,
 ) -> Figure:
     """Poll-average trend lines with their bands, published beside simulated.
 
@@ -109,6 +111,9 @@ def poll_average_figure(
         Drawn as a dashed vertical line.
     level : float
         Confidence level of the bands and intervals, as printed in the labels.
+    prov : Provenance
+        The waves' ``simulated`` flags (:mod:`pollwaves.report.provenance`); they word the
+        microdata labels. Default: every wave simulated.
 
     Returns
     -------
@@ -169,8 +174,8 @@ def poll_average_figure(
         lv = level_label(level)
         handles = [
             Line2D([], [], color=PALETTE[0], lw=2, marker="o", mec=PALETTE[0],
-                   label=f"SIMULATED (series colour):\nwave estimate, {lv} CI, poll average"),
-            Patch(color=PALETTE[0], alpha=0.22, label=f"SIMULATED: {lv} band"),
+                   label=f"{prov.tag} (series colour):\nwave estimate, {lv} CI, poll average"),
+            Patch(color=PALETTE[0], alpha=0.22, label=f"{prov.tag}: {lv} band"),
             Line2D([], [], color="0.15", ls="--", lw=2, marker="D", mfc="white",
                    label=f"published (grey, dashed):\nvalue, {lv} CI, poll average"),
             Patch(color="0.15", alpha=0.12, label=f"published: {lv} band"),
@@ -186,15 +191,18 @@ def poll_average_figure(
                      fontweight="bold")  # fmt: skip
         _footer(fig, [
             "Published: real Chatham House toplines; their intervals assume the design effect "
-            "stated in config.yaml (trend.published_deff). Simulated: weighted estimates from "
-            f"SIMULATED microdata with design-based {lv} CIs.", notice], width=130)  # fmt: skip
+            f"stated in config.yaml (trend.published_deff). {prov.source.capitalize()}: weighted "
+            f"estimates from {prov.microdata} with design-based {lv} CIs.", notice],
+            width=130)  # fmt: skip
         fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.6 / fig.get_figheight(),
                             bottom=1.0 / fig.get_figheight(), hspace=0.35, wspace=0.22)  # fmt: skip
         fig.canvas.draw()
     return fig
 
 
-def attitudes_figure(shares: pd.DataFrame, *, notice: str, level: float = 0.95) -> Figure:
+def attitudes_figure(
+    shares: pd.DataFrame, *, notice: str, level: float = 0.95, prov: Provenance = ALL_SIMULATED
+) -> Figure:
     """Share with a good attitude to each country by war stance and wave, with their CIs.
 
     Parameters
@@ -206,6 +214,9 @@ def attitudes_figure(shares: pd.DataFrame, *, notice: str, level: float = 0.95) 
         Simulated-data notice printed under the plot.
     level : float
         Confidence level of the precomputed intervals, as printed in the labels.
+    prov : Provenance
+        The waves' ``simulated`` flags (:mod:`pollwaves.report.provenance`); they word the
+        microdata labels. Default: every wave simulated.
 
     Returns
     -------
@@ -253,7 +264,7 @@ def attitudes_figure(shares: pd.DataFrame, *, notice: str, level: float = 0.95) 
                                     frameon=False, title=title, title_fontsize=8.5)  # fmt: skip
         fig.suptitle("Good attitude to each country by stance on the war, per wave",
                      fontsize=12, fontweight="bold")  # fmt: skip
-        _footer(fig, [f"Weighted shares from SIMULATED microdata with precomputed {level_label(level)} "
+        _footer(fig, [f"Weighted shares from {prov.microdata} with precomputed {level_label(level)} "
                       "CIs (x axis: month/year of the wave).", notice], width=130)  # fmt: skip
         fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.6 / fig.get_figheight(),
                             bottom=0.85 / fig.get_figheight(), hspace=0.4, wspace=0.08)  # fmt: skip
@@ -267,6 +278,7 @@ def weighting_figure(
     *,
     notice: str,
     labels: Mapping[str, str] | None = None,
+    prov: Provenance = ALL_SIMULATED,
 ) -> Figure:
     """Weighting diagnostics: n and effective n per wave, sample against target margins.
 
@@ -281,6 +293,9 @@ def weighting_figure(
         Simulated-data notice printed under the plot.
     labels : mapping, optional
         Display names of margin categories (default: the ids with spaces for underscores).
+    prov : Provenance
+        The waves' ``simulated`` flags (:mod:`pollwaves.report.provenance`); they word the
+        microdata labels. Default: every wave simulated.
 
     Returns
     -------
@@ -340,7 +355,7 @@ def weighting_figure(
         ]  # fmt: skip
         axes[1].legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2,
                        fontsize=7.5, frameon=False, borderaxespad=0.2)  # fmt: skip
-        _footer(fig, ["Raking diagnostics of the SIMULATED microdata.", notice], width=130)
+        _footer(fig, [f"Raking diagnostics of the {prov.microdata}.", notice], width=130)
         fig.subplots_adjust(left=0.16, right=0.98, top=1 - 0.3 / fig.get_figheight(),
                             bottom=1.15 / fig.get_figheight(), hspace=0.55)  # fmt: skip
         fig.canvas.draw()

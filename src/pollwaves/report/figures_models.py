@@ -18,6 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from pollwaves.errors import InputError
+from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.tables import level_label
 from pollwaves.survey.design import check_columns
 
@@ -48,6 +49,7 @@ def forest_figure(
     labels: Mapping[str, str] | None = None,
     title: str | None = None,
     level: float = 0.95,
+    prov: Provenance = ALL_SIMULATED,
 ) -> Figure:
     """Forest plot of average marginal effects (percentage points) with precomputed CIs.
 
@@ -67,6 +69,9 @@ def forest_figure(
         Figure title.
     level : float
         Confidence level of the precomputed intervals, as printed in the labels.
+    prov : Provenance
+        The waves' ``simulated`` flags (:mod:`pollwaves.report.provenance`); they word the
+        microdata labels. Default: every wave simulated.
 
     Returns
     -------
@@ -129,7 +134,8 @@ def forest_figure(
         note = (
             "Predictive margins (marginal standardisation) from a design-based logistic "
             f"regression on the pooled waves; intervals are precomputed linearisation {lv} CIs. "
-            "SIMULATED data, not real survey responses. " + " ".join(str(notice).split())
+            + ("SIMULATED data, not real survey responses. " if prov.mode == "simulated" else "")
+            + " ".join(str(notice).split())
         )
         fig.text(
             0.01,

@@ -20,6 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from pollwaves.report.figures_common import ALLIANCE_BANDS, WAR_BANDS, Band
+from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.published_marks import Known, complete_stack, mark_label, published_wave
 from pollwaves.report.tables import level_label
 
@@ -29,11 +30,11 @@ PUBLISHED_SOURCE = (
 )
 
 
-def _footer(level: float) -> tuple[str, str]:
+def _footer(level: float, prov: Provenance = ALL_SIMULATED) -> tuple[str, str]:
     return (
         f"Left panel: {PUBLISHED_SOURCE}. Values in % as published (not rescaled); waves "
         "without a complete breakdown are shown as markers; ~ approximate.",
-        "Right panel: weighted estimates from SIMULATED microdata. Error bars are precomputed "
+        f"Right panel: weighted estimates from {prov.microdata}. Error bars are precomputed "
         f"{level_label(level)} CIs of the share below a segment boundary, drawn only where the "
         "toplines table holds that share (here: lowest and highest band).",
     )
@@ -133,7 +134,12 @@ def _boundary_cis(rows: pd.DataFrame, bands: Sequence[Band]) -> list[tuple[float
 
 
 def _legend_handles(
-    bands: Sequence[Band], used: set, level: float, highlight=None, invasion=None
+    bands: Sequence[Band],
+    used: set,
+    level: float,
+    highlight=None,
+    invasion=None,
+    source: str = "simulated",
 ) -> list:
     handles: list = [
         Patch(facecolor=b.colour, edgecolor="black", lw=2.2, label=f"{b.label}, highlighted")
@@ -151,7 +157,7 @@ def _legend_handles(
         if k in used:
             fill = "left" if k == "group" else "full"
             handles.append(Line2D([], [], marker=m, fillstyle=fill, label=label, **mk))
-    ci = f"{level_label(level)} CI (simulated; precomputed)"
+    ci = f"{level_label(level)} CI ({source}; precomputed)"
     return [*handles, Line2D([], [], color="black", marker="_", ms=8, lw=1.1, label=ci)]
 
 
@@ -181,7 +187,17 @@ def _mark_invasion(axes, x: float | None, date: str | None) -> str | None:
 
 
 def _trend_figure(
-    toplines, published, question, bands, title, notice, *, level, highlight=None, invasion=None
+    toplines,
+    published,
+    question,
+    bands,
+    title,
+    notice,
+    *,
+    level,
+    highlight=None,
+    invasion=None,
+    prov: Provenance = ALL_SIMULATED,
 ) -> Figure:
     pub = _published_toplines(published, question)
     sim = toplines.loc[(toplines["question"] == question) & (toplines["domain"] == "all")]
@@ -208,7 +224,7 @@ def _trend_figure(
         for i, w in enumerate(waves):
             rows = sim.loc[sim["wave"].astype(str) == w]
             if rows.empty:
-                ax_sim.text(i, 50, "no simulated wave", **_NOTE_KW)
+                ax_sim.text(i, 50, f"no {prov.source} wave", **_NOTE_KW)
                 continue
             est = dict(zip(rows["category"].astype(str), 100 * rows["estimate"], strict=True))
             vals = [float(sum(est.get(c, 0.0) for c in b.categories)) for b in bands]
@@ -217,7 +233,8 @@ def _trend_figure(
             _draw_stack(ax_sim, i, segs, bands, used, fmt=fmt, highlight=highlight)
             for y, lo, hi in _boundary_cis(rows, bands):
                 ax_sim.errorbar(i + 0.22, y, yerr=[[y - lo], [hi - y]], **_CI_KW)
-        titles = ("Published (Chatham House)", "Simulated microdata, weighted")
+        right = "Simulated microdata" if prov.mode == "simulated" else "Microdata"
+        titles = ("Published (Chatham House)", f"{right}, weighted")
         labels = [f"{_MONTHS[int(w[5:7]) - 1]}\n{w[:4]}" for w in waves]
         for ax, name in zip((ax_pub, ax_sim), titles, strict=True):
             ax.set_title(name, fontsize=11, fontweight="bold")
@@ -227,10 +244,10 @@ def _trend_figure(
             ax.grid(axis="y", color="0.88", lw=0.8)
         ax_pub.set_ylabel("% of respondents")
         inv = _mark_invasion((ax_pub, ax_sim), _invasion_x(waves, invasion), invasion)
-        handles = _legend_handles(bands, used, level, highlight, inv)
+        handles = _legend_handles(bands, used, level, highlight, inv, prov.source)
         fig.legend(handles=handles, fontsize=8.5, **_LEGEND_KW)
         fig.suptitle(title, fontsize=13, fontweight="bold", y=0.975)
-        footer = [*_footer(level), " ".join(str(notice).split())]
+        footer = [t for t in (*_footer(level, prov), " ".join(str(notice).split())) if t]
         text = "\n".join(textwrap.fill(t, 175) for t in footer)
         fig.text(0.01, 0.012, text, ha="left", va="bottom", fontsize=7.5, color="0.15")
         fig.subplots_adjust(left=0.055, right=0.99, top=0.885, bottom=0.3, wspace=0.06)
@@ -239,7 +256,12 @@ def _trend_figure(
 
 
 def war_support_figure(
-    toplines: pd.DataFrame, published: pd.DataFrame, *, notice: str, level: float = 0.95
+    toplines: pd.DataFrame,
+    published: pd.DataFrame,
+    *,
+    notice: str,
+    level: float = 0.95,
+    prov: Provenance = ALL_SIMULATED,
 ) -> Figure:
     """War support by wave: published numbers (left) and simulated-data estimates (right).
 
@@ -256,6 +278,9 @@ def war_support_figure(
     level : float
         Confidence level of the precomputed intervals, as printed in the labels
         (``estimation.level`` of config.yaml).
+    prov : Provenance
+        The waves' ``simulated`` flags (:mod:`pollwaves.report.provenance`); they word the
+        microdata labels. Default: every wave simulated.
 
     Returns
     -------
@@ -265,7 +290,9 @@ def war_support_figure(
         No interval is computed: only the precomputed ``ci_low``/``ci_high`` are drawn.
     """
     title = "Do you or do you not support Russia's military actions in Ukraine?"
-    return _trend_figure(toplines, published, "war_support", WAR_BANDS, title, notice, level=level)
+    return _trend_figure(
+        toplines, published, "war_support", WAR_BANDS, title, notice, level=level, prov=prov
+    )
 
 
 def alliance_figure(
@@ -275,6 +302,7 @@ def alliance_figure(
     notice: str,
     invasion_date: str | None = None,
     level: float = 0.95,
+    prov: Provenance = ALL_SIMULATED,
 ) -> Figure:
     """Preferred geopolitical union by wave: published (left) and simulated (right).
 
@@ -293,6 +321,9 @@ def alliance_figure(
         counts as before it); nothing is drawn when the date is outside the waves.
     level : float
         Confidence level of the precomputed intervals, as printed in the labels.
+    prov : Provenance
+        The waves' ``simulated`` flags (:mod:`pollwaves.report.provenance`); they word the
+        microdata labels. Default: every wave simulated.
 
     Returns
     -------
@@ -304,5 +335,5 @@ def alliance_figure(
     title = "Which union should Belarus be in? (neutral options highlighted)"
     return _trend_figure(
         toplines, published, "alliance", ALLIANCE_BANDS, title, notice,
-        level=level, highlight="neutral", invasion=invasion_date,
+        level=level, highlight="neutral", invasion=invasion_date, prov=prov,
     )  # fmt: skip

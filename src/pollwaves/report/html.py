@@ -20,8 +20,10 @@ from urllib.parse import urlsplit
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from pollwaves.analysis.model_waves import exclusion_notes
 from pollwaves.files import atomic_write
 from pollwaves.report import sections as rs
+from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.tables import Labels, Numbers, finite
 
 __all__ = ["ReportInputs", "build_report", "render_report", "write_report"]
@@ -52,7 +54,10 @@ class ReportInputs:
     ``trend_tests``: the war-support models; ``bounds`` and ``effect``: the report's derived
     tables (:func:`~pollwaves.report.tables.undecided_bounds`,
     :func:`~pollwaves.report.tables.weighting_effect`); ``validation`` (+ ``validation_meta``):
-    the coverage benchmark, optional. Everything from microdata is SIMULATED.
+    the coverage benchmark, optional; ``model_waves``: the waves each pooled model uses
+    (:func:`pollwaves.analysis.model_waves.coverage_table`), optional. Which microdata are
+    SIMULATED is given to :func:`render_report` as a
+    :class:`~pollwaves.report.provenance.Provenance`.
     """
 
     ledger: pd.DataFrame
@@ -70,6 +75,7 @@ class ReportInputs:
     effect: pd.DataFrame
     validation: pd.DataFrame | None = None
     validation_meta: Mapping = field(default_factory=dict)
+    model_waves: pd.DataFrame | None = None
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -79,9 +85,9 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def _figures(paths: Mapping[str, Path], level: float) -> list[dict]:
+def _figures(paths: Mapping[str, Path], level: float, prov: Provenance) -> list[dict]:
     """Figures in report order (known names first), embedded as base64 ``data:`` URIs."""
-    known = rs.figure_specs(level)
+    known = rs.figure_specs(level, prov)
     specs = {f.name: f for f in known}
     order = [f.name for f in known if f.name in paths]
     order += sorted(set(paths) - set(order))
@@ -94,7 +100,7 @@ def _figures(paths: Mapping[str, Path], level: float) -> list[dict]:
         width, height = (0, 0) if svg else _png_size(data)
         spec = specs.get(name) or rs.FigureSpec(
             name, name.replace("_", " "), f"Figure {name.replace('_', ' ')}",
-            "Estimates from SIMULATED microdata.",
+            f"Estimates from {prov.microdata}.",
         )  # fmt: skip
         out.append({
             "name": name, "number": number, "title": spec.title, "alt": spec.alt,
@@ -128,6 +134,7 @@ def render_report(
     claims_cfg: Mapping,
     margins_cfg: Mapping,
     codebook: Mapping | None = None,
+    provenance: Provenance = ALL_SIMULATED,
 ) -> tuple[str, Numbers]:
     """Render the report; also return the :class:`Numbers` registry of printed numbers.
 
@@ -141,6 +148,10 @@ def render_report(
     config, claims_cfg, margins_cfg, codebook : mapping
         The parsed ``config/config.yaml``, ``config/claims.yaml``, ``config/margins.yaml``
         and ``config/codebook.yaml`` (labels; optional).
+    provenance : Provenance
+        The waves' ``simulated`` flags: every wave simulated (default) gives the SIMULATED
+        banner and wording; a mix names the simulated and the real waves; no simulated wave
+        drops the simulated-data banner.
 
     Returns
     -------
@@ -151,23 +162,28 @@ def render_report(
     study = config.get("study", {}) or {}
     notice = " ".join(str(study.get("simulated_notice", "SIMULATED DATA.")).split())
     rest = notice.removeprefix("SIMULATED DATA.").strip()
+    prov = provenance
+    if prov.mode == "mixed":
+        rest = f"{rest} {prov.waves_sentence}"
+    sources = {**rs.SOURCES, "simulated": prov.heading}
     est = config.get("estimation", {}) or {}
     wgt = config.get("weighting", {}) or {}
     method = str(est.get("ci_method", "logit"))
     pub = rs.sort_frame(inputs.published, _PUBLISHED_ORDER)
     claims = rs.claims_context(
-        inputs.ledger, inputs.evidence, inputs.sensitivity, claims_cfg, labels
+        inputs.ledger, inputs.evidence, inputs.sensitivity, claims_cfg, labels, sources
     )
     threshold = float(((claims_cfg.get("claims") or {}).get("no_majority_support") or {}).get(
         "threshold", 0.5))  # fmt: skip
-    figs = _figures(figures, float(est.get("level", 0.95)))
+    figs = _figures(figures, float(est.get("level", 0.95)), prov)
     sub = rs.subgroup_context(
         inputs.subgroup_predicted, inputs.subgroup_ame, inputs.subgroup_terms,
         inputs.trend_tests, labels,
     )  # fmt: skip
     validation = None if inputs.validation is None else rs.records(inputs.validation)
     context = {
-        "n": n, "labels": labels, "verdicts": rs.VERDICTS, "sources": rs.SOURCES,
+        "n": n, "labels": labels, "verdicts": rs.VERDICTS, "sources": sources, "prov": prov,
+        "model_notes": [] if inputs.model_waves is None else exclusion_notes(inputs.model_waves),
         "title": str(study.get("title", "pollwaves report")), "notice_rest": rest,
         "pollster": str(study.get("pollster", "")), "sections": _SECTIONS,
         "level": float(claims_cfg.get("level", est.get("level", 0.95))),
@@ -175,7 +191,7 @@ def render_report(
         "published_deff": float((config.get("trend") or {}).get("published_deff", 1.0)),
         "figures": figs, "figure_numbers": {f["name"]: f["number"] for f in figs},
         "sub": sub, "ame_by": {(r["variable"], r["level"]): r for r in sub["ame"]},
-        "bounds": rs.bounds_context(inputs.bounds, threshold),
+        "bounds": rs.bounds_context(inputs.bounds, threshold, sources),
         "effect": rs.effect_context(inputs.effect, list(dict.fromkeys(
             inputs.effect["question"])), ["support", "oppose"]),
         "published_rows": len(pub), "published_waves": pub["wave"].nunique(),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.tables import Labels, finite, level_label
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
@@ -32,69 +33,78 @@ class FigureSpec:
     caption: str
 
 
-#: The report's figures in order; ``{level}`` in a text is the confidence level (``95%``).
+#: The report's figures in order; ``{level}`` in a text is the confidence level (``95%``),
+#: ``{microdata}``, ``{microdata_lc}`` and ``{source}`` the microdata wording
+#: (:class:`~pollwaves.report.provenance.Provenance`).
 FIGURES = (
     FigureSpec(
         "war_support_trend", "War support by wave (the paper's first diagram)",
         "Two stacked bar charts by wave of support for Russia's military actions in Ukraine "
         "(support, partly, hard to say, do not support). Left: published Chatham House numbers;"
-        " right: weighted estimates from simulated microdata with {level} confidence intervals.",
+        " right: weighted estimates from {microdata_lc} with {level} confidence intervals.",
         "Left: real published numbers (complete breakdowns stacked, partial waves as markers "
-        "with their bounds). Right: weighted estimates from SIMULATED microdata with their "
+        "with their bounds). Right: weighted estimates from {microdata} with their "
         "precomputed {level} confidence intervals.",
     ),
     FigureSpec(
         "alliance_trend", "Preferred union by wave (the paper's second diagram)",
         "Two stacked bar charts by wave of the preferred geopolitical union (Russia, neutral, "
         "EU, hard to say), the neutral band outlined in black and a dashed line at the "
-        "full-scale invasion. Left: published numbers; right: simulated microdata.",
+        "full-scale invasion. Left: published numbers; right: {microdata_lc}.",
         "The neutral options (a union with both Russia and the EU, or none) form the outlined "
         "band; the dashed line marks the full-scale invasion. Left: real published numbers (a "
-        "partly published neutral band shows its lower bound). Right: SIMULATED microdata.",
+        "partly published neutral band shows its lower bound). Right: {microdata}.",
     ),
     FigureSpec(
         "poll_average", "Poll averages with {level} bands",
         "Line charts over time, one panel per series (war support, opposition, neutral union, "
         "union with Russia, good attitude to Russia): smoothed poll average with its {level} band "
-        "and the observed waves with {level} intervals, published dashed grey, simulated coloured.",
+        "and the observed waves with {level} intervals, published dashed grey, {source} coloured.",
         "Local-level (Kalman) smoother on the logit scale. Published series use the published N"
-        " and an assumed design effect; simulated series use the design-based variance of each "
-        "wave of the SIMULATED microdata. Dotted line: full-scale invasion.",
+        " and an assumed design effect; {source} series use the design-based variance of each "
+        "wave of the {microdata}. Dotted line: full-scale invasion.",
     ),
     FigureSpec(
         "subgroup_effects", "Who supports the war: average marginal effects",
         "Forest plot of differences in the probability of supporting the war between subgroups"
         " (sex, age, education, settlement, media diet) and their reference groups, with {level} "
-        "confidence intervals, from simulated microdata.",
+        "confidence intervals, from {microdata_lc}.",
         "Average marginal effects (percentage points) from the design-based logistic model of "
-        "support on the pooled war waves of the SIMULATED microdata; {level} intervals.",
+        "support on the pooled war waves of the {microdata}; {level} intervals.",
     ),
     FigureSpec(
         "attitudes_by_stance", "Attitudes to countries by stance on the war",
         "Five line charts, one per country (Russia, Ukraine, Poland, EU, USA), of the share with"
         " a good attitude per war wave for supporters, partial supporters, undecided and "
-        "opponents of the war, with {level} intervals, from simulated microdata.",
-        "Weighted share with a good attitude by stance on the war, per wave, from the SIMULATED"
-        " microdata; {level} intervals (linearisation, logit scale). Dashed line: 50%.",
+        "opponents of the war, with {level} intervals, from {microdata_lc}.",
+        "Weighted share with a good attitude by stance on the war, per wave, from the "
+        "{microdata}; {level} intervals (linearisation, logit scale). Dashed line: 50%.",
     ),
     FigureSpec(
         "weighting", "Weighting diagnostics",
         "Bar chart of sample size and effective sample size per wave with design effects, and "
         "dot plots of the unweighted sample share of each raking category per wave against its "
         "target share.",
-        "Raking of the SIMULATED microdata: n and n_eff = n / deff per wave (Kish design effect"
+        "Raking of the {microdata}: n and n_eff = n / deff per wave (Kish design effect"
         " above the bars), and unweighted sample shares against the derived targets (after "
         "raking the weighted shares equal the targets).",
     ),
 )  # fmt: skip
 
 
-def figure_specs(level: float) -> tuple[FigureSpec, ...]:
-    """:data:`FIGURES` with the confidence level (``estimation.level``) filled in."""
-    lv = level_label(level)
+def figure_specs(level: float, prov: Provenance = ALL_SIMULATED) -> tuple[FigureSpec, ...]:
+    """:data:`FIGURES` with the confidence level (``estimation.level``) and the microdata
+    wording of ``prov`` (the waves' ``simulated`` flags) filled in."""
+    fill = {"{level}": level_label(level), "{microdata}": prov.microdata,
+            "{microdata_lc}": prov.microdata_lc, "{source}": prov.source}  # fmt: skip
+
+    def sub(text: str) -> str:
+        for key, val in fill.items():
+            text = text.replace(key, val)
+        return text
+
     return tuple(
-        FigureSpec(f.name, *(s.replace("{level}", lv) for s in (f.title, f.alt, f.caption)))
-        for f in FIGURES
+        FigureSpec(f.name, *(sub(s) for s in (f.title, f.alt, f.caption))) for f in FIGURES
     )
 
 
@@ -155,6 +165,7 @@ def claims_context(
     sensitivity: pd.DataFrame,
     claims_cfg: Mapping,
     labels: Labels,
+    sources: Mapping[str, str] = SOURCES,
 ) -> list[dict]:
     """One entry per configured claim, in config order: verdicts, evidence, sparse note."""
     out = []
@@ -168,7 +179,7 @@ def claims_context(
             for r in rows:
                 r["unit"] = unit(key, r["part"])
                 r["item_label"] = labels.item(r["item"])
-            groups.append({"source": source, "label": SOURCES[source], "rows": rows})
+            groups.append({"source": source, "label": sources[source], "rows": rows})
         sens = []
         if key == "attitudes_not_radically_changed" and len(sensitivity):
             wide = sensitivity.pivot_table(
@@ -229,7 +240,9 @@ def subgroup_context(
             "ame": effects, "trend_tests": _records(trend_tests), "outcome": outcome}  # fmt: skip
 
 
-def bounds_context(bounds: pd.DataFrame, threshold: float) -> dict:
+def bounds_context(
+    bounds: pd.DataFrame, threshold: float, sources: Mapping[str, str] = SOURCES
+) -> dict:
     """Rows of the undecided-bounds table and, per source, the extreme bound."""
     out = {"rows": _records(bounds), "threshold": threshold, "summary": []}
     for source in ("published", "simulated"):
@@ -239,7 +252,7 @@ def bounds_context(bounds: pd.DataFrame, threshold: float) -> dict:
         s = b.loc[b["support_high"].idxmax()]
         o = b.loc[b["oppose"].idxmin()]
         out["summary"].append({
-            "source": source, "label": SOURCES[source], "waves": len(b),
+            "source": source, "label": sources[source], "waves": len(b),
             "max_support_high": s["support_high"], "max_wave": s["wave"],
             "any_majority": bool((b["support_high"] >= threshold).any()),
             "min_oppose": o["oppose"], "min_oppose_high": o["oppose_high"], "min_wave": o["wave"],

@@ -66,6 +66,7 @@ def run_war_models(
     ``level`` is the confidence level of every interval (``estimation.level``).
     """
     from pollwaves.report import figures_common, figures_models
+    from pollwaves.stages.report import provenance
 
     pooled = load_pooled(waves)
     dates = wave_mid_dates(wave_yamls)
@@ -88,7 +89,9 @@ def run_war_models(
         f"subgroup_{k}": v for k, v in sub.items()
     }
     _write_all(tables, outputs)
-    fig = figures_models.forest_figure(sub["ame"], notice=notice, level=level)
+    prov = provenance(wave_yamls)
+    notice = prov.notice(notice)
+    fig = figures_models.forest_figure(sub["ame"], notice=notice, level=level, prov=prov)
     figures_common.save_figure(fig, forest_png, forest_svg, description=notice)
 
 

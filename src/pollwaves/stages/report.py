@@ -20,11 +20,13 @@ from scipy import stats
 
 from pollwaves import config, files
 from pollwaves.errors import InputError
+from pollwaves.report.provenance import Provenance
 
 PathLike = str | os.PathLike[str]
 
 __all__ = [
     "observed_points",
+    "provenance",
     "run_attitudes_figure",
     "run_poll_average_figure",
     "run_report",
@@ -38,6 +40,28 @@ def read_table(path: PathLike) -> pd.DataFrame:
     """Read a table written by :func:`pollwaves.files.write_table` (ids and waves as text)."""
     text = {c: "string" for c in ("wave", "category", "item", "level", "reference", "row_id")}
     return pd.read_csv(path, dtype=text, keep_default_na=True)
+
+
+def provenance(wave_yamls: Sequence[PathLike] | None) -> Provenance:
+    """The waves' ``simulated`` flags from their mappings (``config/waves/{wave}.yaml``).
+
+    ``None`` (no mappings given) means every wave simulated, the bundled study's wording.
+    """
+    if wave_yamls is None:
+        return Provenance()
+    flags = {}
+    for path in wave_yamls:
+        spec = config.load_yaml(path)
+        if not isinstance(spec.get("simulated"), bool):
+            raise InputError(
+                "The wave mapping has no true/false `simulated` flag",
+                file=str(path),
+                key="simulated",
+                value=spec.get("simulated"),
+                hint="set `simulated: true` (simulated delivery) or `simulated: false` (real)",
+            )
+        flags[str(spec.get("wave", Path(path).stem))] = spec["simulated"]
+    return Provenance(flags)
 
 
 def _invasion(claims_yaml: PathLike | None) -> str | None:
@@ -54,11 +78,13 @@ def run_trend_figure(
     claims_yaml: PathLike | None = None,
     *,
     level: float,
+    wave_yamls: Sequence[PathLike] | None = None,
 ) -> None:
     """Draw the paper's diagram for one question: published beside simulated estimates.
 
     The alliance diagram marks the invasion date of ``claims_yaml`` (``invasion_date``);
-    ``level`` is the confidence level of the toplines' intervals (``estimation.level``).
+    ``level`` is the confidence level of the toplines' intervals (``estimation.level``);
+    the ``simulated`` flags of ``wave_yamls`` word the microdata labels and the notice.
     """
     from pollwaves.report import figures_common, figures_paper
 
@@ -74,7 +100,9 @@ def run_trend_figure(
         )
     kw = {"invasion_date": _invasion(claims_yaml)} if question == "alliance" else {}
     top, pub = read_table(toplines_csv), read_table(published_csv)
-    fig = draw[question](top, pub, notice=notice, level=level, **kw)
+    prov = provenance(wave_yamls)
+    notice = prov.notice(notice)
+    fig = draw[question](top, pub, notice=notice, level=level, prov=prov, **kw)
     figures_common.save_figure(fig, png, svg, description=notice)
 
 
@@ -162,6 +190,8 @@ def run_poll_average_figure(
 
     series = list(settings["series"])
     cfg = config.load_yaml(claims_yaml)
+    prov = provenance(wave_yamls)
+    notice = prov.notice(notice)
     obs = observed_points(
         read_table(toplines_csv), read_table(contrasts_csv), read_table(published_csv),
         series, _fieldwork(wave_yamls), float(settings["published_deff"]),
@@ -170,29 +200,49 @@ def run_poll_average_figure(
     fig = figures_extra.poll_average_figure(
         read_table(poll_average_csv), obs, notice=notice,
         series=[(s["question"], s["category"]) for s in series],
-        invasion_date=str(cfg["invasion_date"]), level=float(level),
+        invasion_date=str(cfg["invasion_date"]), level=float(level), prov=prov,
     )  # fmt: skip
     figures_common.save_figure(fig, png, svg, description=notice)
 
 
 def run_attitudes_figure(
-    shares_csv: PathLike, notice: str, png: PathLike, svg: PathLike, *, level: float
+    shares_csv: PathLike,
+    notice: str,
+    png: PathLike,
+    svg: PathLike,
+    *,
+    level: float,
+    wave_yamls: Sequence[PathLike] | None = None,
 ) -> None:
-    """Good attitude to each country by war stance (SIMULATED microdata), ``level`` CIs."""
+    """Good attitude to each country by war stance (microdata), ``level`` CIs; the wording
+    follows the ``simulated`` flags of ``wave_yamls``."""
     from pollwaves.report import figures_common, figures_extra
 
-    fig = figures_extra.attitudes_figure(read_table(shares_csv), notice=notice, level=level)
+    prov = provenance(wave_yamls)
+    notice = prov.notice(notice)
+    fig = figures_extra.attitudes_figure(
+        read_table(shares_csv), notice=notice, level=level, prov=prov
+    )
     figures_common.save_figure(fig, png, svg, description=notice)
 
 
 def run_weighting_figure(
-    weighting_csv: PathLike, margins_csv: PathLike, notice: str, png: PathLike, svg: PathLike
+    weighting_csv: PathLike,
+    margins_csv: PathLike,
+    notice: str,
+    png: PathLike,
+    svg: PathLike,
+    *,
+    wave_yamls: Sequence[PathLike] | None = None,
 ) -> None:
-    """Weighting diagnostics: n and n_eff per wave; sample against target margins."""
+    """Weighting diagnostics: n and n_eff per wave; sample against target margins (wording
+    from the ``simulated`` flags of ``wave_yamls``)."""
     from pollwaves.report import figures_common, figures_extra
 
+    prov = provenance(wave_yamls)
+    notice = prov.notice(notice)
     fig = figures_extra.weighting_figure(
-        read_table(weighting_csv), read_table(margins_csv), notice=notice
+        read_table(weighting_csv), read_table(margins_csv), notice=notice, prov=prov
     )
     figures_common.save_figure(fig, png, svg, description=notice)
 
@@ -228,11 +278,17 @@ def run_report(
     out: PathLike,
     validation_csv: PathLike | None = None,
     validation_meta: PathLike | None = None,
+    *,
+    model_waves_csv: PathLike | None = None,
+    wave_yamls: Sequence[PathLike] | None = None,
 ) -> None:
     """Build ``reports/public_demand.html`` from the tables and figures.
 
     ``tables`` maps every name of :data:`REPORT_TABLES` to a CSV file. A given
     ``validation_csv`` (and its ``.meta.json``) must exist: a missing file is an error.
+    ``model_waves_csv`` (``reports/tables/model_waves.csv``) lists the waves the pooled
+    models leave out; the ``simulated`` flags of ``wave_yamls`` word the banner and the
+    captions (none given: every wave simulated).
     """
     from pollwaves.report import html as report
 
@@ -258,6 +314,7 @@ def run_report(
         **{k: read_table(tables[k]) for k in REPORT_TABLES},
         validation=validation,
         validation_meta=meta,
+        model_waves=None if model_waves_csv is None else read_table(model_waves_csv),
     )
     html = report.build_report(
         inputs,
@@ -266,5 +323,6 @@ def run_report(
         claims_cfg=config.load_yaml(claims_yaml),
         margins_cfg=config.load_yaml(margins_yaml),
         codebook=config.load_yaml(codebook_yaml),
+        provenance=provenance(wave_yamls),
     )
     report.write_report(html, out)
