@@ -66,10 +66,19 @@ class AddWaveResult:
         lines += [
             f"wrote {config}",
             f"copied the delivery to {delivery}",
-            f"Next: resolve the {len(review)} `needs review` column(s) in {config} "
-            f"(README section 'Adding a new wave'), then run `pollwaves check-wave {self.wave}` and "
-            "`snakemake --cores all`.",
         ]
+        if review:
+            lines.append(
+                f"Next: resolve the {len(review)} `needs review` column(s) in {config} "
+                f"(README section 'Adding a new wave'; `pollwaves confirm {self.wave} COLUMN ...` "
+                f"marks them reviewed), then run `pollwaves check-wave {self.wave}` and "
+                "`snakemake --cores all`."
+            )
+        else:
+            lines.append(
+                f"Next: glance at {config} (fieldwork, n_published, simulated, not_asked), then "
+                f"run `pollwaves check-wave {self.wave}` and `snakemake --cores all`."
+            )
         return "\n".join(lines)
 
     def _reimport_lines(self) -> list[str]:
