@@ -1,8 +1,8 @@
 """Command-line interface of the ``pollwaves`` command.
 
 ``pollwaves simulate`` regenerates the SIMULATED deliveries; ``pollwaves add-wave``,
-``check-wave`` and ``add-published`` add a new poll wave or published numbers
-(README section 'Adding a new wave').
+``confirm``, ``check-wave`` and ``add-published`` add a new poll wave or published numbers
+(README section 'Adding a new wave'). ``pollwaves --version`` prints the version.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from pollwaves import __version__
 from pollwaves.errors import InputError
 
 __all__ = ["main"]
@@ -49,6 +50,14 @@ def _add_wave(args: argparse.Namespace) -> int:
     )
     print(result.summary())
     return 0
+
+
+def _confirm(args: argparse.Namespace) -> int:
+    from pollwaves.intake.confirm import confirm_wave
+
+    result = confirm_wave(args.wave, args.root, args.columns or None)
+    print(result.summary())
+    return 1 if result.refused else 0
 
 
 def _check_wave(args: argparse.Namespace) -> int:
@@ -102,6 +111,19 @@ def _add_subcommands(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--force", action="store_true", help="overwrite an existing wave")
     add.add_argument("--root", default=".", help="project root (default: current folder)")
     add.set_defaults(func=_add_wave)
+    conf = sub.add_parser(
+        "confirm",
+        help="mark reviewed columns of config/waves/{wave}.yaml as confirmed",
+        description=(
+            "Set `review: confirmed` (and drop `candidates`) on the named columns of "
+            "config/waves/{wave}.yaml, default: every `needs review` column. A column whose "
+            "raw values are not all mapped is refused (exit 1). Comments are kept."
+        ),
+    )
+    conf.add_argument("wave", help="wave id")
+    conf.add_argument("columns", nargs="*", metavar="COLUMN", help="raw columns (default: all)")
+    conf.add_argument("--root", default=".", help="project root (default: current folder)")
+    conf.set_defaults(func=_confirm)
     check = sub.add_parser(
         "check-wave",
         help="validate a wave mapping against its delivery, listing every problem",
@@ -129,6 +151,7 @@ def _add_subcommands(sub: argparse._SubParsersAction) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pollwaves`` console script."""
     parser = argparse.ArgumentParser(prog="pollwaves", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"pollwaves {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     sim = sub.add_parser(
         "simulate",

@@ -3,7 +3,7 @@
 The end-to-end test follows README section 'Adding a new wave' on the SIMULATED demo delivery
 ``tests/data/demo_wave.sav`` in a temporary copy of the project (four earlier waves):
 add-wave (first refused as mojibake, then with ``--encoding cp1251``), the documented
-review edits, check-wave, one ``snakemake`` run. The unit tests need no workflow run.
+review (``pollwaves confirm``), check-wave, one ``snakemake`` run. The unit tests need no workflow run.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pollwaves.published.select import published_main
 DEMO = ROOT / "tests" / "data" / "demo_wave.sav"
 WAVE = "2024-05"
 EARLIER = ["2021-01", "2022-04", "2023-03", "2023-11"]  # csv cp1251, dta, sav, xlsx
-NEEDS_REVIEW = re.compile(r"review: needs review, candidates: \[[^\]]*\]")
+REVIEW = ["b_union"]  # found by its value labels only: the one column that needs review
 
 
 def pollwaves(*args: str) -> subprocess.CompletedProcess:
@@ -43,16 +43,9 @@ def pollwaves(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
 
-def resolve_demo(mapping: Path) -> None:
-    """The review edits README section 'Adding a new wave' shows for the demo, as text edits."""
-    lines = mapping.read_text(encoding="utf-8").splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        if line.startswith("  b_war:"):  # 'Совсем не поддерживаю' = do not support at all
-            lines[i] = line.replace(
-                "4: oppose, 98: hard_to_say", "4: oppose, 5: oppose, 98: hard_to_say"
-            )
-        lines[i] = NEEDS_REVIEW.sub("review: confirmed", lines[i])
-    mapping.write_text("".join(lines), encoding="utf-8")
+def resolve_demo(proj: Path) -> subprocess.CompletedProcess:
+    """The review README section 'Adding a new wave' shows for the demo: `pollwaves confirm`."""
+    return pollwaves("confirm", WAVE, *REVIEW, "--root", str(proj))
 
 
 def add_demo(proj: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -83,7 +76,7 @@ def demo_project(tmp_path_factory: pytest.TempPathFactory) -> dict:
         out["added"] = add_demo(proj, "--encoding", "cp1251")
         mapping = proj / "config/waves" / f"{WAVE}.yaml"
         out["draft"] = mapping.read_text(encoding="utf-8") if mapping.exists() else ""
-        resolve_demo(mapping)
+        out["confirm"] = resolve_demo(proj)
         out["check"] = pollwaves("check-wave", WAVE, "--root", str(proj))
         out["run"] = snakemake(proj)
         _SHARED.update(out)
@@ -106,9 +99,10 @@ def test_demo_add_wave_summary_and_draft(demo: dict) -> None:
     res = demo["added"]
     assert res.returncode == 0, res.stderr
     print(res.stdout)
-    assert re.search(r"mapped \(confirmed\):\s+11\b", res.stdout)
-    assert re.search(r"needs review:\s+6\b", res.stdout)
-    assert re.search(r"unmapped \(ignored\):\s+2\s+device, pollster_wt", res.stdout)
+    assert re.search(r"mapped \(confirmed\):\s+17\b", res.stdout)
+    assert re.search(r"needs review:\s+1\s+b_union->alliance$", res.stdout, re.M)
+    assert re.search(r"unmapped \(ignored\):\s+1\s+device$", res.stdout, re.M)
+    assert "NOT FOUND" not in res.stdout
     assert f"pollwaves check-wave {WAVE}" in res.stdout
     draft = yaml.safe_load(demo["draft"])
     assert draft["wave"] == WAVE and draft["encoding"] == "cp1251" and draft["simulated"] is True
@@ -123,14 +117,18 @@ def test_demo_add_wave_summary_and_draft(demo: dict) -> None:
     }
     assert cols["b_union"]["variable"] == "alliance"  # found by its value labels only
     assert cols["b_union"]["review"] == "needs review" and cols["b_union"]["candidates"]
-    assert cols["b_att_ua"]["variable"] == "attitude_ukraine"  # name of an earlier wave
-    assert 5 not in cols["b_war"]["values"] and "NOT MAPPED" in demo["draft"]
-    assert "device" not in cols and "pollster_wt" not in cols
+    assert cols["b_att_ua"]["variable"] == "attitude_ukraine"  # label pattern
+    assert cols["b_war"]["values"][5] == "oppose"  # 'Совсем не поддерживаю'
+    assert cols["pollster_wt"] == {"variable": "vendor_weight", "review": "confirmed"}
+    assert [c for c, s in cols.items() if s["review"] != "confirmed"] == REVIEW
+    assert "device" not in cols and "not_asked" not in draft
     copied = demo["proj"] / draft["file"]
     assert copied.read_bytes() == DEMO.read_bytes()
 
 
 def test_demo_check_wave_passes_after_review(demo: dict) -> None:
+    assert demo["confirm"].returncode == 0, demo["confirm"].stdout
+    assert "confirmed: b_union" in demo["confirm"].stdout
     assert demo["check"].returncode == 0, demo["check"].stdout
     assert "OK" in demo["check"].stdout
 
@@ -260,6 +258,7 @@ def test_check_wave_lists_every_problem(small: Path) -> None:
     cfg["columns"]["p_edu"]["values"][4] = "university"  # not a category
     del cfg["columns"]["p_town"]  # required demographic
     cfg["cleaning"]["min_completeness"] = 2  # schema: at most 1
+    del cfg["columns"]["b_war"]["values"][5]  # raw value 5 left unmapped
     mapping.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), "utf-8")
     problems = check_wave(WAVE, small)
     text = "\n".join(map(str, problems))
@@ -270,14 +269,7 @@ def test_check_wave_lists_every_problem(small: Path) -> None:
     assert "key=cleaning.min_completeness" in text
     assert "value='5'" in text and "column=b_war" in text  # unmapped raw value
     review = [p for p in problems if "needs review" in p.problem]
-    assert {p.column for p in review} == {
-        "p_age",
-        "p_obl",
-        "b_war",
-        "b_union",
-        "b_att_ua",
-        "b_att_eu",
-    }
+    assert {p.column for p in review} == set(REVIEW)
     assert main(["check-wave", WAVE, "--root", str(small)]) == 1
 
 
@@ -289,11 +281,9 @@ def test_needs_review_refused_by_load_wave_config(small: Path) -> None:
     with pytest.raises(InputError) as info:
         load_wave_config(mapping, schemas / "wave.schema.yaml", codebook)
     msg = str(info.value)
-    assert f"wave={WAVE}" in msg and "6 column(s)" in msg
-    for column in ("p_age", "p_obl", "b_war", "b_union", "b_att_ua", "b_att_eu"):
-        assert column in msg
+    assert f"wave={WAVE}" in msg and "1 column(s)" in msg and "b_union" in msg
     assert "review: confirmed" in msg and "check-wave" in msg
-    resolve_demo(mapping)
+    assert main(["confirm", WAVE, "--root", str(small)]) == 0
     cfg = load_wave_config(mapping, schemas / "wave.schema.yaml", codebook)
     assert {spec["review"] for spec in cfg["columns"].values()} == {"confirmed"}
 

@@ -4,8 +4,12 @@
 is detected, ``encoding`` overrides it and the code page a sav/dta file declares), refuses
 mojibake with the ``--encoding`` that fixes it, proposes a mapping onto the codebook
 (:mod:`pollwaves.intake.propose`), writes the mapping with a ``review:`` marker on every
-column and copies the delivery to ``data/raw/waves/{wave}.{ext}``. The workflow refuses the
-wave until no column says ``needs review`` (README section 'Adding a new wave').
+column and ``not_asked:`` for the codebook variables it cannot find, and copies the
+delivery to ``data/raw/waves/{wave}.{ext}``. Only ``resp_id`` and the sources of the raking
+variables (:func:`required_variables`) are required of a wave. With ``force`` on a wave that
+was reviewed, every reviewed column whose label and codes are unchanged is kept
+(:mod:`pollwaves.intake.reimport`). The workflow refuses the wave until no column says
+``needs review`` (README section 'Adding a new wave').
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ import datetime as dt
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -23,9 +26,12 @@ import yaml
 from pollwaves.config import load_codebook, load_yaml, schema_dir, variables_by_kind
 from pollwaves.errors import InputError
 from pollwaves.files import atomic_write
-from pollwaves.intake.propose import ColumnProposal, propose
+from pollwaves.intake.patterns import patterns
+from pollwaves.intake.propose import propose
 from pollwaves.intake.readers import ENCODINGS, Delivery, read_delivery
+from pollwaves.intake.reimport import reviewed_columns
 from pollwaves.intake.render import cleaning_rules, render_mapping
+from pollwaves.intake.summary import AddWaveResult
 
 __all__ = [
     "EXTENSIONS",
@@ -35,6 +41,7 @@ __all__ = [
     "check_wave_id",
     "check_workflow_accepts",
     "project_paths",
+    "required_variables",
 ]
 
 #: Safe wave ids: ``YYYY-MM`` with an optional suffix of ``[a-z0-9_-]``.
@@ -131,6 +138,34 @@ def project_paths(root: PathLike) -> dict[str, Path]:
     }
 
 
+def required_variables(root: PathLike) -> list[str]:
+    """Variables every wave must map: ``resp_id`` and the sources of the raking variables.
+
+    The raking variables are ``weighting.variables`` of ``config/config.yaml``, each expanded
+    through its ``derived_from`` in the margins file (``sex_age`` -> ``sex, age_group``).
+
+    Parameters
+    ----------
+    root : str or path-like
+        The project root.
+
+    Returns
+    -------
+    list of str
+        ``resp_id`` first, then the raking sources in configuration order.
+    """
+    root = Path(root)
+    cfg_file = root / "config" / "config.yaml"
+    cfg = load_yaml(cfg_file) if cfg_file.is_file() else {}
+    margins_file = root / cfg.get("margins", "config/margins.yaml")
+    margins = (load_yaml(margins_file) if margins_file.is_file() else {}) or {}
+    out = ["resp_id"]
+    for name in (cfg.get("weighting") or {}).get("variables") or []:
+        spec = (margins.get("margins") or {}).get(name) or {}
+        out += [v for v in spec.get("derived_from") or [name] if v not in out]
+    return out
+
+
 def _detect_csv_encoding(path: Path) -> str:
     raw = path.read_bytes()
     for encoding in ("utf-8", "cp1251"):
@@ -191,59 +226,6 @@ def _fieldwork(wave: str, fieldwork: tuple[str, str] | None) -> tuple[dict[str, 
         hint = "give the first day first"
         raise InputError("--fieldwork ends before it starts", value=list(fieldwork), hint=hint)
     return {"start": start.isoformat(), "end": end.isoformat()}, False
-
-
-@dataclass
-class AddWaveResult:
-    """What :func:`add_wave` did (see :meth:`summary`)."""
-
-    wave: str
-    root: Path
-    source: Path
-    config_path: Path
-    delivery_path: Path
-    fmt: str
-    encoding: str | None
-    n_rows: int
-    proposals: list[ColumnProposal]
-    fieldwork_assumed: bool
-    missing_required: list[str] = field(default_factory=list)
-    not_asked: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        """Short human-readable summary with the counts and the next step."""
-        confirmed = [p for p in self.proposals if p.variable and p.confirmed]
-        review = [p for p in self.proposals if p.variable and not p.confirmed]
-        unmapped = [p for p in self.proposals if not p.variable]
-        enc = f", encoding {self.encoding}" if self.encoding else ""
-        config, delivery = (
-            Path(os.path.relpath(p, self.root)).as_posix()
-            for p in (self.config_path, self.delivery_path)
-        )
-        lines = [
-            f"add-wave {self.wave}: {self.source} ({self.fmt}, {self.n_rows} rows, "
-            f"{len(self.proposals)} columns{enc})",
-            f"  mapped (confirmed): {len(confirmed):3d}  "
-            + ", ".join(f"{p.column}->{p.variable}" for p in confirmed),
-            f"  needs review:       {len(review):3d}  "
-            + ", ".join(f"{p.column}->{p.variable}" for p in review),
-            f"  unmapped (ignored): {len(unmapped):3d}  " + ", ".join(p.column for p in unmapped),
-        ]
-        if self.missing_required:
-            missing = ", ".join(self.missing_required)
-            lines.append(f"  NOT FOUND (required): {missing}; map them by hand")
-        if self.not_asked:
-            lines.append(f"  questions not in this delivery: {', '.join(self.not_asked)}")
-        if self.fieldwork_assumed:
-            lines.append("  fieldwork: ASSUMED whole month; pass --fieldwork START END or edit it")
-        lines += [
-            f"wrote {config}",
-            f"copied the delivery to {delivery}",
-            f"Next: resolve the {len(review)} `needs review` column(s) in {config} "
-            f"(README section 'Adding a new wave'), then run `pollwaves check-wave {self.wave}` and "
-            "`snakemake --cores all`.",
-        ]
-        return "\n".join(lines)
 
 
 def add_wave(
@@ -313,6 +295,10 @@ def add_wave(
         encoding = _detect_csv_encoding(source)
     delivery = _read(source, fmt, encoding.lower() if encoding else None, given)
     codebook = load_codebook(paths["codebook"], paths["schemas"] / "codebook.schema.yaml")
+    reimport = (
+        reviewed_columns(config_path, paths["root"], delivery) if config_path.is_file() else None
+    )
+    old = reimport.old if reimport else {}
     earlier = []
     for path in sorted(paths["waves"].glob("*.yaml")):
         if path.stem != wave:
@@ -322,9 +308,23 @@ def add_wave(
                 continue
             if isinstance(cfg, dict) and isinstance(cfg.get("columns"), dict):
                 earlier.append(cfg)
-    proposals = propose(delivery, codebook, earlier, wave)
+    proposals = propose(
+        delivery, codebook, earlier, wave, keep=reimport.keep if reimport else None
+    )
     mapped = {p.variable for p in proposals if p.variable}
     questions = set(variables_by_kind(codebook, "question"))
+    required = required_variables(paths["root"])
+    not_asked = [
+        v
+        for v in [*variables_by_kind(codebook, "demographic"), *questions_of(codebook, wave)]
+        if v not in mapped and v not in required
+    ]
+    dates = _fieldwork(wave, fieldwork)
+    if fieldwork is None and isinstance(old.get("fieldwork"), dict):
+        dates = (old["fieldwork"], False)
+    cleaning = cleaning_rules(earlier, wave, questions & mapped)
+    if reimport and reimport.keep and isinstance(old.get("cleaning"), dict):
+        cleaning = old["cleaning"]
     text = render_mapping(
         wave,
         rel_file,
@@ -332,15 +332,18 @@ def add_wave(
         delivery,
         source,
         proposals,
-        _fieldwork(wave, fieldwork),
-        cleaning_rules(earlier, wave, questions & mapped),
+        dates,
+        cleaning,
         encoding,
+        not_asked=not_asked,
+        refusal_patterns=patterns(codebook).refusal_text,
+        n_published=old.get("n_published") if reimport and reimport.keep else None,
+        missing_codes=list(old.get("missing_codes") or []) if reimport and reimport.keep else [],
     )
     yaml.safe_load(text)  # the draft must be valid YAML
     if not same:
         atomic_write(target, lambda tmp: shutil.copyfile(source, tmp))
     atomic_write(config_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    required = ["resp_id", *variables_by_kind(codebook, "demographic")]
     return AddWaveResult(
         wave=wave,
         root=paths["root"],
@@ -351,11 +354,29 @@ def add_wave(
         encoding=encoding,
         n_rows=len(delivery.data),
         proposals=proposals,
-        fieldwork_assumed=fieldwork is None,
+        fieldwork_assumed=dates[1],
         missing_required=[v for v in required if v not in mapped],
-        not_asked=[
-            q
-            for q in variables_by_kind(codebook, "question")
-            if q not in mapped and str(codebook["variables"][q].get("first_wave", "")) <= wave
-        ],
+        not_asked=not_asked,
+        reimport=reimport,
     )
+
+
+def questions_of(codebook: dict, wave: str) -> list[str]:
+    """The codebook questions that a wave may have (``first_wave`` not after it).
+
+    Parameters
+    ----------
+    codebook : dict
+        The loaded codebook.
+    wave : str
+        The wave id.
+
+    Returns
+    -------
+    list of str
+    """
+    return [
+        q
+        for q in variables_by_kind(codebook, "question")
+        if str(codebook["variables"][q].get("first_wave", "")) <= wave
+    ]

@@ -1,11 +1,13 @@
 """Propose a codebook mapping for a new delivery (used by ``pollwaves add-wave``).
 
-Evidence, strongest first (scores in brackets; a value-label fit adds 15):
+All study knowledge comes from the codebook (``config/codebook.yaml``): variable labels and
+``label_patterns``, category ``patterns``, ``missing_patterns`` (refusal, don't know) and
+``derive`` rules. Evidence for the variable of a column, strongest first (scores in
+brackets; a value-label fit adds 15):
 
 * the column's variable label (sav/dta; the header for csv/xlsx/parquet) equals a codebook
   ``label`` (ru or en, ignoring case, punctuation and ё/е) [100];
-* the label matches one of :data:`LABEL_PATTERNS` (extra Russian/Belarusian/English
-  patterns kept here, not in the codebook) [80];
+* the label matches the variable's ``label_patterns`` (ru/be/en) [90];
 * the raw column name or label was mapped in an earlier wave (``config/waves/*.yaml``) [70,
   or 50 when earlier waves disagree] or is the canonical variable name [75];
 * the label is similar to a codebook label (difflib ratio >= 0.75) [60 x ratio];
@@ -13,11 +15,16 @@ Evidence, strongest first (scores in brackets; a value-label fit adds 15):
 * ``resp_id`` / ``duration_sec`` by name and content (unique values / numbers) [60 / 55].
 
 Answer codes are mapped by their value label (cell text for csv/xlsx) with the codebook
-category patterns, then :data:`CATEGORY_PATTERNS`; refusals (:data:`REFUSAL`) become
-missing, "don't know" (:data:`DONT_KNOW`) is ``hard_to_say`` where the variable has it and
-missing otherwise; unlabelled 98/99 follow the study convention (hard to say / refusal).
-A column is ``confirmed`` only with an exact label match and every code matched by the
-codebook patterns or as a labelled refusal; everything else is ``needs review``.
+category patterns, exactly as harmonisation matches them; refusals become missing, "don't
+know" is ``hard_to_say`` where the variable has it and missing otherwise; unlabelled 98/99
+follow the study convention (hard to say / refusal, to be checked). Numeric columns are
+checked by content (:mod:`pollwaves.intake.numeric`): age in years gets ``derive: years``,
+a weight column ``vendor_weight``.
+
+A column is ``confirmed`` when its label names exactly one variable (exact label or label
+pattern), no other column's label names that variable, no other variable scores within
+25 points, and every raw code is matched to a category or a missing value (or its content
+fits the variable: unique ids, numeric durations and weights, whole years in range).
 """
 
 from __future__ import annotations
@@ -31,98 +38,13 @@ from typing import Any
 import pandas as pd
 
 from pollwaves.config import code_key
+from pollwaves.intake import numeric
+from pollwaves.intake.patterns import Patterns, matches_any, patterns
 
-__all__ = ["CATEGORY_PATTERNS", "LABEL_PATTERNS", "ColumnProposal", "describe", "propose"]
+__all__ = ["CLOSE_SECOND", "ColumnProposal", "describe", "propose"]
 
-#: Extra variable-label patterns (matched on lower-case text with ё -> е).
-LABEL_PATTERNS: dict[str, list[str]] = {
-    "resp_id": [r"\b(id|respondent id)\b", r"номер анкеты", r"нумар анкеты"],
-    "duration_sec": [r"длительн", r"время (заполнения|интервью)", r"працягласц", r"duration"],
-    "sex": [r"^пол\b", r"^(sex|gender)\b"],
-    "age_group": [r"возраст", r"узрост", r"\bage\b"],
-    "education": [r"образовани", r"адукацы", r"education"],
-    "settlement": [r"населенн\w* пункт", r"населенага пункта", r"тип поселени", r"settlement"],
-    "oblast": [r"област", r"вобласц", r"регион", r"рэгіён", r"\b(region|oblast)\b"],
-    "media_diet": [r"источник\w* информаци", r"крыніц\w* інфармацы", r"\bmedia\b"],
-    "authorities": [r"отношени\w* к власти", r"стаўленн\w* да ўлад", r"authorities"],
-    "war_support": [r"военн\w* действи", r"вайсков\w* дзеянн", r"поддерж\w* войн", r"\bwar\b"],
-    "alliance": [r"(союз|саюз)\w*.*беларус", r"беларус\w*.*(союз|саюз)", r"\b(union|alliance)\b"],
-    "belarus_army_participation": [r"(белорусск|беларуск)\w* арм", r"belarus\w* army"],
-}
-_ATTITUDE = r"(относитесь|отношени\w*|ставіцеся|стаўленн\w*|attitude)\s+(к|да|to( the)?)\s+"
-for _var, _names in {
-    "attitude_russia": r"(росси|расі|russia)",
-    "attitude_ukraine": r"(украин|украін|ukraine)",
-    "attitude_poland": r"(польш|польшч|poland)",
-    "attitude_eu": r"(европейск\w* союз|евросоюз|еўрапейск\w* саюз|еўрасаюз|ес\b|eu\b|european)",
-    "attitude_usa": r"(сша|зша|usa|united states)",
-}.items():
-    LABEL_PATTERNS[_var] = [_ATTITUDE + _names]
-
-_HTS = [r"^цяжка", r"^не ведаю", r"^трудно (сказать|ответить)", r"^не знаю"]
-#: Extra answer-label patterns per variable and category (Belarusian and variants).
-CATEGORY_PATTERNS: dict[str, dict[str, list[str]]] = {
-    "sex": {"male": [r"^мужчын", r"^м$"], "female": [r"^жанчын", r"^ж$"]},
-    "age_group": {"55_plus": [r"^55\D*(старше|старэй|older|plus|больше)"]},
-    "education": {
-        "secondary": [r"^базав", r"^агульн\w* сярэдн"],
-        "vocational": [r"^прафесійна", r"спецыяльн"],
-        "higher": [r"^(незакончан\w* )?вышэйш"],
-    },
-    "settlement": {
-        "minsk": [r"^(г\.? ?)?мінск$"],
-        "oblast_centre": [r"^абласн"],
-        "other_town": [r"^(іншы|раённы|малы) (горад|цэнтр)"],
-    },
-    "oblast": {
-        "minsk_city": [r"^(г\.? ?)?мінск$"],
-        "brest": [r"^брэсц"],
-        "vitebsk": [r"^віцеб"],
-        "gomel": [r"^гомел"],
-        "grodno": [r"^гродз"],
-        "minsk_region": [r"^мінская"],
-        "mogilev": [r"^магіл"],
-    },
-    "media_diet": {
-        "state_only": [r"^толькі дзяржаўн"],
-        "independent_only": [r"^толькі незалежн"],
-        "both": [r"^і дзяржаўн"],
-        "inactive": [r"^неактыўн"],
-    },
-    "authorities": {
-        "supporter": [r"^падтрымлівае ўладу"],
-        "neutral": [r"^нейтральн"],
-        "opponent": [r"^супраць улады"],
-    },
-    "war_support": {
-        "support": [r"^(цалкам |хутчэй )?падтрымліваю"],
-        "partly": [r"^часткова"],
-        "oppose": [r"^(хутчэй |зусім )?не падтрымліваю"],
-        "hard_to_say": _HTS,
-    },
-    "alliance": {
-        "russia": [r"^саюз з расіяй$"],
-        "eu": [r"^саюз з (ес|еўрасаюзам)$"],
-        "both": [r"^саюз і з расіяй"],
-        "outside": [r"^па-?за"],
-        "hard_to_say": _HTS,
-    },
-    "belarus_army_participation": {
-        "yes": [r"^так"],
-        "no": [r"^не,? (павінна|должна)", r"^не$"],
-        "hard_to_say": _HTS,
-    },
-}
-for _var in ("attitude_russia", "attitude_ukraine", "attitude_poland", "attitude_eu"):
-    CATEGORY_PATTERNS[_var] = {
-        "good": [r"^(вельмі |хутчэй )?добр", r"^(хутчэй )?станоўч"],
-        "bad": [r"^(вельмі |хутчэй )?дрэнн", r"^(хутчэй )?адмоўн"],
-        "hard_to_say": _HTS,
-    }
-CATEGORY_PATTERNS["attitude_usa"] = CATEGORY_PATTERNS["attitude_russia"]
-#: Labels meaning refusal (-> missing) and "don't know" (-> hard_to_say or missing).
-REFUSAL = [r"^отказ", r"^refus", r"^адмов", r"^не хочу отвечать", r"^prefer not", r"^no answer"]
-DONT_KNOW = [r"^затрудняюсь", r"^hard to say", r"^don'?t know", *_HTS]
+#: A rival variable scoring within this many points makes a column ambiguous.
+CLOSE_SECOND = 25
 _ID_NAME = re.compile(r"(^|[\s_])(id|resp\w*|anketa\w*|nr|номер\w*|нумар\w*)($|[\s_])", re.I)
 _DUR_NAME = re.compile(r"dur|time|len|sec|сек|длит|врем|час", re.I)
 
@@ -137,13 +59,13 @@ def _label_text(text: Any) -> str:
     return " ".join(unicodedata.normalize("NFC", str(text)).split())
 
 
-def _any(patterns: list[str], text: str) -> bool:
-    return any(re.search(p, text, re.IGNORECASE) for p in patterns)
-
-
 @dataclass
 class ColumnProposal:
-    """The proposal for one raw column (``variable`` None = unmapped)."""
+    """The proposal for one raw column (``variable`` None = unmapped).
+
+    ``derive`` names a codebook derive rule (e.g. ``years``); ``kept`` holds the reviewed
+    spec of a re-imported column that is reused unchanged.
+    """
 
     column: str
     label: str | None
@@ -153,8 +75,10 @@ class ColumnProposal:
     confirmed: bool = False
     values: dict[Any, str | None] | None = None
     use_labels: bool = False
+    derive: str | None = None
     notes: list[str] = field(default_factory=list)
     refusals: list[Any] = field(default_factory=list)
+    kept: dict | None = None
 
 
 def describe(series: pd.Series) -> tuple[list[Any], bool]:
@@ -170,91 +94,85 @@ def describe(series: pd.Series) -> tuple[list[Any], bool]:
     (list, bool)
         The distinct values and whether the column has a numeric dtype.
     """
-    numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+    is_num = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
     seen = pd.Series(series.dropna().tolist(), dtype=object).drop_duplicates().tolist()
-    return seen, numeric
+    return seen, is_num
 
 
-def _typed(key: str, numeric: bool) -> Any:
+def _typed(key: str, is_num: bool) -> Any:
     """A raw code as written in the YAML: ints for integral numeric codes, else text."""
-    if numeric:
+    if is_num:
         number = float(key)
         return int(number) if number.is_integer() else number
     return key
 
 
-def _categories(var: str, spec: dict, text: str) -> tuple[list[str], list[str]]:
-    """Categories whose codebook patterns match ``text``, and those matching extra patterns."""
+def _categories(spec: dict, text: str) -> list[str]:
+    """Categories whose codebook patterns match ``text`` (as harmonisation matches them)."""
     cats = spec.get("categories") or {}
-    book = [c for c, cs in cats.items() if _any(cs["patterns"], text)]
-    extra_text = text.lower().replace("ё", "е")
-    more = CATEGORY_PATTERNS.get(var, {})
-    extra = [c for c, pats in more.items() if c in cats and _any(pats, extra_text)]
-    return book, extra
+    return [c for c, cs in cats.items() if any(re.search(p, text, re.I) for p in cs["patterns"])]
 
 
-def _fits(var: str, spec: dict, texts: list[str]) -> bool:
-    """Whether most (>= 60%) substantive labels of a column are categories of ``var``."""
-    texts = [t for t in texts if not _any(REFUSAL + DONT_KNOW, t)]
+def _fits(spec: dict, texts: list[str], pats: Patterns) -> bool:
+    """Whether most (>= 60%) substantive labels of a column are categories of the variable."""
+    texts = [t for t in texts if not matches_any(pats.refusal + pats.dont_know, t)]
     hits = []
     for text in texts:
-        book, extra = _categories(var, spec, text)
-        if len(set(book or extra)) > 1:
+        found = _categories(spec, text)
+        if len(found) > 1:
             return False
-        hits += list(set(book or extra))
+        hits += found
     return len(set(hits)) >= 2 and len(hits) >= 0.6 * len(texts)
 
 
 def _propose_values(
-    var: str, spec: dict, codes: list[Any], numeric: bool, labels: dict[str, str], earlier: dict
+    var: str, spec: dict, codes: list[Any], is_num: bool, labels: dict, earlier: dict, pats
 ) -> tuple[dict[Any, str | None], bool, list[str], bool, list[Any]]:
-    """Raw code -> category for one column: (values, labels-ok, notes, exact, refusals)."""
+    """Raw code -> category for one column: (values, labels-ok, notes, all-matched, refusals)."""
     cats = spec.get("categories") or {}
     keys = list(dict.fromkeys([k for k in (code_key(c) for c in codes) if k] + list(labels)))
-    if numeric:
+    if is_num:
         keys.sort(key=float)
     values: dict[Any, str | None] = {}
-    notes, refusals, exact, by_book = [], [], True, True
+    notes, refusals, matched, by_book = [], [], True, True
     for key in keys:
-        text = _label_text(labels.get(key, "" if numeric else key))
-        code = _typed(key, numeric)
+        text = _label_text(labels.get(key, "" if is_num else key))
+        code = _typed(key, is_num)
         shown = f"{key} {text!r}" if text and text != key else f"{key!r}"
-        book, extra = _categories(var, spec, text) if text else ([], [])
-        if text and _any(REFUSAL, text):
+        book = _categories(spec, text) if text else []
+        if text and matches_any(pats.refusal, text):
             refusals.append(code)
             notes.append(f"{shown} -> missing (refusal)")
-        elif len(set(book)) == 1:
+        elif len(book) == 1:
             values[code] = book[0]
             notes.append(f"{shown} -> {book[0]}")
-        elif len(set(extra)) == 1 and not book:
-            values[code], exact, by_book = extra[0], False, False
-            notes.append(f"{shown} -> {extra[0]} (extra pattern; check)")
-        elif text and _any(DONT_KNOW, text) and "hard_to_say" not in cats:
+        elif text and not book and matches_any(pats.dont_know, text) and "hard_to_say" not in cats:
             values[code], by_book = None, False
-            notes.append(f"{shown} -> null (missing: {var} has no hard_to_say; check)")
-        elif not text and key in ("98", "99") and numeric:
+            notes.append(f"{shown} -> null (missing: {var} has no hard_to_say)")
+        elif not text and key in ("98", "99") and is_num:
             cat = "hard_to_say" if key == "98" and "hard_to_say" in cats else None
-            values[code], exact, by_book = cat, False, False
+            values[code], matched, by_book = cat, False, False
             notes.append(f"{shown} (no label) -> {cat or 'null'} by the 98/99 convention; check")
         elif not text and key in earlier:
-            values[code], exact, by_book = earlier[key], False, False
+            values[code], matched, by_book = earlier[key], False, False
             notes.append(f"{shown} (no label) -> {earlier[key]} as in an earlier wave; check")
         else:
-            exact, by_book = False, False
+            matched, by_book = False, False
             why = f"matches several categories ({', '.join(book)})" if book else "no match"
             notes.append(
                 f"{shown} -> NOT MAPPED ({why}): add `{key}: <category>` "
                 f"({', '.join(cats)}; null = missing)"
             )
-    use_labels = bool(not numeric and not labels and by_book and keys)
-    return values, use_labels, notes, exact, refusals
+    use_labels = bool(not is_num and not labels and by_book and keys)
+    return values, use_labels, notes, matched, refusals
 
 
 def _label_evidence(
-    column: str, label: str | None, variables: dict, earlier_names: dict[str, dict[str, list]]
-) -> dict[str, tuple[float, str]]:
-    """Variable -> (score, reason) from the column's label and name."""
+    column: str, label: str | None, variables: dict, earlier_names: dict, pats: Patterns
+) -> tuple[dict[str, tuple[float, str]], set[str]]:
+    """Variable -> (score, reason) from the column's label and name; variables it names."""
     found: dict[str, tuple[float, str]] = {}
+    named: set[str] = set()
 
     def add(var: str, score: float, why: str) -> None:
         if var in variables and score > found.get(var, (0.0, ""))[0]:
@@ -265,10 +183,12 @@ def _label_evidence(
         book = {_norm(spec["label"]["ru"]), _norm(spec["label"]["en"])}
         if label and _norm(label) in book:
             add(var, 100, "label equals the codebook label")
+            named.add(var)
         for text in texts:
             low = str(text).lower().replace("ё", "е")
-            if _any(LABEL_PATTERNS.get(var, []), low):
-                add(var, 80, f"{text!r} matches an add-wave label pattern")
+            if matches_any(pats.label.get(var, []), low):
+                add(var, 90, f"{text!r} matches a codebook label pattern")
+                named.add(var)
             if _norm(text) == _norm(var):
                 add(var, 75, "raw name is the canonical variable name")
             ratio = max(difflib.SequenceMatcher(None, _norm(text), b).ratio() for b in book)
@@ -278,10 +198,43 @@ def _label_evidence(
         for var, waves in earlier_names.get(_norm(text), {}).items():
             score = 70 if len(earlier_names[_norm(text)]) == 1 else 50
             add(var, score, f"{text!r} was mapped to {var} in wave(s) {', '.join(waves)}")
-    return found
+    return found, named
 
 
-def propose(delivery: Any, codebook: dict, earlier: list[dict], wave: str) -> list[ColumnProposal]:
+def _evidence(delivery: Any, column: str, label, variables, names, pats) -> tuple[dict, set, Any]:
+    """Scores of every variable for one column, the variables its label names, numeric fit."""
+    series = delivery.data[column]
+    codes, is_num = describe(series)
+    vlabels = {code_key(k): v for k, v in delivery.value_labels.get(column, {}).items() if v}
+    found, named = _label_evidence(column, label, variables, names, pats)
+    fit = numeric.classify(series, label or column, vlabels, variables, named, pats)
+    texts = list(vlabels.values()) if vlabels else [] if is_num else codes[:40]
+    for var, spec in variables.items():
+        if not spec.get("categories"):
+            continue
+        if _fits(spec, [_label_text(t) for t in texts], pats):
+            score, why = found.get(var, (25.0, "value labels are its categories"))
+            found[var] = (score + 15, why + "; value labels fit")
+        elif var in found and len(codes) > 30 and not vlabels and fit.variable != var:
+            del found[var]  # continuous values cannot be a categorical variable
+    unique = len(codes) == len(series) and series.notna().all()
+    for text in (column, label or ""):
+        if unique and not vlabels and _ID_NAME.search(text):
+            found.setdefault("resp_id", (60, "unique values; name looks like an id"))
+        if is_num and not vlabels and len(codes) > 30 and _DUR_NAME.search(text):
+            found.setdefault("duration_sec", (55, "numbers; name looks like a duration"))
+    for var in ("resp_id", "duration_sec", "vendor_weight"):
+        content_ok = {"resp_id": unique, "duration_sec": is_num}.get(var, fit.variable == var)
+        if var in found and (not content_ok or vlabels):
+            del found[var]
+    if fit.variable and fit.variable in found:
+        found[fit.variable] = (found[fit.variable][0], f"{found[fit.variable][1]}; {fit.why}")
+    return found, named, fit
+
+
+def propose(
+    delivery: Any, codebook: dict, earlier: list[dict], wave: str, keep: dict | None = None
+) -> list[ColumnProposal]:
     """Propose a mapping of every raw column of ``delivery`` (see the module docstring).
 
     Parameters
@@ -294,12 +247,17 @@ def propose(delivery: Any, codebook: dict, earlier: list[dict], wave: str) -> li
         Mappings of earlier waves (``config/waves/*.yaml``).
     wave : str
         The new wave id (questions whose ``first_wave`` is later are not proposed).
+    keep : dict, optional
+        Raw column -> reviewed column spec to reuse unchanged (``add-wave --force`` on a
+        corrected delivery); these columns are confirmed and their variables taken.
 
     Returns
     -------
     list of ColumnProposal
         One per raw column, in file order.
     """
+    keep = keep or {}
+    pats = patterns(codebook)
     variables = {
         v: s for v, s in codebook["variables"].items() if str(s.get("first_wave", "")) <= wave
     }
@@ -312,68 +270,79 @@ def propose(delivery: Any, codebook: dict, earlier: list[dict], wave: str) -> li
             vals = {code_key(k): v for k, v in (spec.get("values") or {}).items()}
             old_values.setdefault(_norm(raw), {})[spec["variable"]] = vals
     col_labels = delivery.meta.get("column_labels") or {}
-    scored: list[tuple[float, int, str]] = []
+    has_meta = delivery.meta["format"] in ("sav", "dta")
     props, evidence = [], []
+    scored: list[tuple[float, int, str]] = []
     for pos, column in enumerate(map(str, delivery.data.columns)):
-        has_meta = delivery.meta["format"] in ("sav", "dta")
         label = col_labels.get(column) if has_meta else column
-        codes, numeric = describe(delivery.data[column])
-        vlabels = {code_key(k): v for k, v in delivery.value_labels.get(column, {}).items() if v}
-        found = _label_evidence(column, label, variables, names)
-        texts = list(vlabels.values()) if vlabels else [] if numeric else codes[:40]
-        for var, spec in variables.items():
-            if not spec.get("categories"):
-                continue
-            if _fits(var, spec, [_label_text(t) for t in texts]):
-                score, why = found.get(var, (25.0, "value labels are its categories"))
-                found[var] = (score + 15, why + "; value labels fit")
-            elif var in found and (len(codes) > 30 and not vlabels):
-                del found[var]  # continuous values cannot be a categorical variable
-        n = len(delivery.data)
-        unique = len(codes) == n and delivery.data[column].notna().all()
-        for text in (column, label or ""):
-            if unique and not vlabels and _ID_NAME.search(text):
-                found.setdefault("resp_id", (60, "unique values; name looks like an id"))
-            if numeric and not vlabels and len(codes) > 30 and _DUR_NAME.search(text):
-                found.setdefault("duration_sec", (55, "numbers; name looks like a duration"))
-        for var in ("resp_id", "duration_sec"):
-            if var in found and ((var == "resp_id" and not unique) or vlabels):
-                del found[var]
+        found, named, fit = _evidence(delivery, column, label, variables, names, pats)
         props.append(ColumnProposal(column, label))
-        evidence.append(found)
+        evidence.append((found, named, fit))
         scored += [(score, -pos, var) for var, (score, _) in found.items() if score >= 40]
     taken: set[str] = set()
+    for prop in props:
+        if prop.column in keep and keep[prop.column]["variable"] in variables:
+            prop.kept = dict(keep[prop.column])
+            prop.variable, prop.confirmed = prop.kept["variable"], True
+            prop.evidence = "kept from the reviewed mapping (label and codes unchanged)"
+            taken.add(prop.variable)
     for _score, neg_pos, var in sorted(scored, reverse=True):
         prop = props[-neg_pos]
         if prop.variable is None and var not in taken:
             prop.variable = var
             taken.add(var)
-    exact_count = {v: sum(e.get(v, (0,))[0] >= 100 for e in evidence) for v in variables}
-    for prop, found, column in zip(props, evidence, delivery.data.columns, strict=True):
+    naming = {v: sum(v in named for _, named, _ in evidence) for v in variables}
+    for prop, (found, named, fit) in zip(props, evidence, strict=True):
         ranked = sorted(found, key=lambda v: -found[v][0])
+        if prop.kept is not None:
+            _refusals(prop, delivery, variables, pats)
+            continue
         if prop.variable is None:
             prop.candidates = [v for v in ranked if found[v][0] >= 40][:3]
             continue
         best = found[prop.variable][0]
-        prop.candidates = [prop.variable] + [
-            v for v in ranked if v != prop.variable and found[v][0] >= best - 25
-        ][:2]
+        rivals = [v for v in ranked if v != prop.variable and found[v][0] >= best - CLOSE_SECOND]
+        prop.candidates = [prop.variable, *rivals[:2]]
         prop.evidence = found[prop.variable][1]
+        confident = named == {prop.variable} and naming[prop.variable] == 1 and not rivals
         spec = variables[prop.variable]
-        exact = best >= 100 and exact_count[prop.variable] == 1
-        if spec.get("categories"):
-            codes, numeric = describe(delivery.data[column])
-            vlabels = {
-                code_key(k): _label_text(v)
-                for k, v in delivery.value_labels.get(str(column), {}).items()
-                if v
-            }
-            old = old_values.get(_norm(column), {}).get(prop.variable, {})
-            vals, use_labels, notes, ok, refusals = _propose_values(
-                prop.variable, spec, codes, numeric, vlabels, old
+        if fit.variable == prop.variable:
+            prop.derive, prop.notes = fit.derive, list(fit.notes)
+            prop.refusals = list(fit.refusals)
+            confident = confident and fit.confident
+        elif spec.get("categories"):
+            vals, use_labels, notes, ok, refusals = _column_values(
+                prop, delivery, spec, old_values, pats
             )
-            prop.values, prop.use_labels, prop.notes = vals, use_labels, notes
-            prop.refusals = refusals
-            exact = exact and ok
-        prop.confirmed = exact
+            prop.values, prop.use_labels, prop.notes, prop.refusals = (
+                vals,
+                use_labels,
+                notes,
+                refusals,
+            )
+            confident = confident and ok
+        prop.confirmed = confident
     return props
+
+
+def _column_values(prop, delivery, spec: dict, old_values: dict, pats: Patterns):
+    codes, is_num = describe(delivery.data[prop.column])
+    vlabels = {
+        code_key(k): _label_text(v)
+        for k, v in delivery.value_labels.get(prop.column, {}).items()
+        if v
+    }
+    old = old_values.get(_norm(prop.column), {}).get(prop.variable, {})
+    return _propose_values(prop.variable, spec, codes, is_num, vlabels, old, pats)
+
+
+def _refusals(prop: ColumnProposal, delivery: Any, variables: dict, pats: Patterns) -> None:
+    """Refusal codes of a kept column (they go into the wave's ``missing_codes``)."""
+    labels = delivery.value_labels.get(prop.column, {})
+    codes, is_num = describe(delivery.data[prop.column])
+    texts = {code_key(k): _label_text(v) for k, v in labels.items() if v}
+    if not is_num:
+        texts.update({code_key(c): _label_text(c) for c in codes})
+    prop.refusals = [
+        _typed(k, is_num) for k, t in texts.items() if k and matches_any(pats.refusal, t)
+    ]

@@ -3,7 +3,8 @@
 The draft follows the documented mapping format (docs/architecture.md) with one line per
 column, a comment above each column giving the evidence (and, for ``needs review``
 columns, every raw code with its label and proposed category), a ``review:`` marker on
-every column and ``candidates:`` on those that need review.
+every column and ``candidates:`` on those that need review, and ``not_asked:`` listing the
+codebook demographics and questions that the delivery does not have.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from pollwaves.intake.propose import REFUSAL, ColumnProposal
+from pollwaves.intake.propose import ColumnProposal
 from pollwaves.intake.readers import Delivery
 
 __all__ = ["DEFAULT_CLEANING", "cleaning_rules", "render_mapping"]
@@ -75,12 +76,14 @@ def _header(wave: str, source: Path, rel_file: str, file_label: str | None) -> l
         f"# from {source.name}{label}.",
         "#",
         "# HOW TO FINISH THIS FILE (README section 'Adding a new wave'). Every column carries `review:`:",
-        "#   confirmed     its label equals the codebook label and every code is mapped;",
+        "#   confirmed     its label names one codebook variable and every code is mapped;",
         "#   needs review  check it: the comment above it lists the evidence and every raw code.",
         "# For each `needs review` column: keep the proposed variable or change it to one of",
         "# `candidates` (or delete the column line to ignore the column); complete `values`",
         "# (raw code -> category, null = missing) where a comment says NOT MAPPED; then",
-        "# replace `review: needs review, candidates: [...]` by `review: confirmed`.",
+        "# replace `review: needs review, candidates: [...]` by `review: confirmed` (or run",
+        f"# `pollwaves confirm {wave} COLUMN ...`). `not_asked` lists the codebook variables",
+        "# that were not found; map a column instead if one of them is in the delivery.",
         "# Check fieldwork, n_published, simulated, missing_codes and cleaning as well, then run",
         f"# `pollwaves check-wave {wave}`. The workflow refuses this wave while any column",
         "# says `needs review`.",
@@ -97,6 +100,11 @@ def render_mapping(
     fieldwork: tuple[dict[str, str], bool],
     cleaning: dict,
     encoding: str | None,
+    *,
+    not_asked: list[str] = (),
+    refusal_patterns: list[str] = (),
+    n_published: int | None = None,
+    missing_codes: list = (),
 ) -> str:
     """The text of ``config/waves/{wave}.yaml`` (documented format plus review markers).
 
@@ -105,7 +113,7 @@ def render_mapping(
     wave, rel_file, fmt : str
         Wave id, delivery path relative to the project root, delivery format.
     delivery : Delivery
-        The delivery (file label and notes decide ``simulated``).
+        The delivery (file label, notes and the file name decide ``simulated``).
     source : pathlib.Path
         The file given to add-wave (named in the header comment).
     proposals : list of ColumnProposal
@@ -116,6 +124,14 @@ def render_mapping(
         The ``cleaning`` block (:func:`cleaning_rules`).
     encoding : str or None
         The encoding used to read the delivery (csv, sav, dta).
+    not_asked : list of str
+        Codebook variables not found in the delivery (``not_asked:``).
+    refusal_patterns : list of str
+        The codebook's refusal patterns (``missing_labels:``).
+    n_published : int, optional
+        ``n_published`` (kept from the reviewed mapping on re-import).
+    missing_codes : list
+        Missing codes to keep (from the reviewed mapping on re-import).
 
     Returns
     -------
@@ -125,11 +141,15 @@ def render_mapping(
     """
     file_label = delivery.meta.get("file_label")
     notes = " ".join(delivery.meta.get("notes") or [])
-    simulated = bool(re.search(r"simulat|симул", f"{file_label or ''} {notes}", re.I))
+    marks = f"{file_label or ''} {notes} {source.name}"
+    simulated = bool(re.search(r"simulat|симул", marks, re.I))
     mapped = [p for p in proposals if p.variable]
     refusals = {c for p in mapped for c in p.refusals}
     taken = {c for p in mapped for c, v in (p.values or {}).items() if v is not None}
-    wave_missing = sorted(c for c in refusals - taken if not isinstance(c, str))
+    wave_missing = sorted(
+        {c for c in refusals - taken if not isinstance(c, str)} | set(missing_codes),
+        key=lambda c: (isinstance(c, str), str(c) if isinstance(c, str) else c),
+    )
     id_col = next((p.column for p in mapped if p.variable == "resp_id"), None)
     dates, assumed = fieldwork
     lines = _header(wave, source, rel_file, file_label)
@@ -141,16 +161,22 @@ def render_mapping(
         "sheet: null",
         f"fieldwork: {_y(dates)}"
         + ("  # ASSUMED: the whole month; set the real dates" if assumed else ""),
-        "n_published: null  # N given by the pollster's publication, if any",
-        f"simulated: {_y(simulated)}  # from the file label / notes; check",
+        f"n_published: {_y(n_published)}  # N given by the pollster's publication, if any",
+        f"simulated: {_y(simulated)}  # from the file label / notes / file name; check",
         f"id_column: {_y(id_col)}" + ("" if id_col else "  # NOT FOUND: name the id column"),
         f"missing_codes: {_y(wave_missing)}  # codes labelled as refusal in every column",
-        f"missing_labels: {_y(REFUSAL)}",
-        "columns:",
+        f"missing_labels: {_y(list(refusal_patterns))}",
     ]
+    if not_asked:
+        lines.append(f"not_asked: {_y(list(not_asked))}  # not found in the delivery; check")
+    lines.append("columns:")
     for prop in mapped:
         spec: dict[str, Any] = {"variable": prop.variable}
-        if prop.use_labels:
+        if prop.kept is not None:
+            spec = {k: v for k, v in prop.kept.items() if k not in ("review", "candidates")}
+        elif prop.derive:
+            spec["derive"] = prop.derive
+        elif prop.use_labels:
             spec["labels"] = True
         elif prop.values is not None:
             values = dict(prop.values)
@@ -162,7 +188,7 @@ def render_mapping(
             spec["candidates"] = prop.candidates
         label = f" {prop.label!r}" if prop.label and prop.label != prop.column else ""
         lines.append(f"  # {prop.column}{label}: {prop.evidence}")
-        if not prop.confirmed:
+        if not prop.confirmed or prop.derive:
             lines += [f"  #   {note}" for note in prop.notes]
         lines.append(f"  {_y(prop.column)}: {_y(spec)}")
     unmapped = [p for p in proposals if not p.variable]
