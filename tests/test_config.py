@@ -17,7 +17,7 @@ from pollwaves.config import (
     variables_by_kind,
 )
 from pollwaves.errors import InputError
-from pollwaves.intake.mapping import load_wave_config
+from pollwaves.intake.mapping import load_wave_config, required_variables
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "workflow" / "schemas"
@@ -158,6 +158,9 @@ def test_project_codebook_validates():
         "media_diet",
         "authorities",
     ]
+    assert variables_by_kind(cb, "weight") == ["vendor_weight"]
+    bands = cb["variables"]["age_group"]["derive"]["years"]["bands"]
+    assert set(bands) == set(cb["variables"]["age_group"]["categories"])
 
 
 def _walk_properties(node, path="$"):
@@ -233,7 +236,6 @@ def test_wave_must_equal_file_stem(tmp_path):
     [
         ("{variable: sex,", "{variable: gender,", "columns.q1.variable", "not in the codebook"),
         ("1: male, 2: female", "1: male, 3: other", "columns.q1.values.3", "'other'"),
-        ("  q1: {variable: sex, values: {1: male, 2: female}}\n", "", "columns", "'sex'"),
         ("{variable: alliance, values", "{variable: sex, values", "columns.q3.variable", "q1"),
         ("q2: {variable: war_support, labels: true}", "q2: {variable: war_support}", "columns.q2", "needs"),
         ("{variable: duration_sec}", "{variable: duration_sec, labels: true}", "columns.dur.labels", "no categories"),
@@ -250,6 +252,105 @@ def test_cross_check_against_codebook_names_key(tmp_path, codebook, old, new, ke
     assert err.value.key == key
     assert text in str(err.value)
     assert "2022-03" in str(err.value) and str(path) in str(err.value)
+
+
+def test_required_variables_must_be_mapped(tmp_path, codebook):
+    path = _write_wave(
+        tmp_path, WAVE.replace("  q1: {variable: sex, values: {1: male, 2: female}}\n", "")
+    )
+    load_wave_config(path, WAVE_SCHEMA, codebook)  # only resp_id is required by default
+    with pytest.raises(InputError) as err:
+        load_wave_config(path, WAVE_SCHEMA, codebook, required=["resp_id", "sex"])
+    assert err.value.key == "columns" and "required variable 'sex' is not mapped" in str(err.value)
+    assert "2022-03" in str(err.value) and str(path) in str(err.value)
+
+
+def test_project_requires_resp_id_and_raking_sources():
+    assert required_variables(ROOT) == ["resp_id", "sex", "age_group", "education", "settlement"]
+
+
+@pytest.mark.parametrize(
+    ("not_asked", "required", "text"),
+    [
+        ("[alliance]", [], "mapped from column 'q3'"),
+        ("[religion]", [], "not in the codebook"),
+        ("[sex]", ["sex"], "required of every wave"),
+    ],
+)
+def test_not_asked_is_checked(tmp_path, codebook, not_asked, required, text):
+    path = _write_wave(tmp_path, WAVE.replace("columns:\n", f"not_asked: {not_asked}\ncolumns:\n"))
+    with pytest.raises(InputError) as err:
+        load_wave_config(path, WAVE_SCHEMA, codebook, required=["resp_id", *required])
+    assert err.value.key == "not_asked.0" and text in str(err.value)
+    assert "How to fix" in str(err.value) and str(path) in str(err.value)
+
+
+def test_not_asked_and_derive_are_valid_wave_keys(tmp_path, codebook):
+    text = WAVE.replace("columns:\n", "not_asked: [war_support]\ncolumns:\n").replace(
+        "  q2: {variable: war_support, labels: true}\n", ""
+    )
+    cfg = load_wave_config(_write_wave(tmp_path, text), WAVE_SCHEMA, codebook, required=["sex"])
+    assert cfg["not_asked"] == ["war_support"]
+    both = WAVE.replace("{variable: sex, values: {1: male, 2: female}}",
+                        "{variable: sex, derive: years, values: {1: male}}")  # fmt: skip
+    with pytest.raises(InputError) as err:
+        load_wave_config(_write_wave(tmp_path, both), WAVE_SCHEMA)
+    assert err.value.key == "columns.q1"
+
+
+DERIVE = """\
+    derive:
+      years:
+        label_patterns: ["возраст", "^age\\\\b"]
+        range: [14, 110]
+        bands: {male: [18, 54], female: [55, null]}
+"""
+
+
+def _codebook_with(tmp_path, text: str) -> dict:
+    path = tmp_path / "codebook.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_codebook(path, CODEBOOK_SCHEMA)
+
+
+def test_codebook_derive_rules_and_weight_kind(tmp_path):
+    text = MINI_CODEBOOK.replace("  war_support:\n", DERIVE + "  war_support:\n").replace(
+        "  sex:\n", "  vendor_weight: {kind: weight, label: {en: Weight, ru: Вес}}\n  sex:\n"
+    )
+    cb = _codebook_with(tmp_path, text)
+    assert cb["variables"]["sex"]["derive"]["years"]["bands"]["female"] == [55, None]
+    assert variables_by_kind(cb, "weight") == ["vendor_weight"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "text"),
+    [
+        ("female: [55, null]", "other: [55, null]", "variables.sex.derive.years.bands.other", "not a category"),
+        ("female: [55, null]", "female: [50, null]", "variables.sex.derive.years.bands.female", "overlap"),
+        ("male: [18, 54]", "male: [54, 18]", "variables.sex.derive.years.bands.male", "empty"),
+        ("range: [14, 110]", "range: [110, 14]", "variables.sex.derive.years.range", "empty"),
+        ('"возраст"', '"(возраст"', "variables.sex.derive.years.label_patterns.0", "regular expression"),
+        ("male: [18, 54]", "male: [18.5, 54]", "variables.sex.derive.years.bands.male.0", "integer"),
+    ],
+)  # fmt: skip
+def test_codebook_bad_derive_rule_names_key(tmp_path, old, new, key, text):
+    assert old in DERIVE
+    bad = MINI_CODEBOOK.replace("  war_support:\n", DERIVE.replace(old, new) + "  war_support:\n")
+    with pytest.raises(InputError) as err:
+        _codebook_with(tmp_path, bad)
+    assert err.value.key == key and text in str(err.value)
+    assert "codebook.yaml" in str(err.value)
+
+
+def test_derive_only_for_categorical_variables(tmp_path):
+    text = MINI_CODEBOOK.replace(
+        "  duration_sec: {kind: paradata, label: {en: Duration, ru: Длительность}}\n",
+        "  duration_sec:\n    kind: paradata\n    label: {en: Duration, ru: Длительность}\n"
+        + DERIVE.replace("male: [18, 54], female: [55, null]", "short: [0, 10]"),
+    )
+    with pytest.raises(InputError) as err:
+        _codebook_with(tmp_path, text)
+    assert err.value.key.startswith("variables.duration_sec")
 
 
 def test_question_mapped_before_first_wave(tmp_path, codebook):

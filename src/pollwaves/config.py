@@ -176,7 +176,7 @@ def variables_by_kind(codebook: dict[str, Any], kind: str) -> list[str]:
     ----------
     codebook : dict
         A loaded codebook.
-    kind : {"id", "paradata", "demographic", "question"}
+    kind : {"id", "paradata", "weight", "demographic", "question"}
         The kind.
 
     Returns
@@ -213,11 +213,50 @@ def code_key(value: Any) -> str | None:
     return str(int(number)) if number.is_integer() else repr(number)
 
 
+def _check_derive(name: str, spec: dict[str, Any], source: str) -> None:
+    """Derive rules of one variable: bands name categories, are ordered and do not overlap."""
+
+    def fail(problem: str, key: str, hint: str) -> InputError:
+        return InputError(problem, file=source, key=f"variables.{name}.derive.{key}", hint=hint)
+
+    categories = spec.get("categories") or {}
+    for rule, rspec in (spec.get("derive") or {}).items():
+        for i, pattern in enumerate(rspec["label_patterns"]):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                hint = "fix the pattern (Python re syntax; double backslashes in YAML)"
+                raise fail(
+                    f"invalid regular expression {pattern!r}: {exc}",
+                    f"{rule}.label_patterns.{i}",
+                    hint,
+                ) from None
+        low, high = rspec["range"]
+        if low > high:
+            raise fail(f"range [{low}, {high}] is empty", f"{rule}.range", "write [min, max]")
+        bands = []
+        for cat, (lo, hi) in rspec["bands"].items():
+            key = f"{rule}.bands.{cat}"
+            if cat not in categories:
+                hint = f"use one of: {', '.join(categories)}"
+                raise fail(f"band {cat!r} is not a category of {name!r}", key, hint)
+            if hi is not None and lo > hi:
+                raise fail(f"band [{lo}, {hi}] is empty", key, "write [low, high]")
+            bands.append((lo, math.inf if hi is None else hi, cat))
+        bands.sort()
+        for (_, prev_hi, prev), (lo, _, cat) in zip(bands, bands[1:], strict=False):
+            if lo <= prev_hi:
+                msg = f"bands {prev!r} and {cat!r} overlap"
+                hint = "make the bands disjoint (each whole number in at most one band)"
+                raise fail(msg, f"{rule}.bands.{cat}", hint)
+
+
 def load_codebook(path: str | os.PathLike[str], schema_path: str | os.PathLike[str]) -> dict:
     """Load and validate ``config/codebook.yaml``.
 
-    Besides the schema, checks that ``resp_id`` is the only variable of kind ``id`` and
-    that every category pattern is a valid regular expression.
+    Besides the schema, checks that ``resp_id`` is the only variable of kind ``id``, that
+    every category and label pattern is a valid regular expression, and that the bands of
+    every ``derive`` rule are categories of the variable, non-empty and disjoint.
 
     Parameters
     ----------
@@ -255,6 +294,7 @@ def load_codebook(path: str | os.PathLike[str], schema_path: str | os.PathLike[s
                     msg = f"invalid regular expression {pattern!r}: {exc}"
                     hint = "fix the pattern (Python re syntax; double backslashes in YAML)"
                     raise InputError(msg, file=source, key=key, hint=hint) from None
+        _check_derive(name, spec, source)
     return data
 
 

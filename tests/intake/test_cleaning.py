@@ -125,3 +125,69 @@ def test_missing_grid_column_is_an_input_error():
         clean_wave(_frame(ROWS), cfg, CODEBOOK, wave="2021-01")
     assert err.value.column == "a9" and err.value.wave == "2021-01"
     assert "cleaning.straightlining.variables" in str(err.value)
+
+
+def _raw(rows: list[tuple]) -> pd.DataFrame:
+    """Raw answer codes: resp_id and the grid items, as harmonise_with_raw returns them."""
+    return pd.DataFrame(rows, columns=["resp_id", *GRID]).astype("str")
+
+
+def test_straightlining_compares_raw_codes_not_categories():
+    # 1 = "good", 2 = "rather good", 3 = "rather bad", 4 = "bad", 98 = "hard to say"
+    rows = [
+        ("likes", 300.0, G, G, G, G, NA),  # every country well, with different raw codes
+        ("ones", 300.0, G, G, G, G, NA),  # true straight-liner: code 1 on every item
+        ("twos", 300.0, G, G, G, G, NA),  # true straight-liner: code 2 on every item
+        ("mixed", 300.0, G, B, G, B, NA),
+        ("dk", 300.0, H, H, H, NA, NA),  # 98 on the three answered items
+        ("refusal", 300.0, G, G, G, NA, NA),  # 2, 2, 2 and a refusal: three answered
+        ("short", 300.0, G, G, NA, NA, NA),  # only two answered
+    ]
+    raw = _raw(
+        [
+            ("twos", "2", "2", "2", "2"),  # any row order; matched by resp_id
+            ("likes", "2", "1", "1", "1"),
+            ("ones", "1", "1", "1", "1"),
+            ("mixed", "1", "4", "1", "3"),
+            ("dk", "98", "98", "98", None),
+            ("refusal", "2", "2", "2", "99"),  # 99 is NA in the harmonised frame
+            ("short", "1", "1", None, None),
+        ]
+    )
+    cfg = {**CFG, "min_duration_sec": None, "min_completeness": None}
+    kept, log = clean_wave(_frame(rows), cfg, CODEBOOK, wave="2021-01", raw_codes=raw)
+    assert kept["resp_id"].tolist() == ["likes", "mixed", "short"]
+    assert _log(log)["straightliners"] == (7, 4, 3, 0)
+    # on the collapsed categories "likes" would have been dropped too
+    kept, _ = clean_wave(_frame(rows), cfg, CODEBOOK, wave="2021-01")
+    assert kept["resp_id"].tolist() == ["mixed", "short"]
+
+
+def test_raw_codes_after_speeders_are_matched_by_respondent():
+    rows = [("1", 100.0, G, G, G, G, NA), ("2", 300.0, G, G, G, G, NA)]
+    raw = _raw([("1", "1", "1", "1", "1"), ("2", "1", "2", "1", "1")])
+    kept, log = clean_wave(_frame(rows), CFG, CODEBOOK, wave="2021-01", raw_codes=raw)
+    assert kept["resp_id"].tolist() == ["2"]
+    assert _log(log)["speeders"][1] == 1 and _log(log)["straightliners"][1] == 0
+
+
+def test_raw_codes_missing_a_respondent_or_an_item():
+    rows = [("1", 300.0, G, B, G, B, NA), ("2", 300.0, G, B, G, B, NA)]
+    with pytest.raises(InputError) as err:
+        clean_wave(_frame(rows), CFG, CODEBOOK, wave="2021-01",
+                   raw_codes=_raw([("1", "1", "2", "1", "2")]))  # fmt: skip
+    assert err.value.respondent == "2" and "respondent=2" in str(err.value)
+    with pytest.raises(InputError) as err:
+        raw = _raw([("1", "1", "2", "1", "2"), ("2", "1", "2", "1", "2")]).drop(columns="a4")
+        clean_wave(_frame(rows), CFG, CODEBOOK, wave="2021-01", raw_codes=raw)
+    assert err.value.column == "a4" and err.value.wave == "2021-01"
+
+
+def test_vendor_weight_does_not_count_for_completeness():
+    codebook = {"variables": {**CODEBOOK["variables"], "vendor_weight": {"kind": "weight"}}}
+    df = _frame([("1", 300.0, G, B, G, NA, NA), ("2", 300.0, G, B, G, B, NA)])
+    df.insert(3, "vendor_weight", np.nan)
+    cfg = {**CFG, "straightlining": None}
+    kept, log = clean_wave(df, cfg, codebook, wave="2021-01")
+    assert kept["resp_id"].tolist() == ["1", "2"] and "vendor_weight" in kept
+    assert _log(log)["partial_completes"] == (2, 0, 2, 0)

@@ -12,7 +12,8 @@ import pytest
 
 from pollwaves.config import load_yaml
 from pollwaves.errors import InputError
-from pollwaves.intake.harmonise import frame_columns, harmonise_wave
+from pollwaves.intake.harmonise import frame_columns, harmonise_wave, harmonise_with_raw
+from pollwaves.intake.mapping import check_wave_against_codebook, raking_sources
 from pollwaves.intake.readers import Delivery, read_delivery
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,12 +79,14 @@ def _delivery(frame: pd.DataFrame | None = None, labels: dict | None = None) -> 
 def test_output_columns_dtypes_and_order():
     out = harmonise_wave(_delivery(), _cfg(), CODEBOOK)
     assert list(out.columns) == frame_columns(CODEBOOK)
-    assert out.columns[:3].tolist() == ["wave", "resp_id", "duration_sec"]
+    assert out.columns[:5].tolist() == ["wave", "resp_id", "duration_sec", "vendor_weight", "sex"]
     assert out["resp_id"].tolist() == ["10", "20", "30"]  # sorted, ids as strings
     assert out["duration_sec"].dtype == "float64"
     assert out["duration_sec"].iloc[0] == 120.5 and out["duration_sec"].iloc[2] == 300.0
     assert np.isnan(out["duration_sec"].iloc[1])
-    for col in out.columns.drop("duration_sec"):
+    # no weight delivered: an all-NA float column
+    assert out["vendor_weight"].dtype == "float64" and out["vendor_weight"].isna().all()
+    for col in out.columns.drop(["duration_sec", "vendor_weight"]):
         assert out[col].dtype == "str", col
     assert out["wave"].unique().tolist() == ["2022-03"]
     assert isinstance(out.index, pd.RangeIndex)
@@ -135,17 +138,17 @@ def _error(frame=None, cfg=None, labels=None) -> InputError:
     return err.value
 
 
-def _assert_located(err: InputError, column: str, row: int, value) -> str:
+def _assert_located(err: InputError, column: str, respondent: str, value) -> str:
     msg = str(err)
     assert "2022-03" in msg and FILE in msg
-    assert f"column={column}" in msg and f"row={row}" in msg
+    assert f"column={column}" in msg and f"respondent={respondent}" in msg
     assert repr(value) in msg
     assert "How to fix" in msg
-    assert (err.wave, err.file, err.column, err.row, err.value) == (
+    assert (err.wave, err.file, err.column, err.respondent, err.value) == (
         "2022-03",
         FILE,
         column,
-        row,
+        respondent,
         value,
     )
     return msg
@@ -153,32 +156,35 @@ def _assert_located(err: InputError, column: str, row: int, value) -> str:
 
 def test_unmapped_value_error():
     err = _error(_frame().assign(q8=[1, 7, 2]))
-    msg = _assert_located(err, "q8", 2, 7)
+    msg = _assert_located(err, "q8", "10", 7)
     assert "add 7: <category> to columns.q8.values in config/waves/2022-03.yaml" in msg
     assert "support, partly, oppose, hard_to_say" in msg
 
 
 def test_unmapped_value_error_shows_value_label():
     labels = {"q8": {7.0: "Не знаю"}}
-    msg = _assert_located(_error(_frame().assign(q8=[1.0, 1.0, 7.0]), labels=labels), "q8", 3, 7)
+    err = _error(_frame().assign(q8=[1.0, 1.0, 7.0]), labels=labels)
+    msg = _assert_located(err, "q8", "20", 7)
     assert "Не знаю" in msg
 
 
 def test_label_matching_no_category():
-    msg = _assert_located(_error(_frame().assign(q3=["Высшее", "PhD", "Высшее"])), "q3", 2, "PhD")
+    msg = _assert_located(
+        _error(_frame().assign(q3=["Высшее", "PhD", "Высшее"])), "q3", "10", "PhD"
+    )
     assert "matches no category" in msg and "education" in msg
 
 
 def test_ambiguous_label_is_an_error():
     frame = _frame().assign(q3=["Высшее", "Высшее", "Общее среднее специальное"])
-    msg = _assert_located(_error(frame), "q3", 3, "Общее среднее специальное")
+    msg = _assert_located(_error(frame), "q3", "20", "Общее среднее специальное")
     assert "several categories (secondary, vocational)" in msg
 
 
 def test_code_without_value_label():
     frame = _frame().assign(q2=[1, 2, 5])
     labels = {"q2": {1: "18-24", 2: "25-34"}}
-    msg = _assert_located(_error(frame, labels=labels), "q2", 3, 5)
+    msg = _assert_located(_error(frame, labels=labels), "q2", "20", 5)
     assert "no value label" in msg
 
 
@@ -191,8 +197,8 @@ def test_missing_raw_column_lists_available():
 
 def test_duplicate_id_names_both_rows():
     err = _error(_frame().assign(id=[5, 6, 5.0]))
-    msg = _assert_located(err, "id", 3, "5")
-    assert "rows 1 and 3" in msg
+    msg = _assert_located(err, "id", "5", "5")
+    assert "rows 1 and 3" in msg and err.row == 3
 
 
 def test_empty_id():
@@ -202,7 +208,7 @@ def test_empty_id():
 
 def test_non_numeric_duration():
     err = _error(_frame().assign(dur_s=pd.Series(["300", "5 min", None], dtype=object)))
-    _assert_located(err, "dur_s", 2, "5 min")
+    _assert_located(err, "dur_s", "10", "5 min")
 
 
 def test_unknown_category_in_config_is_caught():
@@ -315,3 +321,157 @@ def test_variable_mapped_twice_is_an_error():
     cfg["columns"]["q9"] = {"variable": "war_support", "values": {1: "support"}}
     err = _error(cfg=cfg)
     assert err.key == "columns.q9.variable" and "'q8', 'q9'" in str(err)
+
+
+# --- items not asked, required variables -----------------------------------------------------
+
+
+def test_absent_and_not_asked_variables_are_all_na():
+    cfg = _cfg(not_asked=["media_diet", "alliance"])
+    del cfg["columns"]["q6"], cfg["columns"]["q7"]  # media_diet not asked, authorities absent
+    out = harmonise_wave(_delivery(), cfg, CODEBOOK)
+    for var in ("media_diet", "authorities", "alliance"):
+        assert out[var].isna().all() and out[var].dtype == "str", var
+    assert out["sex"].notna().all()
+
+
+@pytest.mark.parametrize(
+    ("not_asked", "required", "text"),
+    [
+        (["media_diet"], ("resp_id",), "mapped from column 'q6'"),
+        (["religion"], ("resp_id",), "not in the codebook"),
+        (["settlement"], ("resp_id", "settlement"), "required of every wave"),
+    ],
+)
+def test_bad_not_asked_is_refused(not_asked, required, text):
+    cfg = _cfg(not_asked=not_asked)
+    del cfg["columns"]["q4"]  # settlement
+    with pytest.raises(InputError) as err:
+        check_wave_against_codebook(cfg, CODEBOOK, source="config/waves/2022-03.yaml",
+                                    required=required)  # fmt: skip
+    msg = str(err.value)
+    assert text in msg and err.value.key == "not_asked.0"
+    assert "wave=2022-03" in msg and "config/waves/2022-03.yaml" in msg and "How to fix" in msg
+
+
+def test_only_required_variables_must_be_mapped():
+    cfg = _cfg()
+    del cfg["columns"]["q4"], cfg["columns"]["q5"]  # settlement, oblast
+    check_wave_against_codebook(cfg, CODEBOOK, source="w.yaml", required=["resp_id", "sex"])
+    with pytest.raises(InputError) as err:
+        check_wave_against_codebook(cfg, CODEBOOK, source="w.yaml",
+                                    required=["resp_id", "settlement"])  # fmt: skip
+    assert "required variable 'settlement' is not mapped" in str(err.value)
+    assert "weighting.variables" in str(err.value)
+
+
+def test_raking_sources_expand_derived_columns():
+    margins_yaml = {
+        "margins": {
+            "sex_age": {"derived_from": ["sex", "age_group"], "targets": {}},
+            "education": {"targets": {}},
+        }
+    }
+    loaded = {"targets": {}, "derived": {"sex_age": ["sex", "age_group"]}}
+    variables = ["sex_age", "education", "settlement"]
+    expected = ["sex", "age_group", "education", "settlement"]
+    assert raking_sources(variables, margins_yaml) == expected
+    assert raking_sources(variables, loaded) == expected
+    assert raking_sources(["sex", "sex_age"], loaded) == ["sex", "age_group"]
+
+
+# --- derived variables: age in years ---------------------------------------------------------
+
+
+def _years(ages, labels=None, **changes) -> pd.DataFrame:
+    cfg = _cfg(**changes)
+    cfg["columns"]["q2"] = {"variable": "age_group", "derive": "years"}
+    delivery = _delivery(_frame().assign(q2=ages), labels)
+    return harmonise_wave(delivery, cfg, CODEBOOK).set_index("resp_id")["age_group"]
+
+
+def test_age_in_years_derives_the_age_group():
+    out = _years([24, 55.0, "35"])  # ids 30, 10, 20
+    assert out.to_dict() == {"10": "55_plus", "20": "35_44", "30": "18_24"}
+    assert _years([18, 104, 25]).to_dict() == {"10": "55_plus", "20": "25_34", "30": "18_24"}
+    # missing codes and empty cells are NA; a labelled refusal code is NA too
+    out = _years([99, np.nan, 97], labels={"q2": {97: "Отказ от ответа"}})
+    assert out.isna().all()
+
+
+@pytest.mark.parametrize(
+    ("ages", "respondent", "value", "text"),
+    [
+        ([30, 16, 40], "10", 16, "outside every band"),
+        ([30, 40, 130], "20", 130, "outside the plausible range [14, 110]"),
+        ([30, 24.5, 40], "10", 24.5, "not a whole number"),
+        ([30, 40, "сорок"], "20", "сорок", "not a number"),
+    ],
+)
+def test_age_in_years_refuses_bad_values(ages, respondent, value, text):
+    with pytest.raises(InputError) as err:
+        _years(pd.Series(ages, dtype=object))
+    msg = _assert_located(err.value, "q2", respondent, value)
+    assert text in msg and "age_group" in msg and err.value.key == "columns.q2.derive"
+    assert "18_24 18-24" in msg or "missing_codes" in msg
+
+
+def test_labelled_non_number_code_in_a_derived_column_is_an_error():
+    with pytest.raises(InputError) as err:
+        _years([30, 98, 40], labels={"q2": {98: "Затрудняюсь ответить"}})
+    msg = _assert_located(err.value, "q2", "10", 98)
+    assert "Затрудняюсь ответить" in msg and "add 98 to missing_codes" in msg
+
+
+def test_unknown_derive_rule_is_refused():
+    cfg = _cfg()
+    cfg["columns"]["q3"] = {"variable": "education", "derive": "years"}
+    err = _error(cfg=cfg)
+    assert err.key == "columns.q3.derive" and "no derive rule 'years'" in str(err)
+
+
+# --- the vendor's weight ---------------------------------------------------------------------
+
+
+def _weighted(weights) -> pd.DataFrame:
+    cfg = _cfg()
+    cfg["columns"]["wt"] = {"variable": "vendor_weight"}
+    frame = _frame().assign(wt=pd.Series(weights, dtype=object))
+    return harmonise_wave(_delivery(frame), cfg, CODEBOOK)
+
+
+def test_vendor_weight_is_copied_as_float_after_duration():
+    out = _weighted([1.25, "0,8", None]).set_index("resp_id")  # ids 30, 10, 20
+    assert out.columns.tolist().index("vendor_weight") == 2  # after wave (index), duration_sec
+    assert out["vendor_weight"].dtype == "float64"
+    assert out.loc["30", "vendor_weight"] == 1.25 and out.loc["10", "vendor_weight"] == 0.8
+    assert np.isnan(out.loc["20", "vendor_weight"])
+
+
+@pytest.mark.parametrize(("bad", "text"), [(0, "not positive"), (-1.5, "not positive"),
+                                           ("n/a", "not a number")])  # fmt: skip
+def test_bad_vendor_weight_names_the_respondent(bad, text):
+    with pytest.raises(InputError) as err:
+        _weighted([1.0, 1.1, bad])
+    msg = _assert_located(err.value, "wt", "20", bad)
+    assert text in msg and "vendor_weight" in msg
+
+
+# --- raw answer codes for straight-lining ----------------------------------------------------
+
+
+def test_raw_codes_follow_the_frame_and_keep_the_questionnaire_scale():
+    cfg = _cfg()
+    cfg["columns"]["q9"]["values"] = {1: "good", 2: "good", 3: "bad", 98: "hard_to_say"}
+    cfg["columns"]["q8"] = {"variable": "attitude_ukraine", "labels": True}
+    frame = _frame().assign(q9=[2, 1, 99], q8=["Скорее  хорошо", "ХОРОШО", "Отказ"])
+    items = ["attitude_russia", "attitude_ukraine", "attitude_usa"]
+    out, raw = harmonise_with_raw(_delivery(frame), cfg, CODEBOOK, raw_codes=items)
+    assert raw.columns.tolist() == ["resp_id", *items]
+    assert raw["resp_id"].tolist() == out["resp_id"].tolist() == ["10", "20", "30"]
+    assert out["attitude_russia"].tolist()[::2] == ["good", "good"]  # both "good" ...
+    assert raw["attitude_russia"].tolist()[::2] == ["1", "2"]  # ... with different raw codes
+    assert raw["attitude_ukraine"].tolist()[::2] == ["хорошо", "скорее хорошо"]
+    assert raw.loc[1, ["attitude_russia", "attitude_ukraine"]].isna().all()  # refusals
+    assert raw["attitude_usa"].isna().all()  # not asked
+    assert (raw.dtypes == "str").all()

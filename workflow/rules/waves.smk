@@ -13,6 +13,9 @@ rule harmonise:
         "../envs/pollwaves.yaml"
     params:
         root=ROOT,
+        # resp_id and the sources of these raking columns are required of every wave
+        weighting_variables=config["weighting"]["variables"],
+        margins=config["margins"],
     script:
         "../scripts/harmonise.py"
 

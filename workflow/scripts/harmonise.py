@@ -6,4 +6,6 @@ run_harmonise(
     snakemake.params.root,
     snakemake.output.data,
     snakemake.output.cleaning,
+    weighting_variables=snakemake.params.weighting_variables,
+    margins_path=snakemake.params.margins,
 )

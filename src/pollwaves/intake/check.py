@@ -26,13 +26,13 @@ from pollwaves.config import (
     code_key,
     load_codebook,
     load_yaml,
-    variables_by_kind,
 )
 from pollwaves.errors import InputError
 from pollwaves.intake.addwave import check_wave_id, check_workflow_accepts, project_paths
-from pollwaves.intake.cleaning import clean_wave
-from pollwaves.intake.harmonise import harmonise_wave
-from pollwaves.intake.mapping import NEEDS_REVIEW, load_wave_config
+from pollwaves.intake.cleaning import clean_wave, straightlining_items
+from pollwaves.intake.derive import Where, check_numeric
+from pollwaves.intake.harmonise import harmonise_with_raw
+from pollwaves.intake.mapping import NEEDS_REVIEW, load_wave_config, required_variables
 from pollwaves.intake.readers import Delivery, read_delivery
 
 __all__ = ["check_wave"]
@@ -42,8 +42,8 @@ def _scalar(value: Any) -> Any:
     return value if isinstance(value, (str, int, float)) or value is None else None
 
 
-def _config_problems(data: dict, codebook: dict, wave: str, add) -> None:
-    """Review markers, wave key, variables, values and required variables."""
+def _config_problems(data: dict, codebook: dict, wave: str, add, required: list[str]) -> None:
+    """Review markers, wave key, variables, values, not_asked and required variables."""
     variables = codebook["variables"]
     columns = data.get("columns") if isinstance(data.get("columns"), dict) else {}
     if data.get("wave") != wave:
@@ -91,19 +91,24 @@ def _config_problems(data: dict, codebook: dict, wave: str, add) -> None:
             continue
         cats = variables[var].get("categories") or {}
         values = spec.get("values")
-        if cats and values is None and not spec.get("labels"):
+        rule, rules = spec.get("derive"), variables[var].get("derive") or {}
+        if rule is not None and rule not in rules:
+            msg = f"variable {var!r} has no derive rule {rule!r} in the codebook"
+            hint = f"use one of: {', '.join(rules) or 'none'}"
+            add(msg, column=raw, key=f"{key}.derive", value=_scalar(rule), hint=hint)
+        if cats and values is None and not spec.get("labels") and rule is None:
             add(
                 f"categorical variable {var!r} needs `values:` or `labels: true`",
                 column=raw,
                 key=key,
                 hint="add values: {<raw code>: <category>}",
             )
-        if not cats and (values is not None or spec.get("labels")):
+        if not cats and (values is not None or spec.get("labels") or rule is not None):
             add(
                 f"variable {var!r} has no categories",
                 column=raw,
                 key=key,
-                hint="remove values/labels from this column",
+                hint="remove values/labels/derive from this column",
             )
         codes: dict[str | None, Any] = {}
         for code, cat in (values or {}).items() if isinstance(values, dict) else []:
@@ -140,13 +145,26 @@ def _config_problems(data: dict, codebook: dict, wave: str, add) -> None:
                 key=f"{key}.variable",
                 hint="remove the column or correct the wave id",
             )
-    for var in ["resp_id", *variables_by_kind(codebook, "demographic")]:
+    not_asked = data.get("not_asked") if isinstance(data.get("not_asked"), list) else []
+    for i, var in enumerate(not_asked):
+        if var not in variables:
+            why, fix = "is not in the codebook", f"remove {var} from not_asked"
+        elif var in required:
+            why, fix = "is required of every wave", f"map {var} and remove it from not_asked"
+        elif var in seen:
+            why = f"is also mapped from column {seen[var]!r}"
+            fix = f"remove {var} from not_asked, or delete column {seen[var]!r}"
+        else:
+            continue
+        add(f"not_asked variable {var!r} {why}", key=f"not_asked.{i}", value=var, hint=fix)
+    for var in required:
         if var not in seen:
             add(
                 f"required variable {var!r} is not mapped",
                 key="columns",
                 value=var,
-                hint=f"add `<raw column>: {{variable: {var}, ...}}` under columns",
+                hint=f"add `<raw column>: {{variable: {var}, ...}}` under columns (resp_id and "
+                "the raking variables are required; other variables may be not_asked)",
             )
     if "resp_id" in seen and str(data.get("id_column")) != seen["resp_id"]:
         add(
@@ -180,6 +198,16 @@ def _data_problems(data: dict, delivery: Delivery, codebook: dict, add) -> None:
     missing = {code_key(c) for c in data.get("missing_codes") or []} - {None}
     miss_labels = [re.compile(p, re.I) for p in data.get("missing_labels") or []]
     variables = codebook["variables"]
+    id_raw = next((r for r, sp in columns.items() if sp.get("variable") == "resp_id"), None)
+    ids = [code_key(v) for v in frame[id_raw].tolist()] if id_raw in available else None
+
+    def who(pos: int) -> dict[str, Any]:
+        """Name the respondent of a 0-based row (the row itself when it has no id)."""
+        return {"respondent": ids[pos]} if ids and ids[pos] else {"row": pos + 1}
+
+    wave = str(data.get("wave"))
+    where = Where(wave, str(data.get("file")), f"config/waves/{wave}.yaml")
+    numeric = {"ids": ids or [None] * len(frame), "missing": missing, "where": where}
     for raw, spec in columns.items():
         var = spec.get("variable")
         if raw not in available:
@@ -217,14 +245,22 @@ def _data_problems(data: dict, delivery: Delivery, codebook: dict, add) -> None:
                 add(
                     "interview duration is not a number",
                     column=raw,
-                    row=int(bad.to_numpy().argmax()) + 1,
+                    **who(int(bad.to_numpy().argmax())),
                     value=_scalar(series[bad].iloc[0]),
                     hint="duration_sec must hold seconds as numbers",
                 )
-        cats = (variables.get(var) or {}).get("categories") or {}
+        vspec = variables.get(var) or {}
+        labels = {code_key(k): v for k, v in delivery.value_labels.get(raw, {}).items() if v}
+        try:  # derived columns and the vendor weight
+            check_numeric(
+                series, spec, vspec, missing_labels=miss_labels, value_labels=labels, **numeric
+            )
+        except InputError as exc:
+            kw = {"respondent": exc.respondent, "value": exc.value, "key": exc.key}
+            add(exc.problem, column=raw, hint=exc.hint, **kw)
+        cats = vspec.get("categories") or {}
         if not cats or not (spec.get("values") or spec.get("labels")):
             continue
-        labels = {code_key(k): v for k, v in delivery.value_labels.get(raw, {}).items() if v}
         mapping = {code_key(k) for k in (spec.get("values") or {})}
         keys = pd.Series([code_key(v) for v in series.tolist()], dtype=object)
         for key, n in keys.dropna().value_counts(sort=False).items():
@@ -237,7 +273,7 @@ def _data_problems(data: dict, delivery: Delivery, codebook: dict, add) -> None:
                 add(
                     f"raw value {key!r}{shown} is not mapped ({n} rows)",
                     column=raw,
-                    row=row,
+                    **who(row - 1),
                     value=key,
                     key=f"columns.{raw}.values",
                     hint=f"add {key}: <category> to columns.{raw}.values ({', '.join(cats)}; "
@@ -259,7 +295,7 @@ def _data_problems(data: dict, delivery: Delivery, codebook: dict, add) -> None:
                 add(
                     f"label {text!r} {why} ({n} rows)",
                     column=raw,
-                    row=row,
+                    **who(row - 1),
                     value=key,
                     key=f"columns.{raw}.labels",
                     hint=f"map the codes with columns.{raw}.values instead of labels: true, "
@@ -327,7 +363,11 @@ def check_wave(wave: str, root: str | os.PathLike[str] = ".") -> list[InputError
             value=_scalar(err.instance),
             hint=f"{'add' if missing else 'correct'} {key} (see {schema_path.name})",
         )
-    _config_problems(data, codebook, wave, add)
+    try:
+        required = required_variables(paths["root"])
+    except InputError as exc:
+        return [*problems, exc]
+    _config_problems(data, codebook, wave, add, required)
     file, fmt = data.get("file"), data.get("format")
     if not isinstance(file, str) or not isinstance(data.get("columns"), dict):
         return problems
@@ -342,9 +382,12 @@ def check_wave(wave: str, root: str | os.PathLike[str] = ".") -> list[InputError
     _data_problems(data, delivery, codebook, lambda msg, **kw: add(msg, file=file, **kw))
     if not problems:  # the real loader, harmonisation and cleaning must agree
         try:
-            cfg = load_wave_config(path, schema_path, codebook)
-            frame = harmonise_wave(delivery, cfg, codebook, file=file)
-            clean_wave(frame, cfg.get("cleaning", {}), codebook, wave=wave)
+            cfg = load_wave_config(path, schema_path, codebook, required=required)
+            rules = cfg.get("cleaning", {})
+            frame, raw = harmonise_with_raw(
+                delivery, cfg, codebook, file=file, raw_codes=straightlining_items(rules)
+            )
+            clean_wave(frame, rules, codebook, wave=wave, raw_codes=raw)
         except InputError as exc:
             problems.append(exc)
     return problems

@@ -1,7 +1,9 @@
 """Data-quality cleaning of a harmonised wave: speeders, straight-liners, partial completes.
 
 :func:`clean_wave` is a pure function: it returns the kept rows and a per-step log and
-neither prints nor mutates its input.
+neither prints nor mutates its input. Straight-lining compares the raw answer codes of the
+grid (:func:`pollwaves.intake.harmonise.harmonise_with_raw`), in the questionnaire's own
+scale: "rather good" and "good" are different answers although both are ``good``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import pandas as pd
 from pollwaves.config import variables_by_kind
 from pollwaves.errors import InputError
 
-__all__ = ["LOG_COLUMNS", "STEPS", "clean_wave"]
+__all__ = ["LOG_COLUMNS", "STEPS", "clean_wave", "straightlining_items"]
 
 #: Columns of the cleaning log, in order. ``n_flagged`` counts rows flagged but kept
 #: (only ``duration_missing``: interviews without a duration, which are never dropped).
@@ -46,15 +48,62 @@ def _speeders(df: pd.DataFrame, cfg: dict, wave: str) -> tuple[pd.Series, int]:
     return drop, n_missing
 
 
-def _straightliners(df: pd.DataFrame, cfg: dict, wave: str) -> pd.Series:
-    """Rows whose answered grid items (>= min_items of them) are all identical."""
+def straightlining_items(cleaning_cfg: dict[str, Any] | None) -> list[str]:
+    """Return the grid variables of the straight-lining rule (empty when it is off).
+
+    Parameters
+    ----------
+    cleaning_cfg : dict or None
+        The ``cleaning`` section of the wave configuration.
+
+    Returns
+    -------
+    list of str
+        ``cleaning.straightlining.variables``: the variables whose raw codes
+        :func:`clean_wave` needs.
+    """
+    rule = (cleaning_cfg or {}).get("straightlining") or {}
+    return [str(v) for v in rule.get("variables") or []]
+
+
+def _grid_answers(
+    df: pd.DataFrame, raw_codes: pd.DataFrame | None, items: list[str], wave: str
+) -> pd.DataFrame:
+    """The answers compared: raw codes of the rows of ``df`` (matched by resp_id)."""
+    if raw_codes is None:
+        return df[items]
+    key = "cleaning.straightlining.variables"
+    _require(raw_codes, ["resp_id", *items], key, wave)
+    raw = raw_codes.drop_duplicates("resp_id").set_index("resp_id")
+    absent = ~df["resp_id"].isin(raw.index)
+    if absent.any():
+        rid = str(df.loc[absent, "resp_id"].iloc[0])
+        raise InputError(
+            "respondent has no raw answer codes",
+            wave=wave,
+            respondent=rid,
+            key=key,
+            hint="pass the raw codes returned with the harmonised frame (harmonise_with_raw)",
+        )
+    answers = raw.loc[df["resp_id"].to_numpy(), items].set_axis(df.index)
+    # an answer counts only where the harmonised value is not missing
+    return answers.where(df[items].notna().to_numpy())
+
+
+def _straightliners(
+    df: pd.DataFrame, cfg: dict, wave: str, raw_codes: pd.DataFrame | None
+) -> pd.Series:
+    """Rows whose answered grid items (>= min_items of them) have one raw code."""
     rule = cfg.get("straightlining")
     if not rule:
         return pd.Series(False, index=df.index)
     items = list(rule["variables"])
     _require(df, items, "cleaning.straightlining.variables", wave)
-    answered = df[items].notna().sum(axis=1)
-    distinct = df[items].nunique(axis=1, dropna=True)
+    if df.empty:
+        return pd.Series(False, index=df.index)
+    answers = _grid_answers(df, raw_codes, items, wave)
+    answered = answers.notna().sum(axis=1)
+    distinct = answers.nunique(axis=1, dropna=True)
     return (answered >= int(rule["min_items"])) & (distinct == 1)
 
 
@@ -81,6 +130,7 @@ def clean_wave(
     codebook: dict,
     *,
     wave: str,
+    raw_codes: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop speeders, straight-liners and partial completes from a harmonised wave.
 
@@ -89,8 +139,10 @@ def clean_wave(
     1. ``speeders``: ``duration_sec < min_duration_sec``. Interviews without a duration
        are kept and counted in the ``duration_missing`` log row (``n_flagged``).
     2. ``straightliners``: all answered items of the grid ``straightlining.variables``
-       identical, when at least ``straightlining.min_items`` of them are answered
-       (``hard_to_say`` is an answer).
+       have the same raw answer code (``raw_codes``), when at least
+       ``straightlining.min_items`` of them are answered (``hard_to_say`` is an answer; a
+       refusal is not). Different raw codes of one category ("rather good", "good") are
+       different answers.
     3. ``partial_completes``: answered share of the questions asked in this wave below
        ``min_completeness``. A question is asked in the wave when it has at least one
        non-NA answer; ``hard_to_say`` counts as answered, NA does not.
@@ -107,6 +159,12 @@ def clean_wave(
         The loaded codebook.
     wave : str
         The wave id (first column of the log).
+    raw_codes : pandas.DataFrame, optional
+        ``resp_id`` and the raw answer codes of the grid items (the second result of
+        :func:`pollwaves.intake.harmonise.harmonise_with_raw`, requested with
+        :func:`straightlining_items`). Without it the harmonised categories are compared,
+        for frames that have no delivery behind them (e.g. simulated samples drawn in
+        the harmonised layout).
 
     Returns
     -------
@@ -119,7 +177,8 @@ def clean_wave(
     Raises
     ------
     InputError
-        If a column needed by a rule is missing from ``df``.
+        If a column needed by a rule is missing from ``df`` or ``raw_codes``, or a
+        respondent of ``df`` has no raw codes (names the respondent id).
     """
     rows: list[dict[str, Any]] = []
     n_start = len(df)
@@ -143,7 +202,7 @@ def clean_wave(
     drop, n_missing = _speeders(current, cleaning_cfg, wave)
     current = _log("speeders", drop)
     current = _log("duration_missing", pd.Series(False, index=current.index), n_missing)
-    current = _log("straightliners", _straightliners(current, cleaning_cfg, wave))
+    current = _log("straightliners", _straightliners(current, cleaning_cfg, wave, raw_codes))
     current = _log("partial_completes", _partials(current, df, cleaning_cfg, codebook, wave))
     rows.append(
         {

@@ -2,37 +2,34 @@
 
 Implements the mapping rules of ``docs/architecture.md`` ("Per-wave delivery mapping")
 and produces the "Harmonised wave frame": columns ``wave, resp_id, duration_sec,
-<demographics in codebook order>, <questions in codebook order>``; ``wave``, ``resp_id``
-and category columns have the pandas string dtype ``str`` (missing = NA),
-``duration_sec`` is ``float64``; rows are sorted by ``resp_id``.
+vendor_weight, <demographics in codebook order>, <questions in codebook order>``; ``wave``,
+``resp_id`` and category columns have the pandas string dtype ``str`` (missing = NA),
+``duration_sec`` and ``vendor_weight`` (the codebook's kind ``weight``) are ``float64``;
+rows are sorted by ``resp_id``. A variable that the wave does not map (absent or listed
+under ``not_asked``) is an all-NA column.
+
+:func:`harmonise_with_raw` also returns the raw answer codes of requested variables (for
+straight-lining on the questionnaire's own scale, :func:`pollwaves.intake.cleaning.clean_wave`).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pollwaves.config import code_key, variables_by_kind
-from pollwaves.errors import InputError
+from pollwaves.intake.derive import Where as _Where
+from pollwaves.intake.derive import derive_categories, vendor_weights
+from pollwaves.intake.derive import show as _show
 from pollwaves.intake.mapping import check_wave_against_codebook
 from pollwaves.intake.readers import Delivery
 
-__all__ = ["frame_columns", "harmonise_wave"]
-
-
-@dataclass(frozen=True)
-class _Where:
-    wave: str
-    file: str
-    config: str
-
-    def error(self, problem: str, **kwargs: Any) -> InputError:
-        return InputError(problem, wave=self.wave, file=self.file, **kwargs)
+__all__ = ["frame_columns", "harmonise_wave", "harmonise_with_raw", "raw_code"]
 
 
 def frame_columns(codebook: dict) -> list[str]:
@@ -46,24 +43,17 @@ def frame_columns(codebook: dict) -> list[str]:
     Returns
     -------
     list of str
-        ``wave, resp_id, duration_sec, <demographics>, <questions>``.
+        ``wave, resp_id, duration_sec, <weights>, <demographics>, <questions>``; with the
+        project codebook ``<weights>`` is ``vendor_weight``.
     """
     return [
         "wave",
         "resp_id",
         "duration_sec",
+        *variables_by_kind(codebook, "weight"),
         *variables_by_kind(codebook, "demographic"),
         *variables_by_kind(codebook, "question"),
     ]
-
-
-def _show(value: Any) -> Any:
-    """Raw value for messages: integral floats shown as ints."""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return int(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 def _label_text(text: str) -> str:
@@ -87,6 +77,7 @@ def _ids(series: pd.Series, raw: str, where: _Where) -> list[str]:
             raise where.error(
                 f"duplicate respondent id {key!r} in rows {first_row[key]} and {pos + 1}",
                 column=raw,
+                respondent=key,
                 row=pos + 1,
                 value=key,
                 hint="respondent ids must be unique within a wave; ask for a corrected delivery",
@@ -96,7 +87,7 @@ def _ids(series: pd.Series, raw: str, where: _Where) -> list[str]:
     return ids
 
 
-def _duration(series: pd.Series, raw: str, where: _Where) -> np.ndarray:
+def _duration(series: pd.Series, raw: str, ids: list[str], where: _Where) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series.astype("float64").to_numpy()
     out = np.full(len(series), np.nan)
@@ -109,7 +100,7 @@ def _duration(series: pd.Series, raw: str, where: _Where) -> np.ndarray:
             raise where.error(
                 "interview duration is not a number",
                 column=raw,
-                row=pos + 1,
+                respondent=ids[pos],
                 value=_show(val),
                 hint="duration_sec must hold seconds as numbers; fix the delivery or the mapping",
             ) from None
@@ -124,6 +115,7 @@ def _recode_values(
     categories: dict,
     missing: set[str],
     value_labels: dict[str | None, str],
+    ids: list[str],
     where: _Where,
 ) -> list[str | None]:
     mapping = {code_key(k): v for k, v in spec["values"].items()}
@@ -142,7 +134,7 @@ def _recode_values(
             raise where.error(
                 f"unmapped value {_show(val)!r}{shown} in column {raw!r} ({var})",
                 column=raw,
-                row=pos + 1,
+                respondent=ids[pos],
                 value=_show(val),
                 hint=(
                     f"add {key}: <category> to columns.{raw}.values in {where.config} "
@@ -161,6 +153,7 @@ def _recode_labels(
     missing: set[str],
     missing_labels: list[re.Pattern[str]],
     value_labels: dict[str | None, str],
+    ids: list[str],
     where: _Where,
 ) -> list[str | None]:
     patterns = [
@@ -183,7 +176,7 @@ def _recode_labels(
                 raise where.error(
                     f"code {_show(val)!r} in column {raw!r} ({var}) has no value label",
                     column=raw,
-                    row=pos + 1,
+                    respondent=ids[pos],
                     value=_show(val),
                     hint=(
                         f"map the codes explicitly with columns.{raw}.values in {where.config} "
@@ -204,7 +197,7 @@ def _recode_labels(
             raise where.error(
                 f"label {text!r} in column {raw!r} ({var}) {problem}{listed}",
                 column=raw,
-                row=pos + 1,
+                respondent=ids[pos],
                 value=text,
                 hint=(
                     f"adjust the patterns under variables.{var}.categories in the codebook so "
@@ -215,6 +208,19 @@ def _recode_labels(
         cache[key] = matched[0]
         out.append(matched[0])
     return out
+
+
+def raw_code(value: Any) -> str | None:
+    """The raw answer as compared by straight-lining: a normalised code, or the text.
+
+    Numeric codes are normalised by :func:`pollwaves.config.code_key` (``1``, ``1.0`` and
+    ``"1"`` are one code); answer texts of CSV/Excel deliveries are compared with Unicode,
+    white space and case normalised (``"Скорее хорошо"`` equals ``"скорее  хорошо"``).
+    """
+    key = code_key(value)
+    if key is None or not isinstance(value, str):
+        return key
+    return _label_text(key).casefold()
 
 
 def harmonise_wave(
@@ -240,16 +246,53 @@ def harmonise_wave(
     Returns
     -------
     pandas.DataFrame
-        The harmonised wave frame (see module docstring); questions not mapped in this
-        wave are all-NA columns.
+        The harmonised wave frame (see module docstring); variables not mapped in this
+        wave (absent or ``not_asked``) are all-NA columns.
+
+    Raises
+    ------
+    InputError
+        See :func:`harmonise_with_raw`.
+    """
+    return harmonise_with_raw(delivery, wave_cfg, codebook, file=file)[0]
+
+
+def harmonise_with_raw(
+    delivery: Delivery,
+    wave_cfg: dict,
+    codebook: dict,
+    *,
+    file: str | None = None,
+    raw_codes: Sequence[str] = (),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Harmonise a delivery and keep the raw answer codes of some variables.
+
+    Parameters
+    ----------
+    delivery, wave_cfg, codebook, file
+        As for :func:`harmonise_wave`.
+    raw_codes : sequence of str, optional
+        Codebook variables whose raw answers to return (e.g. the straight-lining grid,
+        :func:`pollwaves.intake.cleaning.straightlining_items`).
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        The harmonised wave frame (:func:`harmonise_wave`).
+    raw : pandas.DataFrame
+        Columns ``resp_id, <raw_codes>`` (dtype ``str``), rows in the order of ``frame``:
+        the raw answer of each variable (:func:`raw_code`: the normalised code, or the
+        normalised text of a text-coded CSV/Excel delivery). NA where the harmonised value
+        is NA (refusal, missing code, not asked).
 
     Raises
     ------
     InputError
         On a mapped raw column absent from the delivery, an empty or duplicate respondent
-        id, a non-numeric duration, an unmapped raw value, or a label matching no or several
-        categories. The message names wave, file, column, 1-based row and value, and how
-        to fix it.
+        id, a non-numeric duration, an unmapped raw value, a label matching no or several
+        categories, a derived value outside every band, or a non-positive vendor weight.
+        The message names wave, file, column, respondent id (1-based row for an empty or
+        duplicate id) and value, and how to fix it.
     """
     wave = str(wave_cfg["wave"])
     config_path = f"config/waves/{wave}.yaml"
@@ -279,14 +322,20 @@ def harmonise_wave(
     n = len(data)
 
     out: dict[str, Any] = {"wave": [wave] * n}
-    out["resp_id"] = _ids(data[var_to_raw["resp_id"]], var_to_raw["resp_id"], where)
-    if "duration_sec" in var_to_raw:
-        raw = var_to_raw["duration_sec"]
-        out["duration_sec"] = _duration(data[raw], raw, where)
-    else:
-        out["duration_sec"] = np.full(n, np.nan)
+    ids = _ids(data[var_to_raw["resp_id"]], var_to_raw["resp_id"], where)
+    out["resp_id"] = ids
+    numeric = ["duration_sec", *variables_by_kind(codebook, "weight")]
+    for var in numeric:
+        raw = var_to_raw.get(var)
+        if raw is None:
+            out[var] = np.full(n, np.nan)
+        elif var == "duration_sec":
+            out[var] = _duration(data[raw], raw, ids, where)
+        else:
+            out[var] = vendor_weights(data[raw], ids=ids, column=raw, where=where)
     variables = codebook["variables"]
-    for var in frame_columns(codebook)[3:]:
+    kinds = ("demographic", "question")
+    for var in [v for kind in kinds for v in variables_by_kind(codebook, kind)]:
         raw = var_to_raw.get(var)
         if raw is None:
             out[var] = [None] * n
@@ -298,18 +347,38 @@ def harmonise_wave(
         }
         if "values" in spec:
             out[var] = _recode_values(
-                data[raw], raw, var, spec, categories, missing, labels, where
+                data[raw], raw, var, spec, categories, missing, labels, ids, where
+            )
+        elif "derive" in spec:
+            out[var] = derive_categories(
+                data[raw],
+                variables[var]["derive"][spec["derive"]],
+                ids=ids,
+                column=raw,
+                variable=var,
+                rule_name=spec["derive"],
+                missing=missing,
+                missing_labels=missing_labels,
+                value_labels=labels,
+                where=where,
             )
         else:
             out[var] = _recode_labels(
-                data[raw], raw, var, categories, missing, missing_labels, labels, where
+                data[raw], raw, var, categories, missing, missing_labels, labels, ids, where
             )
 
+    raw_out: dict[str, Any] = {"resp_id": ids}
+    for var in raw_codes:
+        raw = var_to_raw.get(var)
+        cats = out.get(var, [None] * n)
+        values = data[raw].tolist() if raw is not None else [None] * n
+        raw_out[var] = [
+            raw_code(v) if c is not None else None for v, c in zip(values, cats, strict=True)
+        ]
     frame = pd.DataFrame(out, index=pd.RangeIndex(n))
     for col in frame.columns:
-        if col == "duration_sec":
-            frame[col] = frame[col].astype("float64")
-        else:
-            frame[col] = frame[col].astype("str")
-    frame = frame.sort_values("resp_id", kind="stable").reset_index(drop=True)
-    return frame[frame_columns(codebook)]
+        frame[col] = frame[col].astype("float64" if col in numeric else "str")
+    raw_frame = pd.DataFrame(raw_out, index=pd.RangeIndex(n), dtype=object).astype("str")
+    order = frame.sort_values("resp_id", kind="stable").index
+    frame = frame.loc[order].reset_index(drop=True)
+    return frame[frame_columns(codebook)], raw_frame.loc[order].reset_index(drop=True)

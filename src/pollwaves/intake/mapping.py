@@ -9,13 +9,20 @@ Errors are :class:`pollwaves.errors.InputError` naming the wave, the file and th
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pollwaves.config import code_key, load_yaml, validate, variables_by_kind
+from pollwaves.config import code_key, load_yaml, validate
 from pollwaves.errors import InputError
 
-__all__ = ["NEEDS_REVIEW", "check_wave_against_codebook", "load_wave_config"]
+__all__ = [
+    "NEEDS_REVIEW",
+    "check_wave_against_codebook",
+    "load_wave_config",
+    "raking_sources",
+    "required_variables",
+]
 
 
 def _check_wave_keys(data: dict, source: str) -> None:
@@ -55,12 +62,107 @@ def _check_wave_keys(data: dict, source: str) -> None:
         raise fail(msg, "id_column", f"set id_column: {id_raw}")
 
 
-def check_wave_against_codebook(data: dict, codebook: dict, *, source: str) -> None:
+def raking_sources(
+    weighting_variables: Sequence[str], margins_cfg: Mapping[str, Any]
+) -> list[str]:
+    """Return the harmonised variables that the raking columns are built from.
+
+    A raking column defined on other columns (``derived_from`` in ``config/margins.yaml``,
+    e.g. ``sex_age`` from ``sex`` and ``age_group``) is replaced by its sources; any other
+    raking column is its own source. Every wave must map these variables.
+
+    Parameters
+    ----------
+    weighting_variables : sequence of str
+        The raking columns (``weighting.variables`` of ``config/config.yaml``).
+    margins_cfg : mapping
+        The parsed ``config/margins.yaml`` (with its ``margins`` section), or the result of
+        :func:`pollwaves.intake.margins.load_margins` (with ``derived``).
+
+    Returns
+    -------
+    list of str
+        The source variables, in order, without duplicates (today ``sex, age_group,
+        education, settlement``).
+    """
+    if "margins" in margins_cfg:
+        derived = {
+            str(name): list(spec.get("derived_from") or [])
+            for name, spec in (margins_cfg.get("margins") or {}).items()
+            if isinstance(spec, Mapping)
+        }
+    else:
+        derived = {str(k): list(v) for k, v in (margins_cfg.get("derived") or {}).items()}
+    out: list[str] = []
+    for var in weighting_variables:
+        for source in derived.get(str(var)) or [str(var)]:
+            if source not in out:
+                out.append(source)
+    return out
+
+
+def required_variables(root: str | os.PathLike[str]) -> list[str]:
+    """Return the variables every wave of a project must map.
+
+    ``resp_id`` and the raking sources (:func:`raking_sources`) of ``weighting.variables``
+    in ``<root>/config/config.yaml``, with the margins file it names.
+
+    Parameters
+    ----------
+    root : str or path-like
+        The project root.
+
+    Returns
+    -------
+    list of str
+        ``["resp_id", <raking sources>]`` (only ``resp_id`` without a config file).
+    """
+    cfg_file = Path(root) / "config" / "config.yaml"
+    study = load_yaml(cfg_file) if cfg_file.is_file() else {}
+    study = study if isinstance(study, dict) else {}
+    variables = (study.get("weighting") or {}).get("variables") or []
+    margins_file = Path(root) / str(study.get("margins", "config/margins.yaml"))
+    margins = load_yaml(margins_file) if variables and margins_file.is_file() else {}
+    margins = margins if isinstance(margins, dict) else {}
+    return ["resp_id", *[v for v in raking_sources(variables, margins) if v != "resp_id"]]
+
+
+def _check_not_asked(data: dict, variables: dict, required: Sequence[str], fail) -> None:
+    """``not_asked`` variables exist, are not mapped and are not required."""
+    mapped = {str(spec["variable"]): str(raw) for raw, spec in data["columns"].items()}
+    for i, var in enumerate(data.get("not_asked") or []):
+        key = f"not_asked.{i}"
+        if var not in variables:
+            msg = f"not_asked variable {var!r} is not in the codebook"
+            raise fail(msg, key, f"use one of: {', '.join(variables)}", var)
+        if var == "resp_id" or var in required:
+            msg = f"variable {var!r} is required of every wave and cannot be not_asked"
+            hint = (
+                f"map a raw column to {var} under columns and remove it from not_asked "
+                "(resp_id and the raking variables, config.yaml weighting.variables, are "
+                "required)"
+            )
+            raise fail(msg, key, hint, var)
+        if var in mapped:
+            msg = f"variable {var!r} is declared not_asked but mapped from column {mapped[var]!r}"
+            hint = f"remove {var} from not_asked, or delete the column {mapped[var]!r}"
+            raise fail(msg, key, hint, var)
+
+
+def check_wave_against_codebook(
+    data: dict,
+    codebook: dict,
+    *,
+    source: str,
+    required: Sequence[str] = ("resp_id",),
+) -> None:
     """Check a (schema-valid) wave mapping against the codebook.
 
-    Mapped variables must exist; categorical ones need ``values`` or ``labels: true``
-    (others neither); ``values`` categories must exist; no question before its
-    ``first_wave``; ``resp_id`` and all demographics mapped; grid items are questions.
+    Mapped variables must exist; categorical ones need ``values``, ``labels: true`` or a
+    ``derive`` rule of the codebook (others none of them); ``values`` categories must
+    exist; no question before its ``first_wave``; every ``required`` variable mapped;
+    ``not_asked`` variables exist, are neither mapped nor required; grid items are
+    questions. Variables neither mapped nor required are not asked (all NA).
 
     Parameters
     ----------
@@ -70,6 +172,9 @@ def check_wave_against_codebook(data: dict, codebook: dict, *, source: str) -> N
         The loaded codebook.
     source : str
         The wave configuration file name, used in error messages.
+    required : sequence of str, default ("resp_id",)
+        Variables every wave must map: ``resp_id`` and the raking sources
+        (:func:`raking_sources`).
 
     Raises
     ------
@@ -89,13 +194,19 @@ def check_wave_against_codebook(data: dict, codebook: dict, *, source: str) -> N
             raise fail(msg, f"{key}.variable", f"use one of: {', '.join(variables)}")
         vspec = variables[var]
         categories = vspec.get("categories") or {}
-        how = "values" if "values" in spec else "labels" if spec.get("labels") else None
+        how = next((h for h in ("values", "labels", "derive") if spec.get(h)), None)
         if not categories and how:
             msg = f"variable {var!r} (kind {vspec['kind']}) has no categories"
             raise fail(msg, f"{key}.{how}", f"remove {how} from this column")
         if categories and not how:
             msg = f"categorical variable {var!r} needs `values:` or `labels: true`"
             raise fail(msg, key, "add values: {<raw code>: <category>} or labels: true")
+        rules = vspec.get("derive") or {}
+        if how == "derive" and spec["derive"] not in rules:
+            known = ", ".join(rules) or "none"
+            msg = f"variable {var!r} has no derive rule {spec['derive']!r} in the codebook"
+            hint = f"use one of its rules ({known}) or map the codes with values:"
+            raise fail(msg, f"{key}.derive", hint, spec["derive"])
         for code, cat in (spec.get("values") or {}).items():
             if cat is not None and cat not in categories:
                 hint = f"use one of: {', '.join(categories)} (or null for missing)"
@@ -105,11 +216,16 @@ def check_wave_against_codebook(data: dict, codebook: dict, *, source: str) -> N
         if first is not None and wave < first:
             msg = f"question {var!r} is mapped but its first_wave is {first}"
             raise fail(msg, f"{key}.variable", "remove the mapping or correct the codebook")
+    _check_not_asked(data, variables, required, fail)
     mapped = {spec["variable"] for spec in data["columns"].values()}
-    for var in ["resp_id", *variables_by_kind(codebook, "demographic")]:
+    for var in dict.fromkeys(["resp_id", *required]):
         if var not in mapped:
-            hint = f"add `<raw column>: {{variable: {var}, ...}}` under columns"
-            raise fail(f"required variable {var!r} is not mapped", "columns", hint)
+            hint = (
+                f"add `<raw column>: {{variable: {var}, ...}}` under columns; resp_id and "
+                "the raking variables (config.yaml weighting.variables) are required of "
+                "every wave, other variables may be absent or listed under not_asked"
+            )
+            raise fail(f"required variable {var!r} is not mapped", "columns", hint, var)
     rule = (data.get("cleaning") or {}).get("straightlining") or {}
     for i, var in enumerate(rule.get("variables") or []):
         if variables.get(var, {}).get("kind") != "question":
@@ -157,6 +273,8 @@ def load_wave_config(
     path: str | os.PathLike[str],
     schema_path: str | os.PathLike[str],
     codebook: dict | None = None,
+    *,
+    required: Sequence[str] = ("resp_id",),
 ) -> dict:
     """Load and validate a per-wave delivery mapping ``config/waves/{wave}.yaml``.
 
@@ -173,6 +291,9 @@ def load_wave_config(
         ``workflow/schemas/wave.schema.yaml``.
     codebook : dict, optional
         A loaded codebook to cross-check against.
+    required : sequence of str, default ("resp_id",)
+        Variables the wave must map (with a codebook): ``resp_id`` and the raking sources
+        (:func:`raking_sources`).
 
     Returns
     -------
@@ -190,5 +311,5 @@ def load_wave_config(
     validate(data, schema_path, source=source)
     _check_wave_keys(data, source)
     if codebook is not None:
-        check_wave_against_codebook(data, codebook, source=source)
+        check_wave_against_codebook(data, codebook, source=source, required=required)
     return data

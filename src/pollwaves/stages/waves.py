@@ -17,7 +17,7 @@ import pandas as pd
 from pollwaves import config, files
 from pollwaves.errors import InputError
 from pollwaves.intake import cleaning, harmonise, readers
-from pollwaves.intake.mapping import load_wave_config
+from pollwaves.intake.mapping import load_wave_config, raking_sources, required_variables
 from pollwaves.intake.margins import add_derived_columns, load_margins
 from pollwaves.published import select as published
 from pollwaves.survey.diagnostics import margin_shares, weight_diagnostics
@@ -39,18 +39,44 @@ def run_published(
 
 
 def run_harmonise(
-    wave_yaml: PathLike, codebook_path: PathLike, root: PathLike, out_parquet, out_log
+    wave_yaml: PathLike,
+    codebook_path: PathLike,
+    root: PathLike,
+    out_parquet,
+    out_log,
+    *,
+    weighting_variables: Sequence[str] | None = None,
+    margins_path: PathLike | None = None,
 ) -> pd.DataFrame:
-    """Read one wave's delivery, harmonise it to the codebook, clean it, write it."""
+    """Read one wave's delivery, harmonise it to the codebook, clean it, write it.
+
+    The wave must map ``resp_id`` and the raking sources of ``weighting_variables``
+    (through ``derived_from`` in the margins file); every other variable may be absent.
+    Without ``weighting_variables`` / ``margins_path`` they are read from
+    ``<root>/config/config.yaml`` (``weighting.variables``, ``margins``). Straight-lining
+    compares the raw answer codes of the grid.
+    """
     schemas = config.schema_dir(root)
+    if weighting_variables is None or margins_path is None:
+        required = required_variables(root)
+    else:
+        margins_cfg = config.load_yaml(Path(root) / margins_path)
+        required = ["resp_id", *raking_sources(list(weighting_variables), margins_cfg)]
     codebook = config.load_codebook(codebook_path, schemas / "codebook.schema.yaml")
-    cfg = load_wave_config(wave_yaml, schemas / "wave.schema.yaml", codebook)
+    cfg = load_wave_config(wave_yaml, schemas / "wave.schema.yaml", codebook, required=required)
     file = Path(root) / cfg["file"]
     delivery = readers.read_delivery(
         file, cfg["format"], encoding=cfg.get("encoding"), sheet=cfg.get("sheet")
     )
-    df = harmonise.harmonise_wave(delivery, cfg, codebook, file=str(cfg["file"]))
-    kept, log = cleaning.clean_wave(df, cfg.get("cleaning", {}), codebook, wave=cfg["wave"])
+    rules = cfg.get("cleaning", {})
+    df, raw = harmonise.harmonise_with_raw(
+        delivery,
+        cfg,
+        codebook,
+        file=str(cfg["file"]),
+        raw_codes=cleaning.straightlining_items(rules),
+    )
+    kept, log = cleaning.clean_wave(df, rules, codebook, wave=cfg["wave"], raw_codes=raw)
     files.write_table(log, out_log)
     files.write_parquet(kept, out_parquet)
     return kept
