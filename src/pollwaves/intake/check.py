@@ -344,7 +344,11 @@ def check_wave(wave: str, root: str | os.PathLike[str] = ".") -> list[InputError
         try:
             cfg = load_wave_config(path, schema_path, codebook)
             frame = harmonise_wave(delivery, cfg, codebook, file=file)
-            clean_wave(frame, cfg.get("cleaning", {}), codebook, wave=wave)
+            kept = clean_wave(frame, cfg.get("cleaning", {}), codebook, wave=wave)[0]
         except InputError as exc:
             problems.append(exc)
+        else:  # the missing-value rule and feasibility checks of `weight` must pass too
+            from pollwaves.intake.raking import check_wave_raking
+
+            problems.extend(check_wave_raking(kept, wave, paths["root"]))
     return problems
