@@ -110,8 +110,10 @@ def test_estimate_wave_with_the_vendor_weight_and_stacking(root, tmp_path, study
         _, harmonised, mapping = _harmonised(root, sub, vendor=vendor)
         out = _weight(root, sub, harmonised, mapping, study["weighting"])
         paths = {k: sub / f"{k}.csv" for k in ("est", "cont", "plain", "vendor")}
-        waves.run_estimate_wave(out["data"], root / "config/codebook.yaml", root / "config/margins.yaml",
-                                root, study, *paths.values())  # fmt: skip
+        cfg = {k: root / f"config/{k}.yaml" for k in ("codebook", "margins")}
+        waves.run_estimate_wave(
+            out["data"], cfg["codebook"], cfg["margins"], root, study, *paths.values()
+        )
         tables[vendor] = paths
     with_vendor = pd.read_csv(tables[True]["vendor"])
     weighted = pd.read_csv(tables[True]["est"])
@@ -151,3 +153,18 @@ def test_log_errors_writes_the_traceback_and_reraises(tmp_path):
     with log_errors(log):
         pass
     assert log.read_text(encoding="utf-8") == ""
+
+
+def test_write_harmonised_records_provenance(tmp_path):
+    kept = pd.DataFrame({"wave": [WAVE], "resp_id": ["a"]})
+    log = pd.DataFrame({"wave": [WAVE], "step": ["total"], "n_before": [1]})
+    out_parquet, out_log = tmp_path / "h.parquet", tmp_path / "c.csv"
+    waves.write_harmonised(kept, log, {"wave": WAVE, "simulated": True}, out_parquet, out_log)
+    assert files.parquet_metadata(out_parquet) == {"simulated": "true", "wave": WAVE}
+    pd.testing.assert_frame_equal(files.read_parquet(out_parquet), kept)
+    assert pd.read_csv(out_log).columns[-1] == "simulated"
+    # without a mapping, the weight stage takes the flag from the harmonised metadata
+    assert waves._simulated(None, out_parquet) is True
+    files.write_parquet(kept, out_parquet)
+    with pytest.raises(InputError, match="does not record whether the wave is simulated"):
+        waves._simulated(None, out_parquet)

@@ -63,6 +63,19 @@ def wave_provenance(wave: str, simulated: bool) -> dict[str, str]:
     return {"wave": str(wave), "simulated": "true" if simulated else "false"}
 
 
+def write_harmonised(
+    kept: pd.DataFrame, log: pd.DataFrame, cfg: Mapping[str, Any], out_parquet, out_log
+) -> None:
+    """Write the ``harmonise`` outputs with their provenance (for :func:`run_harmonise`).
+
+    The cleaning log gets a trailing ``simulated`` column and the parquet file the ``wave``
+    and ``simulated`` metadata, both from the wave mapping ``cfg``.
+    """
+    simulated = bool(cfg["simulated"])
+    files.write_table(log.assign(simulated=simulated), out_log)
+    files.write_parquet(kept, out_parquet, metadata=wave_provenance(cfg["wave"], simulated))
+
+
 def _simulated(wave_yaml: PathLike | None, parquet: PathLike) -> bool:
     """The wave's ``simulated:`` flag: from its mapping, else from the parquet metadata."""
     if wave_yaml is not None:
@@ -163,8 +176,8 @@ def run_estimate_wave(
     and, to ``vendor_out``, the toplines with the pollster's ``vendor_weight`` (respondents
     with a vendor weight; the design SEs take it as the final weight, without calibration;
     it is scaled to the raked weights' total, which changes no estimate or SE but makes
-    ``deff`` and ``n_eff`` comparable; no rows when the delivery has no weight). Every table ends with ``simulated`` (from the
-    parquet's metadata).
+    ``deff`` and ``n_eff`` comparable; no rows when the delivery has no weight). Every table
+    ends with ``simulated`` (from the parquet's metadata).
 
     ``settings`` holds ``estimation`` (level, ci_method, the subgroup variables) and ``weighting`` (the raking
     variables, used as ``calibrated_on`` so that the SEs account for the raking).
