@@ -25,6 +25,7 @@ rule all:
     input:
         "reports/public_demand.html",
         "reports/tables/toplines.csv",
+        "reports/tables/toplines_vendor_weight.csv",
         "reports/tables/subgroups.csv",
         "reports/tables/weighting.csv",
         "reports/tables/cleaning.csv",

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
 
 from pollwaves.errors import InputError
 
-__all__ = ["FLOAT_FORMAT", "atomic_write", "read_parquet", "write_parquet", "write_table"]
+__all__ = [
+    "FLOAT_FORMAT",
+    "atomic_write",
+    "parquet_metadata",
+    "read_parquet",
+    "write_parquet",
+    "write_table",
+]
 
 FLOAT_FORMAT = "%.10g"
 """printf format of every float in a CSV table: 10 significant digits."""
@@ -71,7 +78,11 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     return atomic_write(path, _write)
 
 
-def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+def write_parquet(
+    df: pd.DataFrame,
+    path: str | os.PathLike[str],
+    metadata: Mapping[str, str] | None = None,
+) -> Path:
     """Write a Parquet file (pyarrow, no pandas index) deterministically and atomically.
 
     Parameters
@@ -80,6 +91,9 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         The table.
     path : str or path-like
         Target file; parent folders are created.
+    metadata : mapping of str to str, optional
+        Key-value pairs added to the file's schema metadata (e.g. ``wave``, ``simulated``),
+        in sorted key order; read them back with :func:`parquet_metadata`.
 
     Returns
     -------
@@ -90,9 +104,32 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     import pyarrow.parquet as pq
 
     def _write(tmp: Path) -> None:
-        pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        if metadata:
+            extra = {str(k).encode(): str(metadata[k]).encode() for k in sorted(metadata)}
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
+        pq.write_table(table, tmp)
 
     return atomic_write(path, _write)
+
+
+def parquet_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Key-value metadata of a Parquet file written by :func:`write_parquet`.
+
+    pandas' own ``pandas`` entry is left out.
+
+    Raises
+    ------
+    InputError
+        If the file does not exist.
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("parquet file not found", file=str(path), hint="run the step first")
+    meta = pq.read_schema(path).metadata or {}
+    return {k.decode(): v.decode() for k, v in meta.items() if k != b"pandas"}
 
 
 def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -20,7 +20,8 @@ from project_copy import make_project
 
 from pollwaves.config import load_codebook
 from pollwaves.intake import propose as propose_module
-from pollwaves.intake.addwave import add_wave, required_variables
+from pollwaves.intake.addwave import add_wave
+from pollwaves.intake.mapping import required_variables
 from pollwaves.intake.propose import propose
 from pollwaves.intake.readers import Delivery
 

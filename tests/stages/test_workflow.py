@@ -38,7 +38,17 @@ def test_workflow_end_to_end(tmp_path):
     assert "SIMULATED" in text and 'class="banner' in text
     assert not re.search(r"""(src|href)=["']https?://[^"']+\.(css|js|png|svg)""", text)
     header = top.read_text(encoding="utf-8").splitlines()[0]
-    assert header == "question,wave,domain,category,estimate,se,ci_low,ci_high,n,n_eff,deff"
+    assert header == (
+        "question,wave,domain,category,estimate,se,ci_low,ci_high,n,n_eff,deff,simulated"
+    )
+    weighting = (proj / "reports/tables/weighting.csv").read_text(encoding="utf-8")
+    for col in ("imputed_education", "dropped_sex", "n_dropped", "corr_vendor_weight"):
+        assert col in weighting.splitlines()[0], col
+    assert weighting.splitlines()[0].endswith(",simulated")
+    vendor = proj / "reports/tables/toplines_vendor_weight.csv"
+    assert vendor.read_text(encoding="utf-8").splitlines()[0] == header.replace(
+        ",simulated", ",weight,simulated"
+    )
     waves_in_table = {line.split(",")[1] for line in top.read_text().splitlines()[1:]}
     assert waves_in_table == set(WAVES)
 
@@ -66,4 +76,7 @@ def test_workflow_end_to_end(tmp_path):
     message = fail.stdout + fail.stderr
     for part in ("2022-04", cfg["file"], col, "row=", f"value={code!r}"):
         assert str(part) in message, part
+    log = (proj / "logs/harmonise/2022-04.log").read_text(encoding="utf-8")
+    assert log.startswith("ERROR: ") and "Traceback (most recent call last)" in log
+    assert f"value={code!r}" in log
     assert _digest(outputs) == before

@@ -8,6 +8,7 @@ rule estimate_wave:
         estimates="data/processed/estimates/{wave}.csv",
         contrasts="data/processed/estimates/{wave}.contrasts.csv",
         unweighted="data/processed/estimates/{wave}.unweighted.csv",
+        vendor="data/processed/estimates/{wave}.vendor.csv",
     log:
         "logs/estimate_wave/{wave}.log",
     conda:
@@ -25,6 +26,7 @@ rule toplines:
         estimates=expand("data/processed/estimates/{wave}.csv", wave=WAVES),
         contrasts=expand("data/processed/estimates/{wave}.contrasts.csv", wave=WAVES),
         unweighted=expand("data/processed/estimates/{wave}.unweighted.csv", wave=WAVES),
+        vendor=expand("data/processed/estimates/{wave}.vendor.csv", wave=WAVES),
         codebook=config["codebook"],
     output:
         toplines=report(
@@ -35,6 +37,7 @@ rule toplines:
         subgroups="reports/tables/subgroups.csv",
         contrasts="reports/tables/contrasts.csv",
         unweighted="reports/tables/toplines_unweighted.csv",
+        vendor="reports/tables/toplines_vendor_weight.csv",
     log:
         "logs/toplines.log",
     conda:

@@ -25,6 +25,7 @@ rule weight:
     input:
         data="data/processed/harmonised/{wave}.parquet",
         margins=config["margins"],
+        mapping=f"{config['waves_dir']}/{{wave}}.yaml",
     output:
         data="data/processed/waves/{wave}.parquet",
         diagnostics="data/processed/weighting/{wave}.csv",

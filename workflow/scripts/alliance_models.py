@@ -1,11 +1,13 @@
+from pollwaves.stages.logs import log_errors
 from pollwaves.stages.models import run_alliance_models
 
-run_alliance_models(
-    snakemake.input.waves,
-    snakemake.input.mappings,
-    snakemake.params.settings,
-    snakemake.params.invasion_date,
-    snakemake.output.shares,
-    snakemake.output.neutral,
-    level=snakemake.params.level,
-)
+with log_errors(snakemake.log[0]):
+    run_alliance_models(
+        snakemake.input.waves,
+        snakemake.input.mappings,
+        snakemake.params.settings,
+        snakemake.params.invasion_date,
+        snakemake.output.shares,
+        snakemake.output.neutral,
+        level=snakemake.params.level,
+    )

@@ -1,8 +1,10 @@
+from pollwaves.stages.logs import log_errors
 from pollwaves.stages.models import run_attitudes
 
-run_attitudes(
-    snakemake.input.waves,
-    snakemake.output.shares,
-    snakemake.output.tests,
-    level=snakemake.params.level,
-)
+with log_errors(snakemake.log[0]):
+    run_attitudes(
+        snakemake.input.waves,
+        snakemake.output.shares,
+        snakemake.output.tests,
+        level=snakemake.params.level,
+    )

@@ -1,14 +1,16 @@
+from pollwaves.stages.logs import log_errors
 from pollwaves.stages.models import run_claims
 
-run_claims(
-    snakemake.input.published,
-    snakemake.input.toplines,
-    snakemake.input.contrasts,
-    snakemake.input.stance,
-    snakemake.input.stance_tests,
-    snakemake.input.mappings,
-    snakemake.input.claims,
-    snakemake.params.root,
-    snakemake.params.published_deff,
-    dict(snakemake.output.items()),
-)
+with log_errors(snakemake.log[0]):
+    run_claims(
+        snakemake.input.published,
+        snakemake.input.toplines,
+        snakemake.input.contrasts,
+        snakemake.input.stance,
+        snakemake.input.stance_tests,
+        snakemake.input.mappings,
+        snakemake.input.claims,
+        snakemake.params.root,
+        snakemake.params.published_deff,
+        dict(snakemake.output.items()),
+    )

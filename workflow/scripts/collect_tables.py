@@ -1,5 +1,7 @@
+from pollwaves.stages.logs import log_errors
 from pollwaves.stages.waves import run_collect
 
-run_collect(snakemake.input.weighting, snakemake.output.weighting)
-run_collect(snakemake.input.cleaning, snakemake.output.cleaning)
-run_collect(snakemake.input.margins, snakemake.output.margins)
+with log_errors(snakemake.log[0]):
+    run_collect(snakemake.input.weighting, snakemake.output.weighting)
+    run_collect(snakemake.input.cleaning, snakemake.output.cleaning)
+    run_collect(snakemake.input.margins, snakemake.output.margins)

@@ -1,9 +1,11 @@
+from pollwaves.stages.logs import log_errors
 from pollwaves.stages.report import run_report_tables
 
-run_report_tables(
-    snakemake.input.toplines,
-    snakemake.input.unweighted,
-    snakemake.input.published,
-    snakemake.output.bounds,
-    snakemake.output.effect,
-)
+with log_errors(snakemake.log[0]):
+    run_report_tables(
+        snakemake.input.toplines,
+        snakemake.input.unweighted,
+        snakemake.input.published,
+        snakemake.output.bounds,
+        snakemake.output.effect,
+    )

@@ -1,13 +1,17 @@
+from pollwaves.stages.logs import log_errors
 from pollwaves.stages.waves import run_toplines
 
-run_toplines(
-    snakemake.input.estimates,
-    snakemake.input.contrasts,
-    snakemake.input.codebook,
-    snakemake.params.root,
-    snakemake.output.toplines,
-    snakemake.output.subgroups,
-    snakemake.output.contrasts,
-    snakemake.input.unweighted,
-    snakemake.output.unweighted,
-)
+with log_errors(snakemake.log[0]):
+    run_toplines(
+        snakemake.input.estimates,
+        snakemake.input.contrasts,
+        snakemake.input.codebook,
+        snakemake.params.root,
+        snakemake.output.toplines,
+        snakemake.output.subgroups,
+        snakemake.output.contrasts,
+        snakemake.input.unweighted,
+        snakemake.output.unweighted,
+        snakemake.input.vendor,
+        snakemake.output.vendor,
+    )

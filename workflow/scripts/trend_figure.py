@@ -1,13 +1,15 @@
+from pollwaves.stages.logs import log_errors
 from pollwaves.stages.report import run_trend_figure
 
-run_trend_figure(
-    snakemake.wildcards.question,
-    snakemake.input.toplines,
-    snakemake.input.published,
-    snakemake.params.notice,
-    snakemake.output.png,
-    snakemake.output.svg,
-    claims_yaml=snakemake.input.claims,
-    level=snakemake.params.level,
-    wave_yamls=snakemake.input.mappings,
-)
+with log_errors(snakemake.log[0]):
+    run_trend_figure(
+        snakemake.wildcards.question,
+        snakemake.input.toplines,
+        snakemake.input.published,
+        snakemake.params.notice,
+        snakemake.output.png,
+        snakemake.output.svg,
+        claims_yaml=snakemake.input.claims,
+        level=snakemake.params.level,
+        wave_yamls=snakemake.input.mappings,
+    )

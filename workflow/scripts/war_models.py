@@ -1,13 +1,15 @@
+from pollwaves.stages.logs import log_errors
 from pollwaves.stages.models import run_war_models
 
-outputs = {k: v for k, v in snakemake.output.items() if not k.startswith("forest")}
-run_war_models(
-    snakemake.input.waves,
-    snakemake.input.mappings,
-    snakemake.params.settings,
-    snakemake.params.notice,
-    outputs,
-    snakemake.output.forest_png,
-    snakemake.output.forest_svg,
-    level=snakemake.params.level,
-)
+with log_errors(snakemake.log[0]):
+    outputs = {k: v for k, v in snakemake.output.items() if not k.startswith("forest")}
+    run_war_models(
+        snakemake.input.waves,
+        snakemake.input.mappings,
+        snakemake.params.settings,
+        snakemake.params.notice,
+        outputs,
+        snakemake.output.forest_png,
+        snakemake.output.forest_svg,
+        level=snakemake.params.level,
+    )

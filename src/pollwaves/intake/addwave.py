@@ -26,6 +26,7 @@ import yaml
 from pollwaves.config import load_codebook, load_yaml, schema_dir, variables_by_kind
 from pollwaves.errors import InputError
 from pollwaves.files import atomic_write
+from pollwaves.intake.mapping import required_variables
 from pollwaves.intake.patterns import patterns
 from pollwaves.intake.propose import propose
 from pollwaves.intake.readers import ENCODINGS, Delivery, read_delivery
@@ -136,34 +137,6 @@ def project_paths(root: PathLike) -> dict[str, Path]:
         "waves": root / cfg.get("waves_dir", "config/waves"),
         "schemas": schema_dir(root),
     }
-
-
-def required_variables(root: PathLike) -> list[str]:
-    """Variables every wave must map: ``resp_id`` and the sources of the raking variables.
-
-    The raking variables are ``weighting.variables`` of ``config/config.yaml``, each expanded
-    through its ``derived_from`` in the margins file (``sex_age`` -> ``sex, age_group``).
-
-    Parameters
-    ----------
-    root : str or path-like
-        The project root.
-
-    Returns
-    -------
-    list of str
-        ``resp_id`` first, then the raking sources in configuration order.
-    """
-    root = Path(root)
-    cfg_file = root / "config" / "config.yaml"
-    cfg = load_yaml(cfg_file) if cfg_file.is_file() else {}
-    margins_file = root / cfg.get("margins", "config/margins.yaml")
-    margins = (load_yaml(margins_file) if margins_file.is_file() else {}) or {}
-    out = ["resp_id"]
-    for name in (cfg.get("weighting") or {}).get("variables") or []:
-        spec = (margins.get("margins") or {}).get(name) or {}
-        out += [v for v in spec.get("derived_from") or [name] if v not in out]
-    return out
 
 
 def _detect_csv_encoding(path: Path) -> str:

@@ -387,7 +387,11 @@ def check_wave(wave: str, root: str | os.PathLike[str] = ".") -> list[InputError
             frame, raw = harmonise_with_raw(
                 delivery, cfg, codebook, file=file, raw_codes=straightlining_items(rules)
             )
-            clean_wave(frame, rules, codebook, wave=wave, raw_codes=raw)
+            kept = clean_wave(frame, rules, codebook, wave=wave, raw_codes=raw)[0]
         except InputError as exc:
             problems.append(exc)
+        else:  # the missing-value rule and feasibility checks of `weight` must pass too
+            from pollwaves.intake.raking import check_wave_raking
+
+            problems.extend(check_wave_raking(kept, wave, paths["root"]))
     return problems

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pollwaves import config, files
@@ -19,8 +20,9 @@ from pollwaves.errors import InputError
 from pollwaves.intake import cleaning, harmonise, readers
 from pollwaves.intake.mapping import load_wave_config, raking_sources, required_variables
 from pollwaves.intake.margins import add_derived_columns, load_margins
+from pollwaves.intake.raking import prepare_raking
 from pollwaves.published import select as published
-from pollwaves.survey.diagnostics import margin_shares, weight_diagnostics
+from pollwaves.survey.diagnostics import margin_shares, weight_agreement, weight_diagnostics
 from pollwaves.survey.estimation import RESULT_COLUMNS, share_contrasts, toplines
 from pollwaves.survey.weighting import rake
 
@@ -77,9 +79,40 @@ def run_harmonise(
         raw_codes=cleaning.straightlining_items(rules),
     )
     kept, log = cleaning.clean_wave(df, rules, codebook, wave=cfg["wave"], raw_codes=raw)
-    files.write_table(log, out_log)
-    files.write_parquet(kept, out_parquet)
+    write_harmonised(kept, log, cfg, out_parquet, out_log)
     return kept
+
+
+def wave_provenance(wave: str, simulated: bool) -> dict[str, str]:
+    """Parquet key-value metadata of one wave's files: ``wave`` and ``simulated``."""
+    return {"wave": str(wave), "simulated": "true" if simulated else "false"}
+
+
+def write_harmonised(
+    kept: pd.DataFrame, log: pd.DataFrame, cfg: Mapping[str, Any], out_parquet, out_log
+) -> None:
+    """Write the ``harmonise`` outputs with their provenance (for :func:`run_harmonise`).
+
+    The cleaning log gets a trailing ``simulated`` column and the parquet file the ``wave``
+    and ``simulated`` metadata, both from the wave mapping ``cfg``.
+    """
+    simulated = bool(cfg["simulated"])
+    files.write_table(log.assign(simulated=simulated), out_log)
+    files.write_parquet(kept, out_parquet, metadata=wave_provenance(cfg["wave"], simulated))
+
+
+def _simulated(wave_yaml: PathLike | None, parquet: PathLike) -> bool:
+    """The wave's ``simulated:`` flag: from its mapping, else from the parquet metadata."""
+    if wave_yaml is not None:
+        return bool(config.load_yaml(wave_yaml)["simulated"])
+    flag = files.parquet_metadata(parquet).get("simulated")
+    if flag not in ("true", "false"):
+        raise InputError(
+            "the parquet file does not record whether the wave is simulated",
+            file=str(parquet),
+            hint="rerun the step that wrote it (snakemake --forcerun harmonise weight)",
+        )
+    return flag == "true"
 
 
 def run_weight(
@@ -91,22 +124,22 @@ def run_weight(
     out_parquet,
     out_diag,
     out_margins,
+    *,
+    wave_yaml: PathLike | None = None,
 ) -> pd.DataFrame:
-    """Rake one wave to the urban margins; write the weighted frame and diagnostics."""
+    """Rake one wave to the urban margins; write the weighted frame and diagnostics.
+
+    Missing raking values are handled by ``settings["missing"]`` (impute, drop, fail;
+    :func:`pollwaves.intake.raking.prepare_raking`); the weighted parquet holds the imputed
+    values. The diagnostics add ``imputed_<var>``, ``dropped_<var>``, ``n_dropped``,
+    ``n_vendor_weight``, ``corr_vendor_weight`` and ``simulated`` (from ``wave_yaml``, else
+    from the harmonised parquet's metadata).
+    """
     margins = load_margins(margins_path, config.schema_dir(root) / "margins.schema.yaml")
     df = files.read_parquet(harmonised)
-    variables = list(settings["variables"])
-    unknown = [v for v in variables if v not in margins["targets"]]
-    if unknown:
-        raise InputError(
-            "Raking variable has no margin",
-            value=unknown[0],
-            file=str(margins_path),
-            hint=f"add it under margins: or remove it from weighting.variables; "
-            f"margins: {list(margins['targets'])}",
-        )
-    targets = {v: margins["targets"][v] for v in variables}
-    work = add_derived_columns(df, {k: v for k, v in margins["derived"].items() if k in targets})
+    simulated = _simulated(wave_yaml, harmonised)
+    work, info = prepare_raking(df, margins, settings, wave=wave, file=str(margins_path))
+    targets = info["targets"]
     try:
         w = rake(
             work,
@@ -116,12 +149,15 @@ def run_weight(
             cap=settings.get("cap"),
         )
     except InputError as err:
+        rid = err.respondent
+        if err.row is not None and "resp_id" in work:
+            rid = str(work["resp_id"].iloc[err.row - 1])
         raise InputError(
             err.problem,
             wave=wave,
             file=str(harmonised),
             column=err.column,
-            row=err.row,
+            respondent=rid,
             value=err.value,
             hint=err.hint,
         ) from err
@@ -134,10 +170,17 @@ def run_weight(
         share_capped=w.attrs["share_capped"],
     )
     diag.insert(0, "wave", wave)
-    out = df.assign(weight=w.to_numpy())
-    files.write_table(margin_shares(work, "weight", targets).assign(wave=wave), out_margins)
+    for kind in ("imputed", "dropped"):
+        for var in info["sources"]:
+            diag[f"{kind}_{var}"] = info[kind][var]
+    diag["n_dropped"] = info["n_dropped"]
+    vendor = work["vendor_weight"] if "vendor_weight" in work else pd.Series(np.nan, work.index)
+    diag = diag.assign(**weight_agreement(w, vendor, name="vendor_weight"), simulated=simulated)
+    out = work[list(df.columns)].assign(weight=w.to_numpy())
+    shares = margin_shares(work, "weight", targets).assign(wave=wave, simulated=simulated)
+    files.write_table(shares, out_margins)
     files.write_table(diag, out_diag)
-    files.write_parquet(out, out_parquet)
+    files.write_parquet(out, out_parquet, metadata=wave_provenance(wave, simulated))
     return out
 
 
@@ -150,10 +193,16 @@ def run_estimate_wave(
     out,
     contrasts_out,
     unweighted_out,
+    vendor_out: PathLike | None = None,
 ) -> pd.DataFrame:
     """Weighted toplines, one-way subgroup tables and share contrasts of one wave.
 
-    Also writes unweighted toplines (equal weights, for the weighted-vs-unweighted check).
+    Also writes unweighted toplines (equal weights, for the weighted-vs-unweighted check)
+    and, to ``vendor_out``, the toplines with the pollster's ``vendor_weight`` (respondents
+    with a vendor weight; the design SEs take it as the final weight, without calibration;
+    it is scaled to the raked weights' total, which changes no estimate or SE but makes
+    ``deff`` and ``n_eff`` comparable; no rows when the delivery has no weight). Every table
+    ends with ``simulated`` (from the parquet's metadata).
 
     ``settings`` holds ``estimation`` (level, ci_method, the subgroup variables) and ``weighting`` (the raking
     variables, used as ``calibrated_on`` so that the SEs account for the raking).
@@ -161,19 +210,16 @@ def run_estimate_wave(
     schemas = config.schema_dir(root)
     codebook = config.load_codebook(codebook_path, schemas / "codebook.schema.yaml")
     margins = load_margins(margins_path, schemas / "margins.schema.yaml")
+    simulated = _simulated(None, wave_parquet)
     raking = list(settings["weighting"]["variables"])
     derived = {k: v for k, v in margins["derived"].items() if k in raking}
     df = add_derived_columns(files.read_parquet(wave_parquet), derived)
     est = settings["estimation"]
+    questions = config.variables_by_kind(codebook, "question")
+    wave = str(df["wave"].iloc[0])
+    common = {"wave": wave, "ci_method": est["ci_method"], "level": float(est["level"])}
     res = toplines(
-        df,
-        config.variables_by_kind(codebook, "question"),
-        "weight",
-        wave=str(df["wave"].iloc[0]),
-        by=list(est["subgroups"]),
-        calibrated_on=raking,
-        ci_method=est["ci_method"],
-        level=float(est["level"]),
+        df, questions, "weight", by=list(est["subgroups"]), calibrated_on=raking, **common
     )
     rows = []
     for q, spec in (est.get("contrasts") or {}).items():
@@ -181,19 +227,28 @@ def run_estimate_wave(
             c = share_contrasts(
                 df, q, "weight", spec, calibrated_on=raking, level=float(est["level"])
             )
-            rows.append(c.assign(question=q, wave=res["wave"].iloc[0], domain="all"))
+            rows.append(c.assign(question=q, wave=wave, domain="all"))
     cols = ["question", "wave", "domain", "contrast", "estimate", "se", "ci_low", "ci_high"]
     cont = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
-    files.write_table(cont[[*cols, "t", "p_value", "n", "df"]] if rows else cont, contrasts_out)
-    plain = toplines(
-        df,
-        config.variables_by_kind(codebook, "question"),
-        None,
-        wave=str(df["wave"].iloc[0]),
-        ci_method=est["ci_method"],
-        level=float(est["level"]),
-    )
-    files.write_table(plain[RESULT_COLUMNS], unweighted_out)
+    cont = cont[[*cols, "t", "p_value", "n", "df"]] if rows else cont
+    files.write_table(cont.assign(simulated=simulated), contrasts_out)
+    plain = toplines(df, questions, None, **common)
+    files.write_table(plain[RESULT_COLUMNS].assign(simulated=simulated), unweighted_out)
+    if vendor_out is not None:
+        vw = df.get("vendor_weight", pd.Series(np.nan, df.index))
+        vw = pd.to_numeric(vw, errors="coerce").astype("float64")
+        has = np.isfinite(vw) & (vw > 0)
+        vcols = [*RESULT_COLUMNS, "weight", "simulated"]
+        if has.any():
+            # scaled to the raked total: same estimates and SEs, comparable deff and n_eff
+            vw = vw[has] * (df["weight"].sum() / vw[has].sum())
+            vdf = df.loc[has].assign(vendor_weight=vw)
+            vres = toplines(vdf, questions, "vendor_weight", **common)
+            vres = vres[RESULT_COLUMNS].assign(weight="vendor_weight", simulated=simulated)
+        else:
+            vres = pd.DataFrame(columns=vcols)
+        files.write_table(vres[vcols], vendor_out)
+    res = res.assign(simulated=simulated)
     files.write_table(res, out)
     return res
 
@@ -208,32 +263,37 @@ def run_toplines(
     contrasts_out,
     unweighted: Sequence[PathLike] = (),
     unweighted_out: PathLike | None = None,
+    vendor: Sequence[PathLike] = (),
+    vendor_out: PathLike | None = None,
 ) -> pd.DataFrame:
-    """Stack the per-wave estimates into the toplines, subgroup and contrast tables."""
+    """Stack the per-wave estimates into the toplines, subgroup and contrast tables.
+
+    Also stacks the unweighted toplines and the toplines with the vendor's weight (into
+    ``vendor_out``, header only when no wave has a vendor weight) when given.
+    """
     schemas = config.schema_dir(root)
     codebook = config.load_codebook(codebook_path, schemas / "codebook.schema.yaml")
     order = {q: i for i, q in enumerate(config.variables_by_kind(codebook, "question"))}
-    res = pd.concat([_read_csv(p) for p in estimates], ignore_index=True)
-    res = res.sort_values(
-        ["question", "wave", "domain", "category"],
-        key=lambda s: s.map(order) if s.name == "question" else s,
-        kind="stable",
-    )
+
+    def stack(paths: Sequence[PathLike], keys: list[str]) -> pd.DataFrame:
+        parts = [_read_csv(p) for p in paths]
+        df = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+        return df.sort_values(
+            keys, key=lambda s: s.map(order) if s.name == "question" else s, kind="stable"
+        )
+
+    res = stack(estimates, ["question", "wave", "domain", "category"])
     res["flag"] = res["flag"].fillna("")
-    top = res.loc[res["domain"] == "all", RESULT_COLUMNS]
+    extra = ["simulated"] if "simulated" in res else []
+    top = res.loc[res["domain"] == "all", [*RESULT_COLUMNS, *extra]]
     files.write_table(top, toplines_out)
     files.write_table(res[res["domain"] != "all"], subgroups_out)
     cont = pd.concat([_read_csv(p) for p in contrasts], ignore_index=True)
     cont = cont.sort_values(["question", "contrast", "wave"], kind="stable")
     files.write_table(cont, contrasts_out)
-    if unweighted and unweighted_out:
-        plain = pd.concat([_read_csv(p) for p in unweighted], ignore_index=True)
-        plain = plain.sort_values(
-            ["question", "wave", "category"],
-            key=lambda s: s.map(order) if s.name == "question" else s,
-            kind="stable",
-        )
-        files.write_table(plain, unweighted_out)
+    for paths, path in ((unweighted, unweighted_out), (vendor, vendor_out)):
+        if paths and path:
+            files.write_table(stack(paths, ["question", "wave", "category"]), path)
     return top
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from pollwaves.survey.weighting import sampling_weights
 
-__all__ = ["kish", "margin_shares", "weight_diagnostics"]
+__all__ = ["kish", "margin_shares", "weight_agreement", "weight_diagnostics"]
 
 
 def kish(w: np.ndarray | pd.Series) -> tuple[float, float]:
@@ -140,3 +140,36 @@ def margin_shares(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def weight_agreement(
+    w: np.ndarray | pd.Series, other: np.ndarray | pd.Series, *, name: str
+) -> dict[str, float | int]:
+    """How far one set of weights agrees with another (e.g. the pollster's own weight).
+
+    Parameters
+    ----------
+    w : array-like
+        Sampling weights (e.g. the raking weights).
+    other : array-like
+        The other weights, aligned with ``w``; missing, non-positive or infinite values
+        mark respondents without one.
+    name : str
+        Name of the other weights, used in the keys.
+
+    Returns
+    -------
+    dict
+        ``n_<name>``: respondents with both weights; ``corr_<name>``: Pearson correlation
+        of the two weights over them (NaN with fewer than two such respondents or a
+        constant weight).
+    """
+    x = np.asarray(w, dtype=float)
+    y = pd.to_numeric(pd.Series(np.asarray(other, dtype=object)), errors="coerce").to_numpy(
+        dtype=float
+    )
+    ok = np.isfinite(x) & np.isfinite(y) & (y > 0)
+    corr = np.nan
+    if ok.sum() >= 2 and np.std(x[ok]) > 0 and np.std(y[ok]) > 0:
+        corr = float(np.corrcoef(x[ok], y[ok])[0, 1])
+    return {f"n_{name}": int(ok.sum()), f"corr_{name}": corr}
