@@ -18,6 +18,7 @@ rule report_tables:
         toplines="reports/tables/toplines.csv",
         unweighted="reports/tables/toplines_unweighted.csv",
         published="data/processed/published/toplines.csv",
+        vendor="reports/tables/toplines_vendor_weight.csv",
     output:
         bounds=report(
             "reports/tables/undecided_bounds.csv",
@@ -29,6 +30,7 @@ rule report_tables:
             caption="../report/weighting_effect.rst",
             category="Weighting",
         ),
+        vendor="reports/tables/vendor_weight_comparison.csv",
     log:
         "logs/report_tables.log",
     conda:
@@ -47,6 +49,7 @@ rule public_demand_report:
         excluded="data/processed/published/excluded.csv",
         weighting="reports/tables/weighting.csv",
         weighting_margins="reports/tables/weighting_margins.csv",
+        vendor="reports/tables/vendor_weight_comparison.csv",
         subgroup_predicted="reports/tables/subgroup_predicted.csv",
         subgroup_ame="reports/tables/subgroup_ame.csv",
         subgroup_terms="reports/tables/subgroup_terms.csv",

@@ -14,4 +14,5 @@ with log_errors(snakemake.log[0]):
         validation_meta=snakemake.params.validation_meta,
         model_waves_csv=snakemake.input.model_waves,
         wave_yamls=snakemake.input.mappings,
+        vendor_csv=snakemake.input.vendor,
     )

@@ -8,4 +8,6 @@ with log_errors(snakemake.log[0]):
         snakemake.input.published,
         snakemake.output.bounds,
         snakemake.output.effect,
+        vendor_csv=snakemake.input.vendor,
+        vendor_out=snakemake.output.vendor,
     )

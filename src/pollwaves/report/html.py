@@ -24,7 +24,7 @@ from pollwaves.analysis.model_waves import exclusion_notes
 from pollwaves.files import atomic_write
 from pollwaves.report import sections as rs
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
-from pollwaves.report.tables import Labels, Numbers, finite
+from pollwaves.report.tables import Labels, Numbers, finite, missing_raking_values
 
 __all__ = ["ReportInputs", "build_report", "render_report", "write_report"]
 
@@ -54,7 +54,8 @@ class ReportInputs:
     ``trend_tests``: the war-support models; ``bounds`` and ``effect``: the report's derived
     tables (:func:`~pollwaves.report.tables.undecided_bounds`,
     :func:`~pollwaves.report.tables.weighting_effect`); ``validation`` (+ ``validation_meta``):
-    the coverage benchmark, optional; ``model_waves``: the waves each pooled model uses
+    the coverage benchmark, optional; ``vendor``: raked against vendor-weighted toplines
+    (:func:`~pollwaves.report.tables.vendor_comparison`), optional; ``model_waves``: the waves each pooled model uses
     (:func:`pollwaves.analysis.model_waves.coverage_table`), optional. Which microdata are
     SIMULATED is given to :func:`render_report` as a
     :class:`~pollwaves.report.provenance.Provenance`.
@@ -76,6 +77,7 @@ class ReportInputs:
     validation: pd.DataFrame | None = None
     validation_meta: Mapping = field(default_factory=dict)
     model_waves: pd.DataFrame | None = None
+    vendor: pd.DataFrame | None = None
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -200,6 +202,11 @@ def render_report(
         "excluded": rs.records(rs.sort_frame(inputs.excluded, ["row_id"])),
         "targets": rs.margins_context(margins_cfg, labels),
         "weighting": rs.records(rs.sort_frame(inputs.weighting, ["wave"])),
+        "missing_rule": str(wgt.get("missing", "impute")),
+        "missing_values": missing_raking_values(inputs.weighting),
+        "vendor": [] if inputs.vendor is None else rs.records(inputs.vendor),
+        "vendor_corr": [r for r in rs.records(rs.sort_frame(inputs.weighting, ["wave"]))
+                        if float(r.get("n_vendor_weight", 0) or 0) > 0],
         "cap": wgt.get("cap"), "ci_method": method,
         "ci_text": _CI_METHODS.get(method, method), "validation": validation,
         "validation_columns": [] if inputs.validation is None else [

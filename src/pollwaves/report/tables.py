@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 import pandas as pd
 from markupsafe import Markup, escape
 
-__all__ = ["Labels", "Numbers", "level_label", "undecided_bounds", "weighting_effect"]
+__all__ = [
+    "Labels",
+    "Numbers",
+    "level_label",
+    "missing_raking_values",
+    "undecided_bounds",
+    "vendor_comparison",
+    "weighting_effect",
+]
 
 
 def level_label(level: float) -> str:
@@ -244,6 +252,44 @@ def weighting_effect(toplines: pd.DataFrame, unweighted: pd.DataFrame) -> pd.Dat
     out = out.dropna(subset=["weighted", "unweighted"])
     out["difference"] = out["weighted"] - out["unweighted"]
     return out.reset_index(drop=True)
+
+
+def vendor_comparison(toplines: pd.DataFrame, vendor: pd.DataFrame) -> pd.DataFrame:
+    """Toplines with our raked weights against the same toplines with the vendor's weight.
+
+    Returns
+    -------
+    DataFrame
+        ``question, wave, category, raked, vendor, difference`` (shares; difference = raked -
+        vendor), whole-sample rows of the waves delivered with a vendor weight, in the
+        toplines' row order; empty when no wave has one.
+    """
+    keys = ["question", "wave", "category"]
+    r = toplines[toplines["domain"] == "all"][[*keys, "estimate"]]
+    v = vendor[vendor["domain"] == "all"][[*keys, "estimate"]]
+    out = r.merge(v, on=keys, suffixes=("_r", "_v"), how="inner", sort=False)
+    out = out.rename(columns={"estimate_r": "raked", "estimate_v": "vendor"})
+    out = out.dropna(subset=["raked", "vendor"])
+    out["difference"] = out["raked"] - out["vendor"]
+    return out.reset_index(drop=True)
+
+
+def missing_raking_values(weighting: pd.DataFrame) -> list[dict]:
+    """Per wave and raking variable: respondents imputed or dropped for a missing value.
+
+    Reads the ``imputed_<var>`` and ``dropped_<var>`` columns of ``weighting.csv``; only
+    waves and variables with a count above zero are listed.
+    """
+    out = []
+    variables = [c.removeprefix("imputed_") for c in weighting.columns if c.startswith("imputed_")]
+    for _, row in weighting.sort_values("wave", kind="mergesort").iterrows():
+        for var in variables:
+            imputed = int(row.get(f"imputed_{var}", 0) or 0)
+            dropped = int(row.get(f"dropped_{var}", 0) or 0)
+            if imputed or dropped:
+                out.append({"wave": str(row["wave"]), "variable": var, "imputed": imputed,
+                            "dropped": dropped})  # fmt: skip
+    return out
 
 
 def finite(v: object) -> bool:

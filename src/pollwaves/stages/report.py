@@ -253,13 +253,19 @@ def run_report_tables(
     published_csv: PathLike,
     bounds_out: PathLike,
     effect_out: PathLike,
+    vendor_csv: PathLike | None = None,
+    vendor_out: PathLike | None = None,
 ) -> None:
-    """The report's derived tables: bounds under "hard to say", weighted vs unweighted."""
+    """The report's derived tables: bounds under "hard to say", weighted vs unweighted, and
+    (with ``vendor_csv``) our raked toplines against the vendor-weighted ones."""
     from pollwaves.report import tables as report_tables
 
     top, pub = read_table(toplines_csv), read_table(published_csv)
     files.write_table(report_tables.undecided_bounds(top, pub), bounds_out)
     files.write_table(report_tables.weighting_effect(top, read_table(unweighted_csv)), effect_out)
+    if vendor_csv is not None and vendor_out is not None:
+        comparison = report_tables.vendor_comparison(top, read_table(vendor_csv))
+        files.write_table(comparison, vendor_out)
 
 
 #: ``run_report`` table inputs: keyword -> ReportInputs field.
@@ -281,6 +287,7 @@ def run_report(
     *,
     model_waves_csv: PathLike | None = None,
     wave_yamls: Sequence[PathLike] | None = None,
+    vendor_csv: PathLike | None = None,
 ) -> None:
     """Build ``reports/public_demand.html`` from the tables and figures.
 
@@ -288,7 +295,9 @@ def run_report(
     ``validation_csv`` (and its ``.meta.json``) must exist: a missing file is an error.
     ``model_waves_csv`` (``reports/tables/model_waves.csv``) lists the waves the pooled
     models leave out; the ``simulated`` flags of ``wave_yamls`` word the banner and the
-    captions (none given: every wave simulated).
+    captions (none given: every wave simulated). ``vendor_csv``
+    (``reports/tables/vendor_weight_comparison.csv``) compares the raked with the vendor's
+    weights.
     """
     from pollwaves.report import html as report
 
@@ -315,6 +324,7 @@ def run_report(
         validation=validation,
         validation_meta=meta,
         model_waves=None if model_waves_csv is None else read_table(model_waves_csv),
+        vendor=None if vendor_csv is None else read_table(vendor_csv),
     )
     html = report.build_report(
         inputs,
