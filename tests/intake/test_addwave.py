@@ -11,15 +11,14 @@ from __future__ import annotations
 import csv
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT
-from project_copy import copy_wave, make_project, snakemake
+from demo_project import DEMO, EARLIER, REVIEW, WAVE, demo_project
+from project_copy import copy_wave, make_project
 
 from pollwaves.cli import main
 from pollwaves.config import load_codebook
@@ -30,57 +29,6 @@ from pollwaves.intake.mapping import load_wave_config
 from pollwaves.published.parse import RAW_COLUMNS
 from pollwaves.published.rows import add_published
 from pollwaves.published.select import published_main
-
-DEMO = ROOT / "tests" / "data" / "demo_wave.sav"
-WAVE = "2024-05"
-EARLIER = ["2021-01", "2022-04", "2023-03", "2023-11"]  # csv cp1251, dta, sav, xlsx
-REVIEW = ["b_union"]  # found by its value labels only: the one column that needs review
-
-
-def pollwaves(*args: str) -> subprocess.CompletedProcess:
-    """Run the ``pollwaves`` command line in a fresh interpreter."""
-    cmd = [sys.executable, "-m", "pollwaves.cli", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-
-
-def resolve_demo(proj: Path) -> subprocess.CompletedProcess:
-    """The review README section 'Adding a new wave' shows for the demo: `pollwaves confirm`."""
-    return pollwaves("confirm", WAVE, *REVIEW, "--root", str(proj))
-
-
-def add_demo(proj: Path, *extra: str) -> subprocess.CompletedProcess:
-    fieldwork = ["--fieldwork", "2024-05-10", "2024-05-20"]
-    return pollwaves(
-        "add-wave", str(DEMO), "--wave", WAVE, *fieldwork, "--root", str(proj), *extra
-    )
-
-
-# --- end to end ------------------------------------------------------------------------------
-
-
-_SHARED: dict = {}
-
-
-def demo_project(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The documented flow on the demo delivery; one full snakemake run for the session.
-
-    A copy with the EARLIER waves; add-wave (without, then with ``--encoding cp1251``),
-    the documented review edits, check-wave and one ``snakemake`` run. The built project
-    (five waves, up to date) is shared with tests/stages/test_incremental.py, which needs "a
-    project after a full run": the full run is the expensive part of the suite. (The war
-    models of the workflow need a pre-war wave and four war waves, hence five.)
-    """
-    if not _SHARED:
-        proj = make_project(tmp_path_factory.mktemp("demo"), EARLIER)
-        out: dict = {"proj": proj, "mojibake": add_demo(proj)}
-        out["added"] = add_demo(proj, "--encoding", "cp1251")
-        mapping = proj / "config/waves" / f"{WAVE}.yaml"
-        out["draft"] = mapping.read_text(encoding="utf-8") if mapping.exists() else ""
-        out["confirm"] = resolve_demo(proj)
-        out["check"] = pollwaves("check-wave", WAVE, "--root", str(proj))
-        out["run"] = snakemake(proj)
-        _SHARED.update(out)
-    return _SHARED
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from demo_project import demo_project
 from project_copy import copy_wave, snakemake
-from test_addwave import demo_project
 
 NEW = "2022-08"
 CHANGED = "2022-04"

@@ -19,8 +19,8 @@ import time
 import pandas as pd
 import pytest
 from conftest import ROOT
+from demo_project import demo_project, pollwaves
 from project_copy import snakemake
-from test_addwave import demo_project, pollwaves
 from test_incremental import assert_up_to_date, per_wave_rules, planned
 
 NEW = {"2024-06": "simulated_ru.sav", "2024-07": "simulated_ru.csv", "2024-08": "simulated_be.dta"}

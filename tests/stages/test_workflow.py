@@ -74,7 +74,7 @@ def test_workflow_end_to_end(tmp_path):
     fail = snakemake(proj)
     assert fail.returncode != 0
     message = fail.stdout + fail.stderr
-    for part in ("2022-04", cfg["file"], col, "row=", f"value={code!r}"):
+    for part in ("2022-04", cfg["file"], col, "respondent=", f"value={code!r}"):
         assert str(part) in message, part
     log = (proj / "logs/harmonise/2022-04.log").read_text(encoding="utf-8")
     assert log.startswith("ERROR: ") and "Traceback (most recent call last)" in log
