@@ -282,6 +282,9 @@ def published_series(
     Keeps rows with ``relation == "equals"``, ``qualifier`` in exact/approximate/fraction
     and no subgroup; ``estimate = value / 100``. The published numbers carry no variance,
     so ``var = deff * p (1 - p) / n_respondents`` is an ASSUMPTION stated by ``deff``.
+    ``n_respondents`` is the conservative whole N of a qualified N (``>700`` -> 700), so the
+    variance is conservative; rows without a published N (``n_qualifier`` unknown) carry no
+    variance and are left out.
 
     Parameters
     ----------
@@ -314,6 +317,11 @@ def published_series(
     ]
     if rows.empty:
         raise InputError("No published point estimate", value=(question, category))
+    rows = rows[rows["n_respondents"].notna()]  # no published N: no variance, not smoothed
+    if rows.empty:
+        raise InputError(
+            "No published point estimate with a published N", value=(question, category)
+        )
     rows = rows.drop_duplicates(["wave", "value"])
     _one_per_wave(rows, "Several published values for one wave")
     n = rows["n_respondents"].astype(float)

@@ -4,6 +4,13 @@
 and checked against the codebook) maps each published question and answer label to a
 codebook question and category; a number valid for several codebook questions
 (``expand_to``) becomes one row each, keeping ``row_id``, with an ``expanded_from`` note.
+
+``bearing:`` maps single answers of a published question that is NOT in the codebook onto a
+codebook question with relation ``bears_on``: a different question whose answer bears on the
+category, never an estimate of it (e.g. "the army should join the war on Russia's side", an
+option of the multi-option "position of Belarus" question, for the army-participation "yes").
+The other answers of such a question stay unmapped. Every mapping ``note`` (the documented
+wording difference) is carried into ``mapping_note``.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ __all__ = ["HARMONISED_COLUMNS", "LABELS_HINT", "harmonise_published", "load_pub
 
 HARMONISED_COLUMNS = ["canonical_question", "category", "relation"]
 HARMONISED_COLUMNS += ["subgroup_canonical_variable", "subgroup_category", "expanded_from"]
+HARMONISED_COLUMNS += ["mapping_note"]
 SCHEMA_PATH = Path(__file__).resolve().parents[3] / "workflow/schemas/published_labels.schema.yaml"
 LABELS_FILE = "config/published_labels.yaml"
 LABELS_HINT = f"add it to {LABELS_FILE}"
@@ -37,6 +45,10 @@ def _check_codebook(labels: dict, codebook_path: Path, file: str) -> None:
         cats = {f"questions.{q}.answers.{a}": e["category"] for a, e in spec["answers"].items()}
         key = f"questions.{q}.{'expand_to' if 'expand_to' in spec else 'canonical'}"
         items += [(key, t, "question", cats) for t in _targets(spec)]
+    for q, spec in (labels.get("bearing") or {}).items():
+        for a, e in spec["answers"].items():
+            key = f"bearing.{q}.answers.{a}"
+            items.append((f"{key}.question", e["question"], "question", {key: e["category"]}))
     for v, spec in labels["subgroups"].items():
         cats = {f"subgroups.{v}.values.{k}": c for k, c in spec["values"].items()}
         items.append((f"subgroups.{v}.canonical", spec["canonical"], "demographic", cats))
@@ -70,7 +82,8 @@ def load_published_labels(
     Returns
     -------
     dict
-        The validated mapping (``schema_version, rules, questions, subgroups, overrides``).
+        The validated mapping (``schema_version, rules, questions, subgroups, overrides``
+        and optionally ``bearing``).
     """
     labels = load_yaml(path)
     validate(labels, schema_path or SCHEMA_PATH, source=str(path))
@@ -96,20 +109,27 @@ def harmonise_published(df: pd.DataFrame, labels: dict) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``df`` plus ``canonical_question, category, relation, subgroup_canonical_variable,
-        subgroup_category, expanded_from`` (NA for unmapped questions); ``expand_to`` rows
-        are repeated once per target question, keeping ``row_id``.
+        subgroup_category, expanded_from, mapping_note`` (NA for unmapped questions);
+        ``expand_to`` rows are repeated once per target question, keeping ``row_id``;
+        ``bearing`` answers have relation ``bears_on`` and their wording note.
     """
     questions, subgroups = labels["questions"], labels.get("subgroups") or {}
+    bearing = labels.get("bearing") or {}
     canonical_names = {t for spec in questions.values() for t in _targets(spec)}
     values: list[list] = []
     for rec in df.to_dict("records"):
         q, answer, raw_var, raw_val = (rec[c] for c in ("question", "answer", *RAW_COLUMNS[7:9]))
         kw = {"wave": rec["wave_id"], "row": int(rec["row_id"])}
         spec = questions.get(q)
+        bears = (bearing.get(q) or {}).get("answers", {}).get(str(answer).strip())
+        if spec is None and bears is not None:  # another question, bearing on a category
+            target, cat, rel = bears["question"], bears["category"], bears["relation"]
+            values.append([[target], cat, rel, pd.NA, pd.NA, pd.NA, bears["note"]])
+            continue
         if spec is None:
             if q in canonical_names:  # e.g. a future `attitude_eu` row: never drop it silently
                 raise InputError("codebook question not mapped", value=q, hint=LABELS_HINT, **kw)
-            values.append([[pd.NA]] + [pd.NA] * 5)
+            values.append([[pd.NA]] + [pd.NA] * 6)
             continue
         ans = spec["answers"].get(str(answer).strip())
         if ans is None:
@@ -121,7 +141,8 @@ def harmonise_published(df: pd.DataFrame, labels: dict) -> pd.DataFrame:
             hint, msg = f"{LABELS_HINT} under subgroups.{raw_var}.values", "subgroup not mapped"
             raise InputError(msg, column="subgroup_value", value=raw_val, hint=hint, **kw)
         note = f"{q} (row {kw['row']}): {spec['expand_note']}" if "expand_to" in spec else pd.NA
-        values.append([_targets(spec), ans["category"], ans["relation"], sub_var, sub_cat, note])
+        mapped = [_targets(spec), ans["category"], ans["relation"], sub_var, sub_cat, note]
+        values.append([*mapped, ans.get("note", pd.NA)])
     out = df.copy()
     for j, name in enumerate(HARMONISED_COLUMNS):
         out[name] = [v[j] for v in values]

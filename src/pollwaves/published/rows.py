@@ -20,7 +20,7 @@ import pandas as pd
 from pollwaves.errors import InputError
 from pollwaves.files import atomic_write
 from pollwaves.published.labels import LABELS_HINT, _targets, load_published_labels
-from pollwaves.published.parse import RAW_COLUMNS, PathLike, parse_percent
+from pollwaves.published.parse import RAW_COLUMNS, PathLike, parse_n, parse_percent
 
 __all__ = ["DUPLICATE_KEY", "add_published", "published_row_problems"]
 
@@ -48,7 +48,8 @@ def published_row_problems(
     """Every problem of raw published rows, collected (not raised).
 
     Per row: a required cell (wave_id, question, answer, percent, source_url) empty;
-    ``n_respondents`` not digits; ``percent`` not parseable (:func:`parse_percent`);
+    ``n_respondents`` not a sample size (:func:`parse_n`: digits, ``>700``, ``755 or 767``,
+    ``about 800`` or empty); ``percent`` not parseable (:func:`parse_percent`);
     ``source_url`` not an http(s) URL; for a modelled question (``labels``) an unknown
     answer label or subgroup value, or a codebook question that is not mapped; a duplicate
     (same :data:`DUPLICATE_KEY`) of an earlier row or of a row of ``existing``.
@@ -91,27 +92,15 @@ def published_row_problems(
                     col,
                     "give every number a wave, question, answer, percent and source URL",
                 )
-        if not re.fullmatch(r"\d*", rec["n_respondents"]):
-            add(
-                "n_respondents is not a whole number",
-                "n_respondents",
-                "write digits or leave empty",
-            )
-        if rec["percent"].strip():
-            try:
-                parse_percent(rec["percent"], row=i, file=file)
-            except InputError as exc:
-                problems.append(
-                    InputError(
-                        exc.problem,
-                        wave=rec["wave_id"] or None,
-                        file=file,
-                        row=i,
-                        column="percent",
-                        value=exc.value,
-                        hint=exc.hint,
+        for col, parse in (("n_respondents", parse_n), ("percent", parse_percent)):
+            if col == "n_respondents" or rec[col].strip():
+                try:
+                    parse(rec[col], row=i, file=file)
+                except InputError as exc:
+                    kw = {"wave": rec["wave_id"] or None, "file": file, "row": i}
+                    problems.append(
+                        InputError(exc.problem, column=col, value=exc.value, hint=exc.hint, **kw)
                     )
-                )
         if rec["source_url"].strip() and not _URL.fullmatch(rec["source_url"].strip()):
             add("source_url is not an http(s) URL", "source_url", "give the page's full URL")
         spec = questions.get(rec["question"])

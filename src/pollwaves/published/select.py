@@ -10,7 +10,11 @@
 3. :func:`select_published` puts every row in exactly one of (used, excluded) by this rule
    (also under ``rules:`` in the YAML), applied in order:
 
-   - R1: ``wave_id`` not ``YYYY-MM`` -> ``ambiguous wave attribution``.
+   - R1: ``wave_id`` not ``YYYY-MM`` -> ``ambiguous wave attribution``, except a pooled
+     report of two surveys of one year, ``YYYY-MM/MM`` (e.g. ``2025-08/11``), whose
+     ``fieldwork_start`` and ``fieldwork_end`` fall in exactly those two months: it is placed
+     at its last survey month (``wave`` = ``2025-11``; ``published_wave`` keeps the id,
+     the fieldwork dates keep the span).
    - R2: question not mapped -> ``question not in codebook``; a modelled row whose subgroup
      variable is not mapped -> ``subgroup not in codebook``. Then ``overrides:`` entries
      of the YAML -> ``override: <reason>``.
@@ -20,11 +24,17 @@
      approximate < range < bound; then lowest ``row_id``. Others: ``duplicate of row N``
      (same value and interval) or ``superseded by row N (<why>)``, ``superseded_by`` = N.
      Equal rank with a different value is an InputError (settle it with an override).
-     Retrospective or wave-inferred rows alone for their key are kept, ``flag`` visible.
+     R4: a flagged row (retrospective, wave-inferred, from a source not confirmed
+     independently, ...) alone for its key is kept, ``flag`` visible.
+
+``shown_as`` is how the number must be printed for its category: ``≥x`` for a lower bound
+or a part (``part_of``), ``≤x`` for an upper bound, ``a–b`` for a range, ``~x`` for an
+approximate value, ``x`` otherwise. ``value`` of a bound is the bound, never an estimate.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -45,6 +55,7 @@ OUTPUT_COLUMNS = [
     "fieldwork_start",
     "fieldwork_end",
     "n_respondents",
+    "n_qualifier",
     "question",
     "answer",
     "category",
@@ -63,7 +74,12 @@ OUTPUT_COLUMNS = [
     "published_subgroup_value",
     "expanded_from",
     "percent",
+    "published_wave",
+    "n_published",
+    "mapping_note",
+    "shown_as",
 ]
+_POOLED = r"(\d{4})-(0[1-9]|1[0-2])/(0[1-9]|1[0-2])"
 R3_KEY = ["wave_id", "canonical_question", "category", "relation"] + HARMONISED_COLUMNS[3:5]
 RENAMES = {
     "wave_id": "wave",
@@ -90,7 +106,40 @@ def _why(loser: pd.Series, winner: pd.Series) -> str:
     return next(w for w, a, b in zip(whys, _rank(loser), _rank(winner), strict=True) if a != b)
 
 
+def _fmt(x: float) -> str:
+    return f"{x:.1f}".rstrip("0").rstrip(".")
+
+
+def shown_as(qualifier: str, relation: str, value: float, low: float, high: float) -> str:
+    """How a published number is printed for its category (module docstring): never a
+    bound as a point."""
+    if qualifier == "lower_bound" or relation == "part_of":
+        return f"≥{_fmt(low)}"
+    if qualifier == "upper_bound":
+        return f"≤{_fmt(high)}"
+    if qualifier == "range":
+        return f"{_fmt(low)}–{_fmt(high)}"
+    return f"~{_fmt(value)}" if qualifier == "approximate" else _fmt(value)
+
+
+def _pooled_wave(rec: pd.Series) -> str | None:
+    """Last month of a pooled report ``YYYY-MM/MM`` whose fieldwork spans those months."""
+    m = re.fullmatch(_POOLED, str(rec["wave_id"]))
+    if m is None or m[2] >= m[3]:
+        return None
+    start, end = (
+        str(rec[c]) if pd.notna(rec[c]) else "" for c in ("fieldwork_start", "fieldwork_end")
+    )
+    ok = start.startswith(f"{m[1]}-{m[2]}") and end.startswith(f"{m[1]}-{m[3]}")
+    return f"{m[1]}-{m[3]}" if ok else None
+
+
 def _output(df: pd.DataFrame) -> pd.DataFrame:
+    cols = ["qualifier", "relation", "value", "low", "high"]
+    shown = [shown_as(*r) for r in df[cols].itertuples(index=False, name=None)]
+    df = df.assign(published_wave=df["wave_id"], shown_as=pd.array(shown, dtype="str"))
+    pooled = df["pooled_wave"].notna()
+    df.loc[pooled, "wave_id"] = df.loc[pooled, "pooled_wave"]
     out = df.rename(columns=RENAMES)
     columns = OUTPUT_COLUMNS + [c for c in ("reason", "superseded_by") if c in out.columns]
     return out[columns].sort_values("row_id", kind="stable").reset_index(drop=True)
@@ -120,8 +169,11 @@ def select_published(
     df = df.reset_index(drop=True)
     reason = pd.Series(pd.NA, index=df.index, dtype="object")
     superseded = pd.Series(pd.NA, index=df.index, dtype="Int64")
+    df["pooled_wave"] = pd.array([_pooled_wave(r) for _, r in df.iterrows()], dtype="str")
     wave_ok = df["wave_id"].str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", na=False).astype(bool)
-    reason[~wave_ok] = "ambiguous wave attribution"
+    reason[~wave_ok & df["pooled_wave"].isna()] = "ambiguous wave attribution"
+    wave_ok |= df["pooled_wave"].notna()
+    key_wave = df["pooled_wave"].fillna(df["wave_id"])
     reason[wave_ok & df["canonical_question"].isna()] = "question not in codebook"
     bad_sub = df["subgroup_variable"].notna() & df["subgroup_canonical_variable"].isna()
     reason[reason.isna() & bad_sub] = "subgroup not in codebook"
@@ -133,7 +185,8 @@ def select_published(
             hint = f"fix or delete the entry in {LABELS_FILE}"
             raise InputError("override names no row", key="overrides", row=ov["row_id"], hint=hint)
         reason[hit & reason.isna()] = f"override: {ov['reason']}"
-    for _, group in df[reason.isna()].groupby(R3_KEY, dropna=False, sort=False):
+    keyed = df.assign(wave_id=key_wave)[reason.isna()]
+    for _, group in keyed.groupby(R3_KEY, dropna=False, sort=False):
         ranked = sorted(group.index, key=lambda i: (_rank(df.loc[i]), df.at[i, "row_id"]))
         top = df.loc[ranked[0]]
         for i in ranked[1:]:
