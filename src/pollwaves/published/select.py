@@ -164,7 +164,8 @@ def select_published(
     used, excluded : pandas.DataFrame
         "Published (processed)" columns of docs/architecture.md (``question``, subgroup
         canonical) plus ``published_question, published_subgroup_variable/_value,
-        expanded_from, percent`` (as published); excluded adds ``reason, superseded_by``.
+        expanded_from, percent, published_wave, n_published, mapping_note, shown_as`` (as
+        published, and the printed form); excluded adds ``reason, superseded_by``.
     """
     df = df.reset_index(drop=True)
     reason = pd.Series(pd.NA, index=df.index, dtype="object")
