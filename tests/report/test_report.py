@@ -125,6 +125,22 @@ def _published() -> pd.DataFrame:
                       subgroup_variable=pd.NA, subgroup_value=pd.NA, flag=pd.NA)  # fmt: skip
 
 
+def _wave_bounds(top: pd.DataFrame) -> pd.DataFrame:
+    """Per-wave microdata worst-case bounds of the inline toplines (no refusals inline)."""
+    rows = []
+    for wave, g in top[top["question"] == "war_support"].groupby("wave"):
+        p = g.set_index("category")["estimate"]
+        for name, val in (
+            ("support_low", p["support"]),
+            ("support_high", 1 - p["oppose"]),
+            ("oppose_low", p["oppose"]),
+            ("oppose_high", 1 - p["support"]),
+        ):
+            rows.append(("simulated", wave, name, val, 0.017, val - 0.033, val + 0.033, 800,
+                         True))  # fmt: skip
+    return pd.DataFrame(rows, columns=report_tables.BOUND_COLUMNS)
+
+
 def _evidence() -> pd.DataFrame:
     rows = [
         ("army_small", "published", "share below threshold", "2022-04", "yes", 0.06, 0.0429,
@@ -218,7 +234,8 @@ def make_inputs(**changes) -> report.ReportInputs:
         ledger=ledger, evidence=_evidence(), sensitivity=sens, published=pub,
         excluded=excluded, weighting=weighting, weighting_margins=margins,
         subgroup_predicted=predicted, subgroup_ame=ame, subgroup_terms=terms,
-        trend_tests=tests, bounds=report_tables.undecided_bounds(top, pub),
+        trend_tests=tests, bounds=report_tables.undecided_bounds(_wave_bounds(top), pub, deff=1.5,
+                                                             level=0.95),
         effect=report_tables.weighting_effect(top, unweighted), validation=validation,
         validation_meta={"command": "python benchmarks/coverage.py --replicates 20",
                          "code_revision": "abc123", "wall_time_seconds": 12.5,

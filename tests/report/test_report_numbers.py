@@ -163,21 +163,42 @@ def test_html_holds_exactly_the_registered_numbers(built):
 def test_recomputed_bounds_and_weighting_effect(built):
     html, _, inputs, _ = built
     ext = section(html, "ext-undecided")
-    top = make_inputs().bounds  # rebuilt independently from the inline toplines
-    for r in top.itertuples():
-        assert math.isclose(r.support_high, r.support + r.hard_to_say)
-        assert math.isclose(r.oppose_high, r.oppose + r.hard_to_say)
-        cell = f'<data value="{r.support_high!r}">{100 * r.support_high:.1f}</data>'
-        assert cell in ext, (r.source, r.wave)
-    sim = top[top["source"] == "simulated"]
-    best = sim.loc[sim["support_high"].idxmax()]
-    assert f'support reaches at most <data value="{float(best.support_high)!r}">' in ext
-    # the inline simulated waves reach 50.4%: the text must say the threshold is reached
-    assert "which reaches" in ext
+    b = inputs.bounds
+    assert set(b["bound"]) == {"support_low", "support_high", "oppose_low", "oppose_high"}
+    for r in b.itertuples():
+        for v in (r.estimate, r.ci_low, r.ci_high):
+            assert f'<data value="{float(v)!r}">{100 * v:.1f}</data>' in ext, (r.source, r.bound)
+    # the published bounds recomputed from the inline published shares (32/15/13/40, N 823)
+    pub = b[b["source"] == "published"].set_index("bound")
+    assert math.isclose(pub.loc["support_high", "estimate"], 0.32 + 0.15 + 0.13)
+    assert math.isclose(pub.loc["oppose_high", "estimate"], 0.40 + 0.15 + 0.13)
+    p = 0.6
+    se = math.sqrt(1.5 * p * (1 - p) / 823)  # published_deff 1.5 of CONFIG
+    assert math.isclose(pub.loc["support_high", "se"], se)
+    half = 1.959963984540054 * se / (p * (1 - p))
+    lo = 1 / (1 + math.exp(-(math.log(p / (1 - p)) - half)))
+    assert math.isclose(pub.loc["support_high", "ci_low"], lo)
+    sim = b[(b["source"] == "simulated") & (b["bound"] == "support_high")]
+    best = sim.loc[sim["estimate"].idxmax()]
+    assert f'highest in <time datetime="{best.wave}">{best.wave}</time>, <data value="' in ext
+    # the inline simulated upper bound (64.0%) reaches 50%: the worst case does not rule it out
+    assert "the worst case does not rule out majority support" in ext
+    assert "at most" not in ext and "worst-case" in ext.lower()
+    assert ext.count('<data value="0.95">95</data>% interval') >= 5  # estimation.level
+    assert "cannot include refusals" in ext
+
     eff = inputs.effect
     for r in eff[(eff["question"] == "war_support") & (eff["category"] == "support")].itertuples():
         assert math.isclose(r.difference, r.weighted - r.unweighted)
         assert f'<data value="{r.difference!r}">{100 * r.difference:+.1f}</data>' in ext
+
+
+def test_bounds_labels_follow_the_configured_level(tmp_path):
+    cfg = {**CONFIG, "estimation": {**CONFIG["estimation"], "level": 0.9}}
+    html, _ = build(make_figures(tmp_path), config=cfg)
+    ext = section(html, "ext-undecided")
+    assert '<data value="0.9">90</data>% interval' in ext
+    assert '<data value="0.95">95</data>% interval' not in ext
 
 
 def test_evidence_numbers_appear_under_their_claim(built):

@@ -1,5 +1,5 @@
 rule estimate_wave:
-    """Weighted toplines and subgroup tables of one wave, SEs accounting for the raking."""
+    """Weighted toplines, subgroup tables and worst-case bounds of one wave (raking-aware SEs)."""
     input:
         data="data/processed/waves/{wave}.parquet",
         codebook=config["codebook"],
@@ -9,6 +9,7 @@ rule estimate_wave:
         contrasts="data/processed/estimates/{wave}.contrasts.csv",
         unweighted="data/processed/estimates/{wave}.unweighted.csv",
         vendor="data/processed/estimates/{wave}.vendor.csv",
+        bounds="data/processed/estimates/{wave}.bounds.csv",
     log:
         "logs/estimate_wave/{wave}.log",
     conda:

@@ -50,9 +50,11 @@ rule alliance_models:
 
 
 rule attitudes_by_stance:
-    """Good attitude to each country by war stance, per wave, with Rao-Scott tests."""
+    """Good attitude to each country by war stance, per wave, with Rao-Scott tests and the
+    supporter-opponent differences (raking-aware design covariance)."""
     input:
         waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
+        margins=config["margins"],
     output:
         shares=report(
             "reports/tables/attitudes_by_stance.csv",
@@ -60,12 +62,15 @@ rule attitudes_by_stance:
             category="Subgroups",
         ),
         tests="reports/tables/attitudes_by_stance_tests.csv",
+        differences="reports/tables/stance_differences.csv",
     log:
         "logs/attitudes_by_stance.log",
     conda:
         "../envs/pollwaves.yaml"
     params:
         level=config["estimation"]["level"],
+        raking=config["weighting"]["variables"],
+        root=ROOT,
     script:
         "../scripts/attitudes_by_stance.py"
 

@@ -13,8 +13,10 @@ REPORT_FIGURES = [
 
 
 rule report_tables:
-    """The report's derived tables: bounds under 'hard to say'; weighted vs unweighted."""
+    """The report's derived tables: worst-case bounds under 'hard to say' (per-wave microdata
+    bounds and published ones); weighted vs unweighted."""
     input:
+        bounds=expand("data/processed/estimates/{wave}.bounds.csv", wave=WAVES),
         toplines="reports/tables/toplines.csv",
         unweighted="reports/tables/toplines_unweighted.csv",
         published="data/processed/published/toplines.csv",
@@ -35,6 +37,9 @@ rule report_tables:
         "logs/report_tables.log",
     conda:
         "../envs/pollwaves.yaml"
+    params:
+        published_deff=config["trend"]["published_deff"],
+        level=config["estimation"]["level"],
     script:
         "../scripts/report_tables.py"
 

@@ -7,4 +7,8 @@ with log_errors(snakemake.log[0]):
         snakemake.output.shares,
         snakemake.output.tests,
         level=snakemake.params.level,
+        differences_out=snakemake.output.differences,
+        margins_path=snakemake.input.margins,
+        raking=snakemake.params.raking,
+        root=snakemake.params.root,
     )

@@ -12,4 +12,5 @@ with log_errors(snakemake.log[0]):
         snakemake.output.contrasts,
         snakemake.output.unweighted,
         snakemake.output.vendor,
+        snakemake.output.bounds,
     )

@@ -10,4 +10,7 @@ with log_errors(snakemake.log[0]):
         snakemake.output.effect,
         vendor_csv=snakemake.input.vendor,
         vendor_out=snakemake.output.vendor,
+        wave_bounds=snakemake.input.bounds,
+        published_deff=snakemake.params.published_deff,
+        level=snakemake.params.level,
     )

@@ -10,6 +10,9 @@ fixed-effects trends) and :mod:`pollwaves.analysis.subgroups` (the demographic m
   mid-dates.
 - :func:`attitudes_by_stance`: per wave, shares with a good attitude to five countries by
   war stance, with Rao-Scott tests (R ``svyby(svyciprop)`` and ``svychisq``).
+- :func:`stance_differences`: per wave, the share with a good attitude among war supporters
+  minus that among opponents, with the design covariance of the two domain shares
+  (raking-aware; R ``svyby(..., covmat=TRUE)`` + ``svycontrast``).
 
 The respondent data of this project are SIMULATED.
 """
@@ -17,7 +20,7 @@ The respondent data of this project are SIMULATED.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -25,10 +28,18 @@ from pollwaves.analysis.model_waves import wave_coverage
 from pollwaves.config import load_yaml, mid_date
 from pollwaves.errors import InputError
 from pollwaves.survey.design import check_columns
+from pollwaves.survey.domains import domain_difference
 from pollwaves.survey.estimation import proportions
 from pollwaves.survey.raoscott import rao_scott
 
-__all__ = ["COUNTRIES", "STANCES", "attitudes_by_stance", "load_pooled", "wave_mid_dates"]
+__all__ = [
+    "COUNTRIES",
+    "STANCES",
+    "attitudes_by_stance",
+    "load_pooled",
+    "stance_differences",
+    "wave_mid_dates",
+]
 
 COUNTRIES = {
     "russia": "attitude_russia",
@@ -52,6 +63,8 @@ SHARE_COLUMNS = [
     "flag",
 ]
 RS_COLUMNS = ["wave", "country", "question", "statistic", "df1", "df2", "p_value"]
+DIFF_COLUMNS = ["wave", "country", "question", "group_a", "group_b", "estimate", "se", "df"]
+DIFF_COLUMNS += ["ci_low", "ci_high", "n_a", "n_b", "simulated"]
 
 
 def load_pooled(paths: Iterable[str | os.PathLike[str]]) -> pd.DataFrame:
@@ -115,7 +128,8 @@ def attitudes_by_stance(
     Notes
     -----
     The SEs do not include the raking adjustment (conservative); the Rao-Scott test has
-    no calibration option, so both use the plain weighted design.
+    no calibration option, so both use the plain weighted design. The supporter-opponent
+    differences (:func:`stance_differences`) are raking-aware.
     """
     check_columns(pooled, ["wave", weight, stance, *countries.values()])
     order = {s: k for k, s in enumerate(STANCES)}
@@ -150,3 +164,62 @@ def attitudes_by_stance(
         "tests": pd.DataFrame(tests, columns=RS_COLUMNS),
         "waves": wave_coverage(pooled, "attitudes_by_stance", [stance, *cols], any_of=cols),
     }
+
+
+def stance_differences(
+    pooled: pd.DataFrame,
+    simulated: Mapping[str, bool],
+    *,
+    weight: str = "weight",
+    calibrated_on: Sequence[str] | None = None,
+    stance: str = "war_support",
+    groups: tuple[str, str] = ("support", "oppose"),
+    countries: Mapping[str, str] = COUNTRIES,
+    category: str = "good",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Per wave: share of ``category`` among ``groups[0]`` minus that among ``groups[1]``.
+
+    Parameters
+    ----------
+    pooled : DataFrame
+        The wave files stacked; each wave is its own design, ``svydesign(ids=~1,
+        weights=~weight)`` raked on ``calibrated_on`` as the toplines (equal base weights).
+    simulated : mapping
+        ``wave -> simulated`` flag (from the wave files' metadata), written per row.
+    weight : str
+        Sampling-weight column (raked weights; *not* frequency weights).
+    calibrated_on : list of str, optional
+        The raking columns (``weighting.variables``, derived columns added): the SEs then
+        account for the raking (:func:`pollwaves.survey.domains.domain_difference`). With
+        ``None`` the plain weighted design of :func:`attitudes_by_stance` is used.
+    stance, groups : str, (str, str)
+        The domain question and the two domains compared (default: supporters minus
+        opponents of the war).
+    countries, category, level
+        As :func:`attitudes_by_stance`.
+
+    Returns
+    -------
+    DataFrame
+        ``wave, country, question, group_a, group_b, estimate, se, df, ci_low, ci_high, n_a,
+        n_b, simulated``: the difference with the covariance of the two domain shares of the
+        same wave, the design df and a t interval. Refusals of either question are excluded
+        as domains. Waves without the stance question, countries not asked and waves where a
+        group has no respondent with an answer are left out (no row).
+    """
+    check_columns(pooled, ["wave", weight, stance, *countries.values(), *(calibrated_on or [])])
+    rows = []
+    for wave, wdf in pooled.groupby("wave", sort=True, observed=True):
+        wdf = wdf.reset_index(drop=True)
+        for country, col in countries.items():
+            valid = wdf[col].notna() & wdf[stance].notna()
+            if any(not (valid & (wdf[stance] == g)).any() for g in groups):
+                continue
+            res = domain_difference(wdf, col, category, stance, *groups, weight,
+                                    calibrated_on=calibrated_on, level=level)  # fmt: skip
+            rows.append({"wave": str(wave), "country": country, "question": col,
+                         "group_a": groups[0], "group_b": groups[1],
+                         **{k: res[k] for k in DIFF_COLUMNS[5:-1]},
+                         "simulated": bool(simulated[str(wave)])})  # fmt: skip
+    return pd.DataFrame(rows, columns=DIFF_COLUMNS)

@@ -193,7 +193,8 @@ def render_report(
         "published_deff": float((config.get("trend") or {}).get("published_deff", 1.0)),
         "figures": figs, "figure_numbers": {f["name"]: f["number"] for f in figs},
         "sub": sub, "ame_by": {(r["variable"], r["level"]): r for r in sub["ame"]},
-        "bounds": rs.bounds_context(inputs.bounds, threshold, sources),
+        "bounds": rs.bounds_context(inputs.bounds, threshold, sources,
+                                    float(est.get("level", 0.95))),
         "effect": rs.effect_context(inputs.effect, list(dict.fromkeys(
             inputs.effect["question"])), ["support", "oppose"]),
         "published_rows": len(pub), "published_waves": pub["wave"].nunique(),

@@ -241,22 +241,33 @@ def subgroup_context(
 
 
 def bounds_context(
-    bounds: pd.DataFrame, threshold: float, sources: Mapping[str, str] = SOURCES
+    bounds: pd.DataFrame,
+    threshold: float,
+    sources: Mapping[str, str] = SOURCES,
+    level: float = 0.95,
 ) -> dict:
-    """Rows of the undecided-bounds table and, per source, the extreme bound."""
-    out = {"rows": _records(bounds), "threshold": threshold, "summary": []}
+    """Worst-case bounds per source and wave (one row per wave, the four bounds with their
+    ``level`` intervals) and, per source, the widest upper bound of support and the lowest
+    lower bound of opposition (``undecided_bounds.csv``)."""
+    out = {"rows": [], "threshold": threshold, "summary": [], "level": float(level)}
     for source in ("published", "simulated"):
         b = bounds[bounds["source"] == source]
         if b.empty:
             continue
-        s = b.loc[b["support_high"].idxmax()]
-        o = b.loc[b["oppose"].idxmin()]
+        waves = sorted(set(b["wave"].astype(str)))
+        rows = []
+        for wave in waves:
+            w = b[b["wave"].astype(str) == wave].set_index("bound")
+            rows.append({"source": source, "wave": wave, "n": w["n"].iloc[0],
+                         **{k: w.loc[k].to_dict() for k in w.index}})  # fmt: skip
+        out["rows"] += rows
+        s_high = max(rows, key=lambda r: (r["support_high"]["estimate"], r["wave"]))
+        o_low = min(rows, key=lambda r: (r["oppose_low"]["estimate"], r["wave"]))
         out["summary"].append({
-            "source": source, "label": sources[source], "waves": len(b),
-            "max_support_high": s["support_high"], "max_wave": s["wave"],
-            "any_majority": bool((b["support_high"] >= threshold).any()),
-            "min_oppose": o["oppose"], "min_oppose_high": o["oppose_high"], "min_wave": o["wave"],
-            "oppose_beats_support": bool((b["oppose"] > b["support_high"]).all()),
+            "source": source, "label": sources[source], "waves": len(rows),
+            "max_support": s_high, "min_oppose": o_low,
+            "majority_ruled_out": all(r["support_high"]["ci_high"] < threshold for r in rows),
+            "any_majority_bound": any(r["support_high"]["estimate"] >= threshold for r in rows),
         })  # fmt: skip
     return out
 

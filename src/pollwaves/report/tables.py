@@ -3,9 +3,10 @@
 Every number the report prints goes through a :class:`Numbers` helper. It renders the number
 inside an HTML ``<data value="...">`` element whose ``value`` is the exact table cell (or
 configuration value) it came from, and registers it, so that tests can trace each printed
-number back to a table. The two derived tables of the report (bounds under the undecided
-answers, weighted against unweighted estimates) are built here from the result tables by
-plain arithmetic and written by the workflow before the report reads them.
+number back to a table. The derived tables of the report (worst-case bounds under the
+undecided answers, weighted against unweighted estimates) are built here from the result
+tables (the published bounds' intervals by :mod:`pollwaves.survey.bounds`) and written by the
+workflow before the report reads them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from markupsafe import Markup, escape
+
+from pollwaves.survey.bounds import bounds_from_shares
 
 __all__ = [
     "Labels",
@@ -191,47 +194,64 @@ class Labels:
         return self.ITEMS.get(text, text.replace("_", " "))
 
 
-def _wide(top: pd.DataFrame, question: str, cats: list[str]) -> pd.DataFrame:
-    sel = top[(top["question"] == question) & (top["domain"] == "all")]
-    wide = sel.pivot_table(index="wave", columns="category", values="estimate", aggfunc="first")
-    return wide.reindex(columns=cats).dropna()
+BOUND_COLUMNS = ["source", "wave", "bound", "estimate", "se", "ci_low", "ci_high", "n"]
+BOUND_COLUMNS += ["simulated"]
+#: Published worst-case bounds: outcome -> (category, the middle categories added for "high").
+PUBLISHED_BOUNDS = {"support": ("support", ("partly", "hard_to_say")),
+                    "oppose": ("oppose", ("partly", "hard_to_say"))}  # fmt: skip
 
 
-def undecided_bounds(toplines: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
-    """Support and opposition if every "hard to say" answer hid a supporter or an opponent.
+def undecided_bounds(
+    microdata: pd.DataFrame, published: pd.DataFrame, *, deff: float, level: float
+) -> pd.DataFrame:
+    """Worst-case (Manski-type) bounds of war support and opposition, with intervals.
 
     Parameters
     ----------
-    toplines : DataFrame
-        Result table (SIMULATED microdata estimates, shares).
+    microdata : DataFrame
+        The per-wave bounds of the microdata (``data/processed/estimates/{wave}.bounds.csv``,
+        :func:`pollwaves.survey.bounds.worst_case_bounds`: shares over all respondents,
+        refusals included, raked weights as sampling weights, raking-aware SEs).
     published : DataFrame
-        Used published rows (percent); waves where support, partly, hard to say and oppose
-        are all published as exact, whole-sample values are included.
+        Used published rows (percent). Waves where support, partly, hard to say and oppose
+        are all published as exact whole-sample values (``relation == "equals"``) get published bounds from the published N (the conservative whole number
+        of a qualified N) and the ASSUMED design effect ``deff``
+        (:func:`pollwaves.survey.bounds.bounds_from_shares`). No refusal share is published,
+        so the published upper bounds cannot include refusals.
+    deff : float
+        Assumed design effect of the published numbers (``trend.published_deff``).
+    level : float
+        Confidence level of the published intervals (``estimation.level``).
 
     Returns
     -------
     DataFrame
-        ``source, wave, support, partly, hard_to_say, oppose, support_high, oppose_high``
-        (shares; ``support_high = support + hard_to_say``, ``oppose_high = oppose +
-        hard_to_say``), published rows first, waves in order. Point values only: the
-        toplines hold no interval for these sums.
+        ``source, wave, bound, estimate, se, ci_low, ci_high, n, simulated`` with bound in
+        support_low, support_high, oppose_low, oppose_high (``*_low`` = the share stating the
+        view; ``*_high`` = everyone but those stating the opposite view); published rows
+        first, waves in order.
     """
     cats = ["support", "partly", "hard_to_say", "oppose"]
     pub = published
     if "subgroup_variable" in pub.columns:
         pub = pub[pub["subgroup_variable"].isna() | (pub["subgroup_variable"].astype(str) == "")]
-    pub = pub[(pub["relation"] == "equals") & (pub["qualifier"] == "exact")]
-    pub = pub.assign(estimate=pd.to_numeric(pub["value"]) / 100, domain="all")
+    keep = (pub["relation"] == "equals") & (pub["qualifier"] == "exact")
+    pub = pub[keep & (pub["question"] == "war_support") & pub["category"].isin(cats)]
     parts = []
-    for source, table in (("published", pub), ("simulated", toplines)):
-        wide = _wide(table, "war_support", cats).reset_index()
-        parts.append(wide.assign(source=source))
-    out = pd.concat(parts, ignore_index=True)
-    out["support_high"] = out["support"] + out["hard_to_say"]
-    out["oppose_high"] = out["oppose"] + out["hard_to_say"]
-    out["wave"] = out["wave"].astype(str)
-    cols = ["source", "wave", *cats, "support_high", "oppose_high"]
-    return out[cols].sort_values(["source", "wave"], kind="mergesort", ignore_index=True)
+    for wave, g in pub.groupby(pub["wave"].astype(str), sort=True):
+        shares = (pd.to_numeric(g["value"]) / 100).groupby(g["category"]).first().to_dict()
+        n = pd.to_numeric(g["n_respondents"], errors="coerce").dropna()
+        if set(cats) - set(shares) or n.empty:
+            continue
+        b = bounds_from_shares(shares, PUBLISHED_BOUNDS, float(n.min()), deff, level)
+        parts.append(b.assign(source="published", wave=wave, simulated=False))
+    micro = microdata.assign(wave=microdata["wave"].astype(str))
+    parts.append(micro)
+    out = pd.concat([p for p in parts if len(p)] or [micro], ignore_index=True)
+    out["simulated"] = out["simulated"].astype(bool)
+    rank = out["source"].map({"published": 0}).fillna(1)
+    order = out.assign(_r=rank).sort_values(["_r", "wave"], kind="mergesort").index
+    return out.loc[order, BOUND_COLUMNS].reset_index(drop=True)
 
 
 def weighting_effect(toplines: pd.DataFrame, unweighted: pd.DataFrame) -> pd.DataFrame:

@@ -147,13 +147,51 @@ def run_alliance_models(
 
 
 def run_attitudes(
-    waves: Sequence[PathLike], shares_out: PathLike, tests_out: PathLike, *, level: float
+    waves: Sequence[PathLike],
+    shares_out: PathLike,
+    tests_out: PathLike,
+    *,
+    level: float,
+    differences_out: PathLike | None = None,
+    margins_path: PathLike | None = None,
+    raking: Sequence[str] = (),
+    root: PathLike | None = None,
 ) -> None:
-    """Good attitude to each country by war stance per wave (``level`` CIs), Rao-Scott tests."""
-    res = attitudes_by_stance(load_pooled(waves), level=float(level))
+    """Good attitude to each country by war stance per wave (``level`` CIs), Rao-Scott tests.
+
+    The shares and tests use the plain weighted design of each wave (``svydesign(ids=~1,
+    weights=~weight)``, raked weights as sampling weights, raking not in the SEs). With
+    ``differences_out`` also writes ``stance_differences.csv`` (supporters minus opponents,
+    :func:`pollwaves.analysis.attitudes.stance_differences`): with ``raking`` (the
+    ``weighting.variables``, derived from ``margins_path``) that design is raked as the
+    toplines, so those SEs account for the raking; each row carries the wave's
+    ``simulated`` flag from its parquet metadata.
+    """
+    from pollwaves.analysis.attitudes import stance_differences
+    from pollwaves.intake.margins import add_derived_columns, load_margins
+    from pollwaves.stages.waves import _simulated
+
+    pooled = load_pooled(waves)
+    res = attitudes_by_stance(pooled, level=float(level))
     _note(res["waves"])
     files.write_table(res["shares"], shares_out)
     files.write_table(res["tests"], tests_out)
+    if differences_out is None:
+        return
+    raking = list(raking)
+    if raking:
+        if margins_path is None or root is None:
+            raise InputError("The raking columns need the margins file", value=raking)
+        margins = load_margins(margins_path, config.schema_dir(root) / "margins.schema.yaml")
+        pooled = add_derived_columns(
+            pooled, {k: v for k, v in margins["derived"].items() if k in raking}
+        )
+    flags = {}
+    for p in waves:
+        wave = files.parquet_metadata(p).get("wave") or str(pd.read_parquet(p)["wave"].iloc[0])
+        flags[str(wave)] = _simulated(None, p)
+    diff = stance_differences(pooled, flags, calibrated_on=raking or None, level=float(level))
+    files.write_table(diff, differences_out)
 
 
 def run_model_waves(waves: Sequence[PathLike], settings: Mapping[str, Any], out: PathLike) -> None:

@@ -255,13 +255,25 @@ def run_report_tables(
     effect_out: PathLike,
     vendor_csv: PathLike | None = None,
     vendor_out: PathLike | None = None,
+    *,
+    wave_bounds: Sequence[PathLike] = (),
+    published_deff: float,
+    level: float,
 ) -> None:
-    """The report's derived tables: bounds under "hard to say", weighted vs unweighted, and
-    (with ``vendor_csv``) our raked toplines against the vendor-weighted ones."""
+    """The report's derived tables: worst-case bounds under "hard to say" (the per-wave
+    microdata bounds ``wave_bounds`` and the published ones, with ``level`` intervals from
+    the assumed ``published_deff``), weighted vs unweighted, and (with ``vendor_csv``) our
+    raked toplines against the vendor-weighted ones."""
     from pollwaves.report import tables as report_tables
 
     top, pub = read_table(toplines_csv), read_table(published_csv)
-    files.write_table(report_tables.undecided_bounds(top, pub), bounds_out)
+    parts = [b for b in (read_table(p) for p in wave_bounds) if len(b)]
+    cols = report_tables.BOUND_COLUMNS
+    micro = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+    bounds = report_tables.undecided_bounds(
+        micro, pub, deff=float(published_deff), level=float(level)
+    )
+    files.write_table(bounds, bounds_out)
     files.write_table(report_tables.weighting_effect(top, read_table(unweighted_csv)), effect_out)
     if vendor_csv is not None and vendor_out is not None:
         comparison = report_tables.vendor_comparison(top, read_table(vendor_csv))

@@ -22,11 +22,15 @@ from pollwaves.intake.mapping import load_wave_config, raking_sources, required_
 from pollwaves.intake.margins import add_derived_columns, load_margins
 from pollwaves.intake.raking import prepare_raking
 from pollwaves.published import select as published
+from pollwaves.survey.bounds import BOUND_COLUMNS, worst_case_bounds
 from pollwaves.survey.diagnostics import margin_shares, weight_agreement, weight_diagnostics
 from pollwaves.survey.estimation import RESULT_COLUMNS, share_contrasts, toplines
 from pollwaves.survey.weighting import rake
 
 PathLike = str | os.PathLike[str]
+#: Worst-case bounds per wave: question -> {outcome: (category, opposite category)}.
+BOUNDS = {"war_support": {"support": ("support", "oppose"), "oppose": ("oppose", "support")}}
+BOUNDS_COLUMNS = ["source", "wave", "bound", "estimate", "se", "ci_low", "ci_high", "n"]
 
 
 def run_published(
@@ -194,6 +198,7 @@ def run_estimate_wave(
     contrasts_out,
     unweighted_out,
     vendor_out: PathLike | None = None,
+    bounds_out: PathLike | None = None,
 ) -> pd.DataFrame:
     """Weighted toplines, one-way subgroup tables and share contrasts of one wave.
 
@@ -202,7 +207,10 @@ def run_estimate_wave(
     with a vendor weight; the design SEs take it as the final weight, without calibration;
     it is scaled to the raked weights' total, which changes no estimate or SE but makes
     ``deff`` and ``n_eff`` comparable; no rows when the delivery has no weight). Every table
-    ends with ``simulated`` (from the parquet's metadata).
+    ends with ``simulated`` (from the parquet's metadata). ``bounds_out`` gets the worst-case
+    bounds of :data:`BOUNDS` (:func:`pollwaves.survey.bounds.worst_case_bounds`: shares over
+    ALL respondents, refusals included, raked weights, raking-aware SEs; no rows when the
+    question was not asked, i.e. has no answer in the wave).
 
     ``settings`` holds ``estimation`` (level, ci_method, the subgroup variables) and ``weighting`` (the raking
     variables, used as ``calibrated_on`` so that the SEs account for the raking).
@@ -248,9 +256,26 @@ def run_estimate_wave(
         else:
             vres = pd.DataFrame(columns=vcols)
         files.write_table(vres[vcols], vendor_out)
+    if bounds_out is not None:
+        parts = [
+            worst_case_bounds(df, q, outcomes, "weight", calibrated_on=raking, **common_ci(est))
+            for q, outcomes in BOUNDS.items()
+            if q in df and df[q].notna().any()
+        ]
+        bounds = (
+            pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=BOUND_COLUMNS)
+        )
+        # source "simulated" names the microdata (as in the report); the flag says if they are
+        bounds = bounds.assign(source="simulated", wave=wave)
+        files.write_table(bounds[BOUNDS_COLUMNS].assign(simulated=simulated), bounds_out)
     res = res.assign(simulated=simulated)
     files.write_table(res, out)
     return res
+
+
+def common_ci(est: Mapping[str, Any]) -> dict[str, Any]:
+    """``ci_method`` and ``level`` of the ``estimation`` settings, as estimator keywords."""
+    return {"ci_method": est["ci_method"], "level": float(est["level"])}
 
 
 def run_toplines(
