@@ -112,8 +112,7 @@ Q_ARMY = "belarus_army_participation"
 
 def test_every_wave_claim_with_a_missing_wave_is_supported_where_published():
     top = _top([(Q_ARMY, w, "yes", 0.04, 0.005) for w in WAR])
-    assert _verdict(_tables(toplines=top), "army_small", window="follow-up") == (
-        SUPPORTED, 5, 5)
+    assert _verdict(_tables(toplines=top), "army_small", window="follow-up") == (SUPPORTED, 5, 5)
     top = _top([(Q_ARMY, w, "yes", 0.04, 0.005) for w in WAR if w != "2022-08"])
     assert _verdict(_tables(toplines=top), "army_small") == (SUPPORTED_WHERE, 2, 3)
     led = _ledger(_tables(toplines=top))[0]
@@ -164,10 +163,16 @@ def test_no_majority_support_needs_both_parts_in_every_wave():
     top = _top([(q, w, "support", 0.30, 0.01) for w in WAR])
     cont = _cont([(q, w, "oppose_minus_support", 0.15, 0.02) for w in WAR])
     assert _verdict(_tables(toplines=top, contrasts=cont), "no_majority_support") == (
-        SUPPORTED, 3, 3)
+        SUPPORTED,
+        3,
+        3,
+    )
     cont = _cont([(q, w, "oppose_minus_support", 0.15, 0.02) for w in WAR if w != "2022-04"])
     assert _verdict(_tables(toplines=top, contrasts=cont), "no_majority_support") == (
-        SUPPORTED_WHERE, 2, 3)
+        SUPPORTED_WHERE,
+        2,
+        3,
+    )
     # published: oppose - support from the two shares with their multinomial covariance
     pub = _pub([("2022-04", q, "support", 30.0, "exact", 800),
                 ("2022-04", q, "oppose", 50.0, "exact", 800)])  # fmt: skip
@@ -287,7 +292,10 @@ def test_attitudes_and_sensitivity_for_every_claim():
     s = sens[(sens["claim"] == "attitudes_not_radically_changed") & (sens["source"] ==
              "simulated") & (sens["window"] == "reproduction")]  # fmt: skip
     assert s.set_index("value")["verdict"].to_dict() == {
-        0.05: NOT_SUPPORTED, 0.15: NOT_SUPPORTED, 0.25: INCONCLUSIVE}
+        0.05: NOT_SUPPORTED,
+        0.15: NOT_SUPPORTED,
+        0.25: INCONCLUSIVE,
+    }
     assert s.loc[s["configured"], "value"].tolist() == [0.15]
 
 

@@ -106,7 +106,11 @@ class _Data:
         t = self.t.toplines
         r = t[(t["question"] == q) & (t["category"] == cat) & (t["domain"] == "all")
               & (t["wave"] == wave)]  # fmt: skip
-        return None if r.empty else estimate_value(*r.iloc[0][["estimate", "se", "ci_low", "ci_high"]])
+        return (
+            None
+            if r.empty
+            else estimate_value(*r.iloc[0][["estimate", "se", "ci_low", "ci_high"]])
+        )
 
     def item(self, spec: dict, wave: str) -> Value | None:
         """A published item that bears on a claim (``published_items``), matched by
@@ -298,8 +302,20 @@ class _Claims:
             p_for, note = np.nan, note + "; the linear trend does not fit the series, so its "\
                 "slope cannot show stability"  # fmt: skip
         v = Value(b, b, b, s, s, b - z * s, b + z * s, "linear")
-        return [_part(f"{ser[0][0]} to {ser[-1][0]}", "both + outside",
-                      "trend per year after the invasion", v, (p_for, p_against), note)], war, cov
+        return (
+            [
+                _part(
+                    f"{ser[0][0]} to {ser[-1][0]}",
+                    "both + outside",
+                    "trend per year after the invasion",
+                    v,
+                    (p_for, p_against),
+                    note,
+                )
+            ],
+            war,
+            cov,
+        )
 
 
 def _sources(t: Tables) -> list[str]:

@@ -23,8 +23,11 @@ VERDICTS = {
     NOT_SUPPORTED: ("not-supported", "\u2718", "Not supported"),
     INCONCLUSIVE: ("inconclusive", "?", "Inconclusive"),
 }
-SOURCES = {"published": "Published toplines (real)", "microdata": "Microdata (real waves)",
-           "simulated": "SIMULATED microdata"}
+SOURCES = {
+    "published": "Published toplines (real)",
+    "microdata": "Microdata (real waves)",
+    "simulated": "SIMULATED microdata",
+}
 WINDOWS = (("reproduction", "Reproduction"), ("follow-up", "Follow-up"))
 _DIFF_PARTS = ("opponents outnumber supporters", "no radical change", "share fell")
 
@@ -209,13 +212,17 @@ def claims_context(
                 groups.append({"source": source, "window": window, "rows": rows,
                                "label": f"{sources.get(source, source)}, {wlabel.lower()}"})  # fmt: skip
         sens = []
-        s_rows = sensitivity[sensitivity["claim"] == key] if "claim" in sensitivity else sensitivity
-        for val, g in (s_rows.groupby("value", sort=True) if len(s_rows) else []):
+        s_rows = (
+            sensitivity[sensitivity["claim"] == key] if "claim" in sensitivity else sensitivity
+        )
+        for val, g in s_rows.groupby("value", sort=True) if len(s_rows) else []:
             sens.append({"threshold": float(val), "parameter": str(g["parameter"].iloc[0]),
                          "current": bool(g["configured"].astype(bool).any()),
                          "cells": {(r["source"], r["window"]): _cell(r)
                                    for r in _records(g)}})  # fmt: skip
-        statement = " ".join(str(mine[0]["statement"] if mine else cfg.get("statement", "")).split())
+        statement = " ".join(
+            str(mine[0]["statement"] if mine else cfg.get("statement", "")).split()
+        )
         pub = cells["published"]["follow-up"]["verdict"]
         out.append({
             "key": key, "cfg": cfg, "statement": statement, "cells": cells,
