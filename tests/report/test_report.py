@@ -174,21 +174,33 @@ def _evidence() -> pd.DataFrame:
          "both + outside", np.nan, np.nan, np.nan, np.nan, "inconclusive",
          "fewer than 3 waves with the full neutral share"),
     ]  # fmt: skip
-    return pd.DataFrame(rows, columns=EVIDENCE_COLS).replace({"note": {"": pd.NA}})
+    ev = pd.DataFrame(rows, columns=EVIDENCE_COLS).replace({"note": {"": pd.NA}})
+    # the claims engine's format: per window, p for / against, published bounds
+    ev = ev.rename(columns={"p_value": "p_for"}).assign(p_against=np.nan, bound="")
+    return pd.concat(
+        [ev.assign(window=w) for w in ("reproduction", "follow-up")], ignore_index=True
+    )
 
 
 def make_inputs(**changes) -> report.ReportInputs:
     """Small inline tables for every section of the report."""
     ledger = pd.DataFrame(
-        [(c, CLAIMS_CFG["claims"][c]["statement"], s, VERDICTS[c][i])
-         for c in CLAIMS for i, s in enumerate(("published", "simulated"))],
-        columns=["claim", "statement", "source", "verdict"],
+        [(c, CLAIMS_CFG["claims"][c]["statement"], w, s, s == "published", VERDICTS[c][i],
+          2, 2, "2022-04 2023-03", "")
+         for c in CLAIMS for i, s in enumerate(("published", "simulated"))
+         for w in ("reproduction", "follow-up")],
+        columns=["claim", "statement", "window", "source", "evidence", "verdict", "k", "K",
+                 "waves_used", "waves_missing"],
     )  # fmt: skip
     sens = pd.DataFrame(
-        [("simulated", 0.05, "not supported"), ("simulated", 0.15, "inconclusive"),
-         ("simulated", 0.25, "supported"), ("published", 0.05, "inconclusive"),
-         ("published", 0.15, "inconclusive"), ("published", 0.25, "inconclusive")],
-        columns=["source", "radical_change", "verdict"],
+        [("attitudes_not_radically_changed", w, s, "radical_change", t, t == 0.15, v, 2, 2)
+         for w in ("reproduction", "follow-up")
+         for s, t, v in [("simulated", 0.05, "not supported"),
+                         ("simulated", 0.15, "inconclusive"), ("simulated", 0.25, "supported"),
+                         ("published", 0.05, "inconclusive"), ("published", 0.15, "inconclusive"),
+                         ("published", 0.25, "inconclusive")]],
+        columns=["claim", "window", "source", "parameter", "value", "configured", "verdict",
+                 "k", "K"],
     )  # fmt: skip
     top, pub = _toplines(), _published()
     unweighted = top.assign(estimate=top["estimate"] - np.where(top["category"] == "support",
@@ -241,6 +253,11 @@ def make_inputs(**changes) -> report.ReportInputs:
                          "code_revision": "abc123", "wall_time_seconds": 12.5,
                          "replicates": 20},
     )  # fmt: skip
+    base.setdefault("changes", pd.DataFrame(
+        [("army_small", "follow-up", "published", "supported", "supported where published",
+          "2 of 2", "2 of 3", "waves in the window: 2 -> 3")],
+        columns=["claim", "window", "source", "previous_verdict", "verdict",
+                 "previous_coverage", "coverage", "reason"]))  # fmt: skip
     base.update(changes)
     return report.ReportInputs(**base)
 
@@ -339,12 +356,17 @@ def test_ledger_has_one_row_per_claim_with_both_verdicts(figure_paths):
     for claim, (pub, sim) in VERDICTS.items():
         row = re.search(rf'<tr id="ledger-{claim}".*?</tr>', ledger, flags=re.S).group(0)
         got = re.findall(r'data-verdict="([a-z ]+)"', row)
-        assert got == [pub, sim], claim
+        # evidence first: the main table holds the real (published) verdicts of both windows
+        assert got == [pub, pub], claim
+        demo = re.search(rf'<tr id="ledger-demo-{claim}".*?</tr>', html, flags=re.S).group(0)
+        assert re.findall(r'data-verdict="([a-z ]+)"', demo) == [sim, sim], claim
+        assert re.findall(r'data-window="([a-z-]+)"', row) == ["reproduction", "follow-up"]
+        assert 'value="2">2</data> of <data class="count" value="2">2</data> waves with' in row
         # colour-blind safe: every badge carries its verdict as text and a symbol
         text = {"supported": "Supported", "not supported": "Not supported",
                 "inconclusive": "Inconclusive"}  # fmt: skip
-        for v in (pub, sim):
-            assert f"</span> {text[v]}</span>" in row
+        assert f"</span> {text[pub]}</span>" in row
+        assert f"</span> {text[sim]}</span>" in demo
     assert "Few want the army &lt;in&gt; the war &amp; say so." in ledger
     assert "<in>" not in html
 
@@ -371,8 +393,10 @@ def test_sparse_published_data_are_said_plainly(figure_paths):
     assert "fewer than 3 waves with the full neutral share" in stable
     army = section_claim(html, "army_small")
     assert "too sparse" not in army  # supported on the published data
-    row = re.search(r'<tr id="ledger-stance_gap".*?</tr>', html, flags=re.S).group(0)
-    assert "too sparse to decide" in row
+    demo = section(html, "claims-demo")
+    assert "not evidence" in demo
+    changes = section(html, "claims-changes")
+    assert "waves in the window: 2 -&gt; 3" in changes
 
 
 def section_claim(html: str, claim: str) -> str:

@@ -96,7 +96,7 @@ rule model_waves:
 
 
 rule claims:
-    """The claims ledger: each claim tested on the published and the simulated data."""
+    """The claims ledger: each claim per window (reproduction, follow-up) and data source."""
     input:
         published="data/processed/published/toplines.csv",
         toplines="reports/tables/toplines.csv",
@@ -121,6 +121,7 @@ rule claims:
             caption="../report/claims_sensitivity.rst",
             category="Trends",
         ),
+        changes="reports/tables/claims_changes.csv",
     log:
         "logs/claims.log",
     conda:
@@ -128,5 +129,10 @@ rule claims:
     params:
         root=ROOT,
         published_deff=config["trend"]["published_deff"],
+        level=config["estimation"]["level"],
+        # a co-output of rule attitudes_by_stance (read when it exists; see run_claims)
+        stance_differences="reports/tables/stance_differences.csv",
+        # the previous build's ledger: not a declared output, so Snakemake keeps it
+        history="data/processed/claims/ledger_previous.csv",
     script:
         "../scripts/claims.py"

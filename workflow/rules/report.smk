@@ -50,6 +50,7 @@ rule public_demand_report:
         ledger="reports/tables/claims_ledger.csv",
         evidence="reports/tables/claims_evidence.csv",
         sensitivity="reports/tables/claims_sensitivity.csv",
+        changes="reports/tables/claims_changes.csv",
         published="data/processed/published/toplines.csv",
         excluded="data/processed/published/excluded.csv",
         weighting="reports/tables/weighting.csv",

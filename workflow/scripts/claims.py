@@ -13,4 +13,7 @@ with log_errors(snakemake.log[0]):
         snakemake.params.root,
         snakemake.params.published_deff,
         dict(snakemake.output.items()),
+        level=snakemake.params.level,
+        stance_differences_csv=snakemake.params.stance_differences,
+        history_csv=snakemake.params.history,
     )

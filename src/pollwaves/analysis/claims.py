@@ -1,30 +1,54 @@
 """The claims ledger: each empirical claim of the paper, an operational test, and a verdict.
 
-Every claim is evaluated separately on (a) the real published toplines and (b) the
-design-based estimates from the (SIMULATED) microdata. The tests work on the result
-tables of the workflow, never on respondents, and all thresholds come from
-``config/claims.yaml``. Verdicts are three-valued (see :func:`below`, :func:`within`,
-:func:`combine`); a claim with too few published numbers is ``inconclusive`` and says so.
-
-Published numbers get intervals from the published N and an assumed design effect
-(``published_deff``): ``var = deff * p(1-p) / N``, on the logit scale. A lower bound such as
-">41" becomes the interval ``[41 - z*se, 100]``; an upper bound ``[0, x + z*se]``.
+Every claim is evaluated per *window* (``reproduction``: waves the paper could have seen;
+``follow-up``: every wave) and per *source* (real published toplines; real microdata, waves
+with ``simulated: false``; SIMULATED microdata, a demonstration). The tests work on the
+result tables of the workflow, never on respondents; all thresholds come from
+``config/claims.yaml``. Each claim is a conjunction of parts (one per wave and item) decided
+by :func:`pollwaves.analysis.claims_rules.decide`: intersection-union for "supported",
+Holm across the parts for "not supported", and the coverage level "supported where
+published (k of K)" when some waves of the window lack the data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["Tables", "below", "combine", "evaluate_claims", "within"]
+from pollwaves.analysis import claims_windows as cw
+from pollwaves.analysis.claims_rules import (
+    INCONCLUSIVE,
+    NOT_SUPPORTED,
+    SUPPORTED,
+    SUPPORTED_WHERE,
+    Part,
+    below,
+    combine,
+    decide,
+    slope_test,
+    within,
+)
+from pollwaves.analysis.claims_windows import Value, estimate_value, published_share
 
-SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
-EVIDENCE_COLUMNS = ["claim", "source", "part", "wave", "item", "estimate", "ci_low", "ci_high",
-                    "p_value", "verdict", "note"]  # fmt: skip
+__all__ = ["INCONCLUSIVE", "NOT_SUPPORTED", "SUPPORTED", "SUPPORTED_WHERE", "Tables", "below",
+           "combine", "evaluate_claims", "within"]  # fmt: skip
+
+_published_interval = cw.published_interval  # used by the report's observed points
+LEDGER_COLUMNS = ["claim", "statement", "window", "source", "evidence", "verdict", "k", "K",
+                  "waves_used", "waves_missing"]  # fmt: skip
+EVIDENCE_COLUMNS = ["claim", "window", "source", "part", "wave", "item", "estimate", "bound",
+                    "ci_low", "ci_high", "p_for", "p_against", "verdict", "note"]  # fmt: skip
+SENSITIVITY_COLUMNS = ["claim", "window", "source", "parameter", "value", "configured",
+                       "verdict", "k", "K"]  # fmt: skip
+#: claim -> the parameter its sensitivity table varies
+SENSITIVITY_PARAMETER = {"army_small": "threshold", "no_majority_support": "threshold",
+                         "attitudes_not_radically_changed": "radical_change",
+                         "stance_gap": "min_gap", "neutral_shift": "tolerance",
+                         "neutral_stable": "max_abs_slope_per_year"}  # fmt: skip
 
 
 @dataclass
@@ -32,9 +56,11 @@ class Tables:
     """Inputs of the ledger (result tables of the workflow).
 
     ``published``: used published rows (value in percent); ``toplines`` and ``contrasts``:
-    per-wave design-based estimates from sampling weights; ``stance_shares`` /
-    ``stance_tests``: attitudes by war stance and their Rao-Scott tests; ``fieldwork``: wave
-    -> fieldwork start date.
+    per-wave design-based estimates from sampling (raked) weights; ``stance_shares``: good
+    attitude by war stance; ``stance_differences``: the design-based domain differences
+    (supporters minus opponents, with their covariance; ``reports/tables/stance_differences.csv``)
+    or None; ``fieldwork``: microdata wave -> fieldwork start; ``simulated``: microdata wave ->
+    its ``simulated`` flag (missing: simulated).
     """
 
     published: pd.DataFrame
@@ -44,326 +70,309 @@ class Tables:
     stance_tests: pd.DataFrame
     fieldwork: dict[str, pd.Timestamp]
     published_deff: float
+    simulated: dict[str, bool] = field(default_factory=dict)
+    stance_differences: pd.DataFrame | None = None
 
 
-def below(lo: float, hi: float, threshold: float) -> str:
-    """Verdict on "the value is below ``threshold``" from its interval."""
-    if hi < threshold:
-        return SUPPORTED
-    if lo >= threshold:
-        return NOT_SUPPORTED
-    return INCONCLUSIVE
+class _Data:
+    """The numbers of one source, by wave."""
 
+    def __init__(self, t: Tables, source: str, z: float):
+        self.t, self.source, self.z = t, source, z
+        if source == "published":
+            pub = t.published
+            blank = pub["subgroup_variable"].isna() | (pub["subgroup_variable"].astype(str) == "")
+            self.pub = pub[blank]
+            self.waves: set[str] = set(map(str, self.pub["wave"]))
+        else:
+            flag = source == "simulated"
+            self.waves = {w for w in t.fieldwork if bool(t.simulated.get(w, True)) == flag}
 
-def within(lo: float, hi: float, target: float, tol: float) -> str:
-    """Verdict on "the value is about ``target``" (within ``tol``) from its interval."""
-    if lo >= target - tol and hi <= target + tol:
-        return SUPPORTED
-    if hi < target - tol or lo > target + tol:
-        return NOT_SUPPORTED
-    return INCONCLUSIVE
-
-
-def combine(verdicts: Sequence[str]) -> str:
-    """All parts supported: supported; any part not supported: not; otherwise inconclusive."""
-    if not verdicts:
-        return INCONCLUSIVE
-    if any(v == NOT_SUPPORTED for v in verdicts):
-        return NOT_SUPPORTED
-    return SUPPORTED if all(v == SUPPORTED for v in verdicts) else INCONCLUSIVE
-
-
-def _published_interval(row: pd.Series, deff: float, z: float) -> tuple[float, float, float]:
-    """(estimate, lo, hi) as shares for one published row (bounds keep one side open)."""
-    p = float(row["value"]) / 100
-    n = float(row["n_respondents"]) if pd.notna(row["n_respondents"]) else np.nan
-    se = np.sqrt(deff * p * (1 - p) / n) if n > 0 and 0 < p < 1 else np.nan
-    eta, half = np.log(p / (1 - p)), z * se / (p * (1 - p))
-    lo, hi = 1 / (1 + np.exp(-(eta - half))), 1 / (1 + np.exp(-(eta + half)))
-    if row["qualifier"] == "lower_bound" or row["relation"] == "part_of":
-        hi = 1.0
-    elif row["qualifier"] == "upper_bound":
-        lo = 0.0
-    elif row["qualifier"] == "range":
-        lo, hi = min(lo, float(row["low"]) / 100), max(hi, float(row["high"]) / 100)
-    return p, lo, hi
-
-
-class _Ledger:
-    def __init__(self, t: Tables, cfg: dict):
-        self.t, self.cfg = t, cfg
-        self.z = float(stats.norm.ppf(0.5 + float(cfg.get("level", 0.95)) / 2))
-        self.invasion = pd.Timestamp(cfg["invasion_date"])
-        pub = t.published
-        no_sub = pub["subgroup_variable"].isna() | (pub["subgroup_variable"].astype(str) == "")
-        self.pub = pub[no_sub]
-        self.rows: list[dict] = []
-
-    def after(self, wave: str) -> bool:
-        return self.t.fieldwork[wave] >= self.invasion if wave in self.t.fieldwork else (
-            pd.Timestamp(wave + "-01") >= self.invasion
-        )  # fmt: skip
-
-    def add(self, claim, source, part, wave, item, est, lo, hi, verdict, p=np.nan, note=""):
-        self.rows.append(dict(zip(EVIDENCE_COLUMNS, (claim, source, part, wave, item, est, lo,
-                                                    hi, p, verdict, note), strict=True)))  # fmt: skip
-        return verdict
-
-    def sim_rows(self, q: str, cat: str) -> pd.DataFrame:
-        t = self.t.toplines
-        return t[(t["question"] == q) & (t["category"] == cat) & (t["domain"] == "all")]
-
-    def pub_rows(self, q: str, cat: str) -> pd.DataFrame:
+    def _pub(self, q: str, cat: str, wave: str) -> pd.DataFrame:
         p = self.pub
-        return p[(p["question"] == q) & (p["category"] == cat) & (p["relation"] == "equals")]
+        return p[(p["question"] == q) & (p["category"] == cat) & (p["wave"] == wave)
+                 & (p["relation"].isin(["equals", "part_of"]))]  # fmt: skip
 
-    # -- claims ----------------------------------------------------------------------------
-    def every_wave_below(self, claim: str, q: str, cat: str, thr: float, part: str) -> dict:
-        out = {}
-        sim = [self.add(claim, "simulated", part, r.wave, cat, r.estimate, r.ci_low, r.ci_high,
-                        below(r.ci_low, r.ci_high, thr))
-               for r in self.sim_rows(q, cat).itertuples() if self.after(r.wave)]  # fmt: skip
-        out["simulated"] = sim
-        pub = []
-        for _, r in self.pub_rows(q, cat).iterrows():
-            if self.after(r["wave"]):
-                est, lo, hi = _published_interval(r, self.t.published_deff, self.z)
-                pub.append(self.add(claim, "published", part, r["wave"], cat, est, lo, hi,
-                                    below(lo, hi, thr)))  # fmt: skip
-        out["published"] = pub
-        return out
+    def share(self, q: str, cat: str, wave: str) -> Value | None:
+        if wave not in self.waves:
+            return None
+        if self.source == "published":
+            rows = self._pub(q, cat, wave)
+            if rows.empty:
+                return None
+            rows = rows.assign(_o=(rows["qualifier"] != "exact") | (rows["relation"] != "equals"))
+            return published_share(rows.sort_values("_o", kind="mergesort").iloc[0],
+                                   self.t.published_deff, self.z)  # fmt: skip
+        t = self.t.toplines
+        r = t[(t["question"] == q) & (t["category"] == cat) & (t["domain"] == "all")
+              & (t["wave"] == wave)]  # fmt: skip
+        return (
+            None
+            if r.empty
+            else estimate_value(*r.iloc[0][["estimate", "se", "ci_low", "ci_high"]])
+        )
 
-    def army_small(self, c: dict) -> dict:
-        res = self.every_wave_below("army_small", c["question"], c["category"],
-                                    float(c["threshold"]), "share below threshold")  # fmt: skip
-        return {s: combine(v) for s, v in res.items()}
+    def item(self, spec: dict, wave: str) -> Value | None:
+        """A published item that bears on a claim (``published_items``), matched by
+        ``published_question`` + ``answer`` or by ``question`` + ``category``."""
+        if self.source != "published" or wave not in self.waves:
+            return None
+        p = self.pub[self.pub["wave"] == wave]
+        for key in ("published_question", "answer", "question", "category"):
+            if key in spec and key in p.columns:
+                p = p[p[key].astype(str).str.lower() == str(spec[key]).lower()]
+        if p.empty:
+            return None
+        v = published_share(p.iloc[0], self.t.published_deff, self.z)
+        v.note = "published item: " + " ".join(str(spec.get("wording", "")).split())
+        return v
 
-    def no_majority_support(self, c: dict) -> dict:
-        claim, q = "no_majority_support", c["question"]
-        res = self.every_wave_below(claim, q, c["category"], float(c["threshold"]),
-                                    "support below a majority")  # fmt: skip
-        cont = self.t.contrasts
-        gap = cont[(cont["question"] == q) & (cont["contrast"] == "oppose_minus_support")]
-        for r in gap.itertuples():
-            if self.after(r.wave):
-                v = below(-r.ci_high, -r.ci_low, 0.0)
-                res["simulated"].append(self.add(claim, "simulated", "opponents outnumber "
-                    "supporters", r.wave, "oppose - support", r.estimate, r.ci_low, r.ci_high, v,
-                    r.p_value))  # fmt: skip
-        pub = self.pub[self.pub["question"] == q]
-        for wave, g in pub.groupby("wave"):
-            eq = g[(g["relation"] == "equals") & (g["qualifier"] == "exact")].set_index("category")
-            if {"oppose", "support"} <= set(eq.index) and self.after(wave):
-                o, s = eq.loc["oppose", "value"] / 100, eq.loc["support", "value"] / 100
-                n = float(eq.loc["oppose", "n_respondents"])
-                se = np.sqrt(self.t.published_deff * (o + s - (o - s) ** 2) / n)
-                lo, hi = o - s - self.z * se, o - s + self.z * se
-                res["published"].append(self.add(claim, "published", "opponents outnumber "
-                    "supporters", wave, "oppose - support", o - s, lo, hi,
-                    below(-hi, -lo, 0.0)))  # fmt: skip
-        return {s: combine(v) for s, v in res.items()}
+    def contrast(self, q: str, name: str, wave: str) -> Value | None:
+        if wave not in self.waves:
+            return None
+        if self.source == "published":
+            return self._pub_contrast(q, name, wave)
+        c = self.t.contrasts
+        r = c[(c["question"] == q) & (c["contrast"] == name) & (c["wave"] == wave)]
+        if r.empty:
+            return None
+        r = r.iloc[0]
+        return estimate_value(r["estimate"], r["se"], r["ci_low"], r["ci_high"],
+                              "linear" if name != "neutral" else "logit", r.get("df"))  # fmt: skip
 
-    def _series(self, source: str, q: str, cat: str) -> list[tuple[str, float, float, float]]:
-        if source == "simulated":
-            return [(r.wave, r.estimate, r.ci_low, r.ci_high) for r in self.sim_rows(q, cat)
-                    .sort_values("wave").itertuples()]  # fmt: skip
-        rows = self.pub_rows(q, cat).sort_values("wave")
-        return [(r["wave"], *_published_interval(r, self.t.published_deff, self.z))
-                for _, r in rows.iterrows()]  # fmt: skip
+    def _pub_contrast(self, q: str, name: str, wave: str) -> Value | None:
+        cats = {"oppose_minus_support": ("oppose", "support"), "neutral": ("both", "outside")}
+        a, b = (self.share(q, c, wave) for c in cats[name])
+        if name == "neutral":  # both + outside: a sum of the two, a lower bound if one is
+            known = [v for v in (a, b) if v is not None]
+            if not known:
+                return None
+            row = self._pub(q, cats[name][0] if a is not None else cats[name][1], wave).iloc[0]
+            s = sum(v.vlow for v in known)
+            bound = len(known) < 2 or any(v.bound for v in known)
+            fake = {"value": 100 * s, "n_respondents": row["n_respondents"], "relation": "equals",
+                    "qualifier": "lower_bound" if bound else "exact"}  # fmt: skip
+            return published_share(pd.Series(fake), self.t.published_deff, self.z)
+        if a is None or b is None or a.bound or b.bound:
+            return None
+        o, s = a.estimate, b.estimate
+        n = float(self._pub(q, "oppose", wave)["n_respondents"].iloc[0])
+        se = float(np.sqrt(self.t.published_deff * (o + s - (o - s) ** 2) / n))
+        return Value(o - s, o - s, o - s, se, se, o - s - self.z * se, o - s + self.z * se,
+                     "linear")  # fmt: skip
 
-    def attitudes(self, c: dict) -> tuple[dict, pd.DataFrame]:
-        claim, cat = "attitudes_not_radically_changed", c["category"]
-        verdicts: dict[str, list[str]] = {"simulated": [], "published": []}
-        changes: dict[str, list[tuple]] = {"simulated": [], "published": []}
-        for source in verdicts:
-            for q in c["questions"]:
-                ser = self._series(source, q, cat)
-                for wave, est, lo, hi in ser:
-                    verdicts[source].append(
-                        self.add(
-                            claim,
-                            source,
-                            "majority good",
-                            wave,
-                            q,
-                            est,
-                            lo,
-                            hi,
-                            below(-hi, -lo, -float(c["majority"])),  # i.e. lo > majority
-                        )
-                    )
-                pre = [s for s in ser if not self.after(s[0])]
-                post = [s for s in ser if self.after(s[0])]
-                open_ = [
-                    s for s in (pre[-1:] + post[-1:]) if s[2] <= 0 or s[3] >= 1 or np.isnan(s[2])
-                ]
-                if pre and post and open_:
-                    changes[source].append((q, "a bound, not a value", np.nan, np.nan, np.nan))
-                elif pre and post:
-                    (w1, e1, l1, h1), (w2, e2, l2, h2) = pre[-1], post[-1]
-                    se = np.hypot((h1 - l1) / (2 * self.z), (h2 - l2) / (2 * self.z))
-                    d = e2 - e1
-                    changes[source].append(
-                        (q, f"{w1} to {w2}", d, d - self.z * se, d + self.z * se)
-                    )
-                else:
-                    changes[source].append((q, "no wave before and after", np.nan, np.nan, np.nan))
-        thr = float(c["radical_change"])
-        out, sens = {}, []
-        for source, ch in changes.items():
-            parts = []
-            for q, span, d, lo, hi in ch:
-                v = INCONCLUSIVE if np.isnan(d) else within(lo, hi, 0.0, thr)
-                parts.append(self.add(claim, source, "no radical change", span, q, d, lo, hi, v))
-            out[source] = combine(verdicts[source] + parts)
-            for t in c["sensitivity"]:
-                sv = [INCONCLUSIVE if np.isnan(d) else within(lo, hi, 0.0, float(t))
-                      for _, _, d, lo, hi in ch]  # fmt: skip
-                sens.append({"source": source, "radical_change": float(t),
-                             "verdict": combine(verdicts[source] + sv)})  # fmt: skip
-        return out, pd.DataFrame(sens)
+    def stance_diff(self, q: str, wave: str) -> Value | None:
+        if self.source == "published" or wave not in self.waves:
+            return None
+        d = self.t.stance_differences
+        if d is not None:
+            r = d[(d["question"] == q) & (d["wave"] == wave)]
+            if r.empty:
+                return None
+            r = r.iloc[0]
+            return estimate_value(r["estimate"], r["se"], r["ci_low"], r["ci_high"], "linear",
+                                  r["df"])  # fmt: skip
+        sh = self.t.stance_shares
+        g = sh[(sh["question"] == q) & (sh["wave"] == wave)].set_index("war_support")
+        if not {"support", "oppose"} <= set(g.index):
+            return None
+        est = float(g.loc["support", "estimate"] - g.loc["oppose", "estimate"])
+        se = float(np.hypot(g.loc["support", "se"], g.loc["oppose", "se"]))
+        return estimate_value(est, se, est - self.z * se, est + self.z * se, "linear",
+                              note="covariance of the two domains taken as 0 "
+                                   "(stance_differences.csv not available)")  # fmt: skip
 
-    def stance_gap(self, c: dict) -> dict:
-        claim, alpha = "stance_gap", float(c["alpha"])
-        sh, te = self.t.stance_shares, self.t.stance_tests
-        sim = []
-        groups = {q: ("oppose", "support") for q in c["worse_among_opponents"]}
-        groups.update({q: ("support", "oppose") for q in c["worse_among_supporters"]})
-        for q, (worse, better) in groups.items():
-            for wave, g in sh[sh["question"] == q].groupby("wave"):
-                g = g.set_index("war_support")
-                if not {worse, better} <= set(g.index):
-                    continue
-                test = te[(te["question"] == q) & (te["wave"] == wave)]
-                p = float(test["p_value"].iloc[0]) if len(test) else np.nan
-                gap = float(g.loc[worse, "estimate"] - g.loc[better, "estimate"])
-                v = INCONCLUSIVE if not p < alpha else (SUPPORTED if gap < 0 else NOT_SUPPORTED)
-                sim.append(self.add(claim, "simulated", f"good share lower among {worse}", wave,
-                                    q, gap, np.nan, np.nan, v, p))  # fmt: skip
-        self.add(claim, "published", "no published numbers by war stance", "", "", np.nan,
-                 np.nan, np.nan, INCONCLUSIVE, note="too sparse")  # fmt: skip
-        return {"simulated": combine(sim), "published": INCONCLUSIVE}
 
-    def _neutral_by_wave(self, source: str, c: dict) -> list[tuple[str, float, float, float]]:
-        if source == "simulated":
-            cont = self.t.contrasts
-            rows = cont[(cont["question"] == c["question"]) & (cont["contrast"] == "neutral")]
-            return [(r.wave, r.estimate, r.ci_low, r.ci_high) for r in rows.itertuples()]
-        out = []
-        pub = self.pub[
-            (self.pub["question"] == c["question"]) & (self.pub["relation"] == "equals")
-        ]
-        for wave, g in pub.groupby("wave"):
-            g = g[g["category"].isin(c["categories"])]
-            if g.empty:
+def _part(wave, item, name, v: Value, p: tuple[float, float], note="") -> Part:
+    est = v.vlow if v.bound == "≥" else v.vhigh if v.bound == "≤" else v.estimate
+    return Part(wave, item, name, est, v.lo, v.hi, p[0], p[1],
+                "; ".join(x for x in (v.note, note) if x), v.bound)  # fmt: skip
+
+
+class _Claims:
+    """The claims: each returns ``(parts, K waves, covered waves)`` for one source/window."""
+
+    def __init__(self, cfg: dict, fieldwork: dict, invasion: pd.Timestamp, alpha: float):
+        self.cfg, self.fw, self.invasion, self.alpha = cfg, fieldwork, invasion, alpha
+        self.z = float(stats.norm.ppf(1 - alpha))
+
+    def war(self, waves):
+        return [w for w in waves if self.fw[w] >= self.invasion]
+
+    def army_small(self, c, d: _Data, waves):
+        parts, cov, thr = [], [], float(c["threshold"])
+        for w in self.war(waves):
+            v = d.share(c["question"], c["category"], w)
+            for spec in c.get("published_items") or []:
+                v = v if v is not None else d.item(spec, w)
+            if v is not None:
+                parts.append(_part(w, c["category"], "share below threshold", v,
+                                   cw.test_below(v, thr)))  # fmt: skip
+                cov.append(w)
+        return parts, self.war(waves), cov
+
+    def no_majority_support(self, c, d: _Data, waves):
+        parts, cov, q = [], [], c["question"]
+        for w in self.war(waves):
+            s, g = d.share(q, c["category"], w), d.contrast(q, "oppose_minus_support", w)
+            if s is not None:
+                parts.append(_part(w, c["category"], "support below a majority", s,
+                                   cw.test_below(s, float(c["threshold"]))))  # fmt: skip
+            if g is not None:
+                parts.append(_part(w, "oppose - support", "opponents outnumber supporters", g,
+                                   cw.test_above(g, 0.0)))  # fmt: skip
+            if s is not None and g is not None:
+                cov.append(w)
+        return parts, self.war(waves), cov
+
+    def attitudes_not_radically_changed(self, c, d: _Data, waves):
+        parts, cov, cat = [], [], c["category"]
+        for w in waves:
+            vals = {q: d.share(q, cat, w) for q in c["questions"]}
+            for q, v in vals.items():
+                if v is not None:
+                    parts.append(_part(w, q, "majority good", v,
+                                       cw.test_above(v, float(c["majority"]))))  # fmt: skip
+            if all(v is not None for v in vals.values()):
+                cov.append(w)
+        for q in c["questions"]:
+            ser = [(w, v) for w in waves if (v := d.share(q, cat, w)) is not None and v.complete]
+            pre = [s for s in ser if self.fw[s[0]] < self.invasion]
+            post = [s for s in ser if self.fw[s[0]] >= self.invasion]
+            if not (pre and post):
+                parts.append(Part("no wave before and after", q, "no radical change", np.nan,
+                                  np.nan, np.nan, np.nan, np.nan, "too sparse"))  # fmt: skip
                 continue
-            ivs = [_published_interval(r, self.t.published_deff, self.z) for _, r in g.iterrows()]
-            est, lo = sum(i[0] for i in ivs), sum(i[1] for i in ivs)
-            complete = len(g) == len(c["categories"]) and all(i[2] < 1 for i in ivs)
-            hi = min(1.0, sum(i[2] for i in ivs)) if complete else 1.0
-            out.append((wave, est, lo, hi))
-        return out
+            (w1, a), (w2, b) = pre[-1], post[-1]
+            lin = [v.se_low * v.estimate * (1 - v.estimate) for v in (a, b)]
+            diff = b.estimate - a.estimate
+            se = float(np.hypot(*lin))
+            v = Value(diff, diff, diff, se, se, diff - self.z * se, diff + self.z * se, "linear")
+            parts.append(_part(f"{w1} to {w2}", q, "no radical change", v,
+                               cw.test_within(v, 0.0, float(c["radical_change"]))))  # fmt: skip
+        return parts, list(waves), cov
 
-    def neutral(self, c: dict) -> tuple[dict, dict]:
-        out_shift, out_stable = {}, {}
-        m = float(c.get("max_abs_slope_per_year", 0.05))
-        for source in ("simulated", "published"):
-            rows = self._neutral_by_wave(source, c)
-            periods = {}
-            for name, sel, target in (("before", False, c["before"]), ("after", True, c["after"])):
-                sub = [r for r in rows if self.after(r[0]) == sel]
-                exact = [r for r in sub if r[3] < 1]
-                if source == "simulated" and sub:
-                    est = np.mean([r[1] for r in sub])
-                    se = np.sqrt(sum(((r[3] - r[2]) / (2 * self.z)) ** 2 for r in sub)) / len(sub)
-                    lo, hi = est - self.z * se, est + self.z * se
-                elif exact:  # published: only complete (both + outside) waves are pooled
-                    est, lo, hi = exact[-1][1], exact[-1][2], exact[-1][3]
-                elif sub:
-                    los = [r[2] for r in sub if not np.isnan(r[2])]  # NaN: no published N
-                    est, lo, hi = max(r[1] for r in sub), max(los, default=np.nan), 1.0
-                else:
-                    est = lo = hi = np.nan
-                v = (
-                    INCONCLUSIVE
-                    if np.isnan(est)
-                    else within(lo, hi, float(target), float(c["tolerance"]))
+    def stance_gap(self, c, d: _Data, waves):
+        parts, cov, gap = [], [], float(c.get("min_gap", 0.0))
+        sides = {q: "opponents" for q in c["worse_among_opponents"]}
+        sides.update({q: "supporters" for q in c["worse_among_supporters"]})
+        for w in self.war(waves):
+            n = 0
+            for q, worse in sides.items():
+                v = d.stance_diff(q, w)
+                if v is None:
+                    continue
+                n += 1
+                test = cw.test_above(v, gap) if worse == "opponents" else cw.test_below(v, -gap)
+                parts.append(_part(w, q, f"good share lower among {worse}", v, test))
+            cov += [w] if n == len(sides) else []
+        return parts, self.war(waves), cov
+
+    def neutral_shift(self, c, d: _Data, waves):
+        parts, cov, tol = [], [], float(c["tolerance"])
+        for w in waves:
+            v = d.contrast(c["question"], "neutral", w)
+            if v is None:
+                continue
+            name, target = (("after", c["after"]) if self.fw[w] >= self.invasion
+                            else ("before", c["before"]))  # fmt: skip
+            parts.append(_part(w, "both + outside", f"{name} the invasion about {target:g}", v,
+                               cw.test_within(v, float(target), tol)))  # fmt: skip
+            cov.append(w)
+        return parts, list(waves), cov
+
+    def neutral_stable(self, c, d: _Data, waves):
+        war = self.war(waves)
+        ser = [(w, v) for w in war if (v := d.contrast(c["question"], "neutral", w)) is not None
+               and v.complete]  # fmt: skip
+        cov = [w for w, _ in ser]
+        if len(ser) < 3:
+            return [Part("", "both + outside", "trend per year after the invasion", np.nan,
+                         np.nan, np.nan, np.nan, np.nan,
+                         "fewer than 3 waves with the full neutral share")], war, cov  # fmt: skip
+        x = [(self.fw[w] - self.invasion).days / 365.25 for w, _ in ser]
+        y = [v.estimate for _, v in ser]
+        se = [v.se_low * v.estimate * (1 - v.estimate) if v.scale == "logit" else v.se_low
+              for _, v in ser]  # fmt: skip
+        m = float(c["max_abs_slope_per_year"])
+        b, s, p_for, p_against, lof = slope_test(x, y, se, m, self.alpha)
+        z = self.z
+        note = f"lack of fit of the linear trend: p = {lof:.3g}"
+        if np.isfinite(lof) and lof < 2 * self.alpha:
+            p_for, note = np.nan, note + "; the linear trend does not fit the series, so its "\
+                "slope cannot show stability"  # fmt: skip
+        v = Value(b, b, b, s, s, b - z * s, b + z * s, "linear")
+        return (
+            [
+                _part(
+                    f"{ser[0][0]} to {ser[-1][0]}",
+                    "both + outside",
+                    "trend per year after the invasion",
+                    v,
+                    (p_for, p_against),
+                    note,
                 )
-                periods[name] = (est, lo, hi)
-                self.add("neutral_shift", source, f"{name} the invasion about {target:g}",
-                         name, "both + outside", est, lo, hi, v)  # fmt: skip
-            verdicts = [r["verdict"] for r in self.rows if r["claim"] == "neutral_shift"
-                        and r["source"] == source]  # fmt: skip
-            (e1, l1, h1), (e2, l2, h2) = periods["before"], periods["after"]
-            if source == "simulated" and not np.isnan(e1 + e2):
-                se = np.hypot((h1 - l1) / (2 * self.z), (h2 - l2) / (2 * self.z))
-                d = e2 - e1
-                dv = below(d - self.z * se, d + self.z * se, 0.0)
-                verdicts.append(
-                    self.add(
-                        "neutral_shift",
-                        source,
-                        "share fell",
-                        "after - before",
-                        "both + outside",
-                        d,
-                        d - self.z * se,
-                        d + self.z * se,
-                        dv,
-                    )
-                )
-            out_shift[source] = combine(verdicts)
-            post = [r for r in rows if self.after(r[0]) and r[3] < 1]
-            if len(post) >= 3:
-                x = np.array(
-                    [(self.t.fieldwork[r[0]] - self.invasion).days / 365.25 for r in post]
-                )
-                y = np.array([r[1] for r in post])
-                v = np.array([((r[3] - r[2]) / (2 * self.z)) ** 2 for r in post])
-                X = np.column_stack([np.ones_like(x), x])
-                cov = np.linalg.inv(X.T @ (X / v[:, None]))
-                b = cov @ X.T @ (y / v)
-                se = float(np.sqrt(cov[1, 1]))
-                lo, hi = b[1] - self.z * se, b[1] + self.z * se
-                out_stable[source] = self.add("neutral_stable", source, "trend per year after "
-                    "the invasion", f"{post[0][0]} to {post[-1][0]}", "both + outside", b[1], lo,
-                    hi, within(lo, hi, 0.0, m))  # fmt: skip
-            else:
-                out_stable[source] = self.add("neutral_stable", source, "trend per year after "
-                    "the invasion", "", "both + outside", np.nan, np.nan, np.nan, INCONCLUSIVE,
-                    note="fewer than 3 waves with the full neutral share")  # fmt: skip
-        return out_shift, out_stable
+            ],
+            war,
+            cov,
+        )
 
 
-def evaluate_claims(tables: Tables, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Evaluate every configured claim on both data sources.
+def _sources(t: Tables) -> list[str]:
+    flags = [bool(t.simulated.get(w, True)) for w in t.fieldwork]
+    return ["published"] + (["microdata"] if not all(flags) else []) + (
+        ["simulated"] if any(flags) else [])  # fmt: skip
+
+
+def evaluate_claims(
+    tables: Tables, cfg: dict, level: float | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Evaluate every configured claim per window and source.
+
+    ``level`` (default: ``cfg["level"]``, else 0.95) sets the one-sided test level
+    ``alpha = (1 - level) / 2``.
 
     Returns
     -------
     ledger : DataFrame
-        ``claim, statement, source, verdict`` (one row per claim and source).
+        :data:`LEDGER_COLUMNS`: one row per claim, window and source, with the coverage
+        ``k`` of ``K`` waves and the waves used and missing.
     evidence : DataFrame
-        The estimates and tests behind each verdict (:data:`EVIDENCE_COLUMNS`).
+        The tests behind each verdict (:data:`EVIDENCE_COLUMNS`).
     sensitivity : DataFrame
-        Verdict of the attitudes claim for each "radical change" threshold.
+        :data:`SENSITIVITY_COLUMNS`: the verdict of every claim for each value of its
+        threshold (``sensitivity`` in the config).
     """
-    lg = _Ledger(tables, cfg)
-    c = cfg["claims"]
-    verdicts = {
-        "army_small": lg.army_small(c["army_small"]),
-        "no_majority_support": lg.no_majority_support(c["no_majority_support"]),
-    }
-    verdicts["attitudes_not_radically_changed"], sens = lg.attitudes(
-        c["attitudes_not_radically_changed"]
-    )
-    verdicts["stance_gap"] = lg.stance_gap(c["stance_gap"])
-    shift, stable = lg.neutral({**c["neutral_shift"], **c["neutral_stable"]})
-    verdicts["neutral_shift"], verdicts["neutral_stable"] = shift, stable
-    ledger = pd.DataFrame(
-        [
-            {"claim": k, "statement": " ".join(str(c[k]["statement"]).split()), "source": s,
-             "verdict": v[s]}
-            for k, v in verdicts.items() for s in ("published", "simulated")
-        ]
-    )  # fmt: skip
-    return ledger, pd.DataFrame(lg.rows, columns=EVIDENCE_COLUMNS), sens
+    level = float(cfg.get("level", 0.95) if level is None else level)
+    alpha = (1 - level) / 2
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    fw = cw.fieldwork_dates({w: str(d) for w, d in tables.fieldwork.items()}, tables.published)
+    wins = cw.windows(fw, str(cfg.get("paper_date", "2022-12-01")))
+    cl = _Claims(cfg, fw, pd.Timestamp(cfg["invasion_date"]), alpha)
+    led, ev, sens = [], [], []
+    for key, c in cfg["claims"].items():
+        fn: Callable = getattr(cl, key)
+        statement = " ".join(str(c["statement"]).split())
+        for source in _sources(tables):
+            data = _Data(tables, source, z)
+            for window, waves in wins.items():
+                waves = [w for w in waves if w in data.waves or source == "published"]
+                parts, big, cov = fn(c, data, waves)
+                verdict = decide(parts, alpha, len(cov), len(big))
+                led.append((key, statement, window, source, source in cw.EVIDENCE_SOURCES,
+                            verdict, len(cov), len(big), " ".join(cov),
+                            " ".join(w for w in big if w not in cov)))  # fmt: skip
+                ev += [(key, window, source, p.part, p.wave, p.item, p.estimate, p.bound, p.lo,
+                        p.hi, p.p_for, p.p_against, p.verdict, p.note) for p in parts]  # fmt: skip
+                if not parts:
+                    ev.append((key, window, source, "no data", "", "", np.nan, "", np.nan,
+                               np.nan, np.nan, np.nan, INCONCLUSIVE, "too sparse"))  # fmt: skip
+                par = SENSITIVITY_PARAMETER[key]
+                current = float(c.get(par, 0.0))
+                for val in sorted({*map(float, c.get("sensitivity") or []), current}):
+                    p2, b2, c2 = fn({**c, par: val}, data, waves)
+                    sens.append((key, window, source, par, val, abs(val - current) < 1e-12,
+                                 decide(p2, alpha, len(c2), len(b2)), len(c2), len(b2)))  # fmt: skip
+    return (pd.DataFrame(led, columns=LEDGER_COLUMNS),
+            pd.DataFrame(ev, columns=EVIDENCE_COLUMNS),
+            pd.DataFrame(sens, columns=SENSITIVITY_COLUMNS))  # fmt: skip

@@ -48,7 +48,8 @@ _PUBLISHED_ORDER = ["wave", "question", "row_id"]
 class ReportInputs:
     """The tables the report formats (as read from ``reports/tables`` and ``data/processed``).
 
-    ``ledger``, ``evidence``, ``sensitivity``: the claims ledger (:mod:`pollwaves.analysis.claims`);
+    ``ledger``, ``evidence``, ``sensitivity``, ``changes``: the claims ledger
+    (:mod:`pollwaves.analysis.claims`; ``changes``: verdicts changed since the previous build);
     ``published`` / ``excluded``: used and excluded published rows (real, percent);
     ``weighting`` / ``weighting_margins``: raking diagnostics; ``subgroup_*`` and
     ``trend_tests``: the war-support models; ``bounds`` and ``effect``: the report's derived
@@ -78,6 +79,7 @@ class ReportInputs:
     validation_meta: Mapping = field(default_factory=dict)
     model_waves: pd.DataFrame | None = None
     vendor: pd.DataFrame | None = None
+    changes: pd.DataFrame | None = None
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -188,8 +190,11 @@ def render_report(
         "model_notes": [] if inputs.model_waves is None else exclusion_notes(inputs.model_waves),
         "title": str(study.get("title", "pollwaves report")), "notice_rest": rest,
         "pollster": str(study.get("pollster", "")), "sections": _SECTIONS,
-        "level": float(claims_cfg.get("level", est.get("level", 0.95))),
+        "level": float(est.get("level", claims_cfg.get("level", 0.95))),
         "invasion": str(claims_cfg.get("invasion_date", "")), "claims": claims,
+        "paper_date": str(claims_cfg.get("paper_date", "2022-12-01")),
+        "claim_sources": rs.claim_sources(inputs.ledger),
+        "claims_changes": rs.records(inputs.changes),
         "published_deff": float((config.get("trend") or {}).get("published_deff", 1.0)),
         "figures": figs, "figure_numbers": {f["name"]: f["number"] for f in figs},
         "sub": sub, "ame_by": {(r["variable"], r["level"]): r for r in sub["ame"]},

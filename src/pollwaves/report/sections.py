@@ -15,13 +15,20 @@ from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.tables import Labels, finite, level_label
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
+SUPPORTED_WHERE = "supported where published"
 #: verdict -> (css class, symbol, text); the symbol and text carry the meaning, not the colour.
 VERDICTS = {
     SUPPORTED: ("supported", "\u2714", "Supported"),
+    SUPPORTED_WHERE: ("supported-where", "\u2714?", "Supported where published"),
     NOT_SUPPORTED: ("not-supported", "\u2718", "Not supported"),
     INCONCLUSIVE: ("inconclusive", "?", "Inconclusive"),
 }
-SOURCES = {"published": "Published toplines (real)", "simulated": "SIMULATED microdata"}
+SOURCES = {
+    "published": "Published toplines (real)",
+    "microdata": "Microdata (real waves)",
+    "simulated": "SIMULATED microdata",
+}
+WINDOWS = (("reproduction", "Reproduction"), ("follow-up", "Follow-up"))
 _DIFF_PARTS = ("opponents outnumber supporters", "no radical change", "share fell")
 
 
@@ -159,6 +166,21 @@ def sparse_note(ev: pd.DataFrame, verdict: str) -> dict | None:
     }
 
 
+def claim_sources(ledger: pd.DataFrame) -> dict[str, list[str]]:
+    """The ledger's sources split into evidence (real data) and demonstration (SIMULATED)."""
+    have = list(dict.fromkeys(ledger["source"])) if "source" in ledger.columns else []
+    return {"evidence": [s for s in ("published", "microdata") if s in have] or ["published"],
+            "demo": [s for s in ("simulated",) if s in have]}  # fmt: skip
+
+
+def _cell(row: Mapping | None) -> dict:
+    if row is None:
+        return {"verdict": INCONCLUSIVE, "k": 0, "K": 0, "waves_used": "", "waves_missing": ""}
+    return {"verdict": row["verdict"], "k": int(row.get("k") or 0), "K": int(row.get("K") or 0),
+            "waves_used": row.get("waves_used") or "", "waves_missing":
+            row.get("waves_missing") or ""}  # fmt: skip
+
+
 def claims_context(
     ledger: pd.DataFrame,
     evidence: pd.DataFrame,
@@ -167,41 +189,47 @@ def claims_context(
     labels: Labels,
     sources: Mapping[str, str] = SOURCES,
 ) -> list[dict]:
-    """One entry per configured claim, in config order: verdicts, evidence, sparse note."""
+    """One entry per configured claim, in config order: the verdict of every window and
+    source (``cells[source][window]``, with coverage k of K and the waves used), the evidence
+    grouped by source and window, the sensitivity table and the sparse note."""
     out = []
+    led_rows = _records(ledger)
     for key, cfg in (claims_cfg.get("claims") or {}).items():
-        led = ledger[ledger["claim"] == key]
-        verdict = dict(zip(led["source"], led["verdict"], strict=True))
+        mine = [r for r in led_rows if r["claim"] == key]
+        cells = {s: {w: _cell(next((r for r in mine if r["source"] == s and r.get("window",
+                 "follow-up") == w), None)) for w, _ in WINDOWS} for s in SOURCES}  # fmt: skip
         ev = evidence[evidence["claim"] == key]
         groups = []
-        for source in ("published", "simulated"):
-            rows = _records(ev[ev["source"] == source])
-            for r in rows:
-                r["unit"] = unit(key, r["part"])
-                r["item_label"] = labels.item(r["item"])
-            groups.append({"source": source, "label": sources[source], "rows": rows})
+        for source in SOURCES:
+            for window, wlabel in WINDOWS:
+                sub = ev[(ev["source"] == source) & (ev.get("window", window) == window)]
+                if not len(sub):
+                    continue
+                rows = _records(sub)
+                for r in rows:
+                    r["unit"] = unit(key, r["part"])
+                    r["item_label"] = labels.item(r["item"])
+                groups.append({"source": source, "window": window, "rows": rows,
+                               "label": f"{sources.get(source, source)}, {wlabel.lower()}"})  # fmt: skip
         sens = []
-        if key == "attitudes_not_radically_changed" and len(sensitivity):
-            wide = sensitivity.pivot_table(
-                index="radical_change", columns="source", values="verdict", aggfunc="first"
-            ).sort_index()
-            current = float(cfg.get("radical_change", float("nan")))
-            sens = [
-                {"threshold": float(t), "current": abs(float(t) - current) < 1e-12,
-                 "published": row.get("published", INCONCLUSIVE),
-                 "simulated": row.get("simulated", INCONCLUSIVE)}
-                for t, row in wide.iterrows()
-            ]  # fmt: skip
-        statement = " ".join(str(cfg.get("statement", "")).split())
-        if len(led):
-            statement = " ".join(str(led["statement"].iloc[0]).split())
+        s_rows = (
+            sensitivity[sensitivity["claim"] == key] if "claim" in sensitivity else sensitivity
+        )
+        for val, g in s_rows.groupby("value", sort=True) if len(s_rows) else []:
+            sens.append({"threshold": float(val), "parameter": str(g["parameter"].iloc[0]),
+                         "current": bool(g["configured"].astype(bool).any()),
+                         "cells": {(r["source"], r["window"]): _cell(r)
+                                   for r in _records(g)}})  # fmt: skip
+        statement = " ".join(
+            str(mine[0]["statement"] if mine else cfg.get("statement", "")).split()
+        )
+        pub = cells["published"]["follow-up"]["verdict"]
         out.append({
-            "key": key, "cfg": cfg, "statement": statement,
-            "published": verdict.get("published", INCONCLUSIVE),
-            "simulated": verdict.get("simulated", INCONCLUSIVE),
+            "key": key, "cfg": cfg, "statement": statement, "cells": cells,
+            "published": pub, "simulated": cells["simulated"]["follow-up"]["verdict"],
             "evidence": groups, "n_evidence": len(ev), "sensitivity": sens,
-            "sparse": sparse_note(ev[ev["source"] == "published"],
-                                  verdict.get("published", INCONCLUSIVE)),
+            "sparse": sparse_note(ev[(ev["source"] == "published") & (ev.get(
+                "window", "follow-up") == "follow-up")], pub),
         })  # fmt: skip
     return out
 
