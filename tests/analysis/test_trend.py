@@ -12,11 +12,10 @@ from pollwaves.analysis.poll_average import (
     FRAME_COLUMNS,
     LOG_Q_BOUNDS,
     POLL_AVERAGE_COLUMNS,
-    fieldwork_mid_dates,
     local_level_smoother,
     poll_average,
-    published_series,
 )
+from pollwaves.analysis.poll_inputs import fieldwork_mid_dates, published_series
 from pollwaves.errors import InputError
 
 P = np.array([0.31, 0.36, 0.33, 0.29, 0.34])

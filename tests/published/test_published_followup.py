@@ -19,7 +19,7 @@ from test_published import (
     write_toplines,
 )
 
-from pollwaves.analysis.poll_average import published_series
+from pollwaves.analysis.poll_inputs import published_series
 from pollwaves.errors import InputError
 from pollwaves.published.labels import load_published_labels
 from pollwaves.published.parse import N_QUALIFIERS, load_published, parse_n, parse_percent

@@ -103,6 +103,7 @@ rule claims:
         contrasts="reports/tables/contrasts.csv",
         stance="reports/tables/attitudes_by_stance.csv",
         stance_tests="reports/tables/attitudes_by_stance_tests.csv",
+        stance_differences="reports/tables/stance_differences.csv",
         mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
         claims=config["claims"],
     output:
@@ -130,8 +131,6 @@ rule claims:
         root=ROOT,
         published_deff=config["trend"]["published_deff"],
         level=config["estimation"]["level"],
-        # a co-output of rule attitudes_by_stance (read when it exists; see run_claims)
-        stance_differences="reports/tables/stance_differences.csv",
         # the previous build's ledger: not a declared output, so Snakemake keeps it
         history="data/processed/claims/ledger_previous.csv",
     script:

@@ -14,6 +14,6 @@ with log_errors(snakemake.log[0]):
         snakemake.params.published_deff,
         dict(snakemake.output.items()),
         level=snakemake.params.level,
-        stance_differences_csv=snakemake.params.stance_differences,
+        stance_differences_csv=snakemake.input.stance_differences,
         history_csv=snakemake.params.history,
     )

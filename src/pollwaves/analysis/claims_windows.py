@@ -110,15 +110,18 @@ def _logit_ci(p: float, se: float, z: float) -> tuple[float, float]:
 def published_share(row: pd.Series, deff: float, z: float) -> Value:
     """A published row (percent) as a :class:`Value`, from its N and the assumed ``deff``.
 
-    ``qualifier`` lower_bound (or relation part_of): ``[x, 1]``, shown "≥ x"; upper_bound:
-    ``[0, x]``; range: ``[low, high]``; otherwise exact.
+    ``qualifier`` lower_bound (or relation part_of, or bears_on: one option of a
+    multi-option question that implies the category, e.g. "the army should join the war on
+    Russia's side" implies a "yes" to army participation, so its share bounds the category's
+    share from below): ``[x, 1]``, shown "≥ x"; upper_bound: ``[0, x]``; range:
+    ``[low, high]``; otherwise exact.
     """
     p = float(row["value"]) / 100
     n = float(row["n_respondents"]) if pd.notna(row.get("n_respondents")) else np.nan
     qual, rel = str(row.get("qualifier", "exact")), str(row.get("relation", "equals"))
     vlow = vhigh = p
     bound = ""
-    if qual == "lower_bound" or rel == "part_of":
+    if qual == "lower_bound" or rel in ("part_of", "bears_on"):
         vhigh, bound = 1.0, "≥"
     elif qual == "upper_bound":
         vlow, bound = 0.0, "≤"

@@ -119,7 +119,7 @@ def observed_points(
 
     Simulated points are the design-based estimates of the toplines (or of the share
     contrasts, e.g. ``alliance / neutral``) with their CIs. Published points are the exact
-    published values (:func:`pollwaves.analysis.poll_average.published_series`) with the same logit
+    published values (:func:`pollwaves.analysis.poll_inputs.published_series`) with the same logit
     interval from the published N and the assumed ``published_deff`` that the claims ledger
     uses (:func:`pollwaves.analysis.claims._published_interval`).
 
@@ -128,11 +128,11 @@ def observed_points(
     DataFrame
         ``source, question, category, wave, date, estimate, ci_low, ci_high``.
     """
-    from pollwaves.analysis import poll_average as trend
+    from pollwaves.analysis import poll_inputs
     from pollwaves.analysis.claims import _published_interval
 
     z = float(stats.norm.ppf(0.5 + level / 2))
-    dates = trend.fieldwork_mid_dates(fieldwork)
+    dates = poll_inputs.fieldwork_mid_dates(fieldwork)
     cols = ["source", "question", "category", "wave", "date", "estimate", "ci_low", "ci_high"]
     rows: list[tuple] = []
     cont = contrasts.rename(columns={"contrast": "category"})
@@ -147,10 +147,10 @@ def observed_points(
                 rows.append(("simulated", q, cat, str(r.wave), dates[str(r.wave)], r.estimate,
                              r.ci_low, r.ci_high))  # fmt: skip
         try:
-            pub = trend.published_series(published, q, cat, published_deff)
+            pub = poll_inputs.published_series(published, q, cat, published_deff)
         except InputError:
             continue  # no exact published value of this series
-        pdates = trend.fieldwork_mid_dates(pub)
+        pdates = poll_inputs.fieldwork_mid_dates(pub)
         for r in pub.itertuples(index=False):
             fake = pd.Series({"value": 100 * r.estimate, "n_respondents": r.n, "low": np.nan,
                               "high": np.nan, "qualifier": "exact", "relation": "equals"})  # fmt: skip

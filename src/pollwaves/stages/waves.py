@@ -341,12 +341,13 @@ def run_poll_average(
     Series with fewer than two published waves have no published trend.
     """
     from pollwaves.analysis import poll_average as trend
+    from pollwaves.analysis import poll_inputs
 
     fieldwork = {}
     for p in wave_yamls:
         fw = config.load_yaml(p)["fieldwork"]
         fieldwork[Path(p).stem] = (fw["start"], fw["end"])
-    dates = trend.fieldwork_mid_dates(fieldwork)
+    dates = poll_inputs.fieldwork_mid_dates(fieldwork)
     top = _read_csv(toplines_csv)
     cont = _read_csv(contrasts_csv).rename(columns={"contrast": "category"})
     pub = _read_csv(published_csv)
@@ -365,14 +366,14 @@ def run_poll_average(
         have = pub[
             (pub["question"] == q) & (pub["category"] == cat) & (pub["relation"] == "equals")
         ]
-        series = trend.published_series(pub, q, cat, deff) if len(have) else have
+        series = poll_inputs.published_series(pub, q, cat, deff) if len(have) else have
         if series["wave"].nunique() >= 2:
             parts.append(
                 trend.poll_average(
                     series,
                     question=q,
                     category=cat,
-                    dates=trend.fieldwork_mid_dates(series),
+                    dates=poll_inputs.fieldwork_mid_dates(series),
                     source="published",
                     level=level,
                 )
