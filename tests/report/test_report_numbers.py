@@ -210,7 +210,7 @@ def test_evidence_numbers_appear_under_their_claim(built):
         end = claims.find('<div class="claim"', start)
         block = claims[start : end if end > 0 else len(claims)]
         for r in rows.itertuples():
-            for v in (r.estimate, r.ci_low, r.ci_high, r.p_value):
+            for v in (r.estimate, r.ci_low, r.ci_high, r.p_for, r.p_against):
                 if pd.notna(v):
                     assert f'value="{float(v)!r}"' in block, (claim, v)
         counts = re.search(r"Evidence: <data class=\"count\" value=\"(\d+)\">", block)
