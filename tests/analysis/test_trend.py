@@ -126,14 +126,16 @@ def simulated_walk(q_true, n_obs=40, seed=20240501):
 def test_q_estimate_recovers_simulated_walk_and_maximises_loglik():
     q_true = 5e-4
     days, p, var = simulated_walk(q_true)
-    res = local_level_smoother(days, p, var)
-    assert res.estimated
+    res = local_level_smoother(days, p, var, q_method="ml")
+    assert res.estimated and res.method == "ml" and res.q == res.q_ml
     assert q_true / 4 < res.q < q_true * 4
     for q in np.geomspace(1e-7, 1e-1, 25):
         assert local_level_smoother(days, p, var, innovation_var=q).loglik <= res.loglik + 1e-9
     assert res.loglik == pytest.approx(
         local_level_smoother(days, p, var, innovation_var=res.q).loglik, abs=1e-12
     )
+    mix = local_level_smoother(days, p, var)  # default: integrate over q, same ML fit inside
+    assert mix.method == "mixture" and mix.q_ml == res.q and mix.loglik == res.loglik
 
 
 def test_q_zero_gives_precision_weighted_mean():
@@ -147,7 +149,7 @@ def test_q_zero_gives_precision_weighted_mean():
 def test_ml_q_at_lower_bound_for_identical_polls():
     var = np.array([2e-4, 3e-4, 2.5e-4, 4e-4])
     res = local_level_smoother([0, 30, 75, 100], np.full(4, 0.3), var)
-    assert res.q < 10 * np.exp(LOG_Q_BOUNDS[0])
+    assert res.q_ml < 10 * np.exp(LOG_Q_BOUNDS[0])
     np.testing.assert_allclose(res.frame["estimate"], 0.3, atol=1e-10)
 
 
@@ -201,6 +203,7 @@ def test_drop_rule_for_zero_one_and_missing_variance():
         (dict(dates_out=["2022-01-01"]), "both be dates"),
         (dict(dates=np.zeros(5)), "two observation dates"),
         (dict(level=1.5), "level"),
+        (dict(q_method="profile"), "q_method"),
     ],
 )
 def test_input_errors(kwargs, match):
@@ -273,6 +276,7 @@ def test_published_series_rule_and_poll_average_with_assumed_deff():
     )
     assert list(avg.columns) == POLL_AVERAGE_COLUMNS
     assert (avg["source"] == "published").all() and (avg["q"] == 1e-4).all()
+    assert (avg["q_low"] == 1e-4).all() and (avg["q_high"] == 1e-4).all()  # q given
     assert avg["date"].is_monotonic_increasing
     assert avg.loc[~avg["observed"], "date"].dt.is_month_start.all()  # monthly grid
     p = ser["estimate"].to_numpy()
@@ -311,6 +315,9 @@ def test_poll_average_uses_design_based_se():
     )
     ref = local_level_smoother(DAYS, P, VAR)
     assert avg["q"].iloc[0] == pytest.approx(ref.q, rel=1e-6)
+    assert avg["q_low"].iloc[0] == pytest.approx(ref.q_low, rel=1e-6)
+    assert avg["q_high"].iloc[0] == pytest.approx(ref.q_high, rel=1e-6)
+    assert avg["q_low"].iloc[0] < avg["q"].iloc[0] < avg["q_high"].iloc[0]
     np.testing.assert_allclose(avg["ci_high"], ref.frame["ci_high"], atol=1e-8)
     with pytest.raises(InputError, match="No fieldwork date"):
         poll_average(table, question="q", category="yes", dates={}, source="s")

@@ -16,6 +16,13 @@ later observations, which is exactly the log-density of the contrasts ``y_k - y_
 (``= lim [log L_kappa + log(2 pi kappa) / 2]`` for a ``N(., kappa)`` prior as
 ``kappa -> inf``). Times before the first observation are smoothed by extending the walk
 backwards from it (the flat-prior limit of the Rauch-Tung-Striebel recursion).
+
+Uncertainty in ``q`` (default ``q_method="mixture"``): rather than plugging in the ML
+estimate, the smoother is run at every point of a grid over ``log q``; the grid points are
+weighted by a normal prior on ``log q`` times the diffuse likelihood
+(:mod:`pollwaves.analysis.q_mixture`), and the reported state is the Gaussian mixture over
+the grid. The plug-in band under-covers for flat series, where the ML ``q`` sits on its lower
+bound although much larger ``q`` fit nearly as well.
 """
 
 from __future__ import annotations
@@ -30,17 +37,19 @@ from scipy import optimize, stats
 from scipy.special import expit
 
 from pollwaves.analysis.poll_inputs import one_per_wave
+from pollwaves.analysis.q_mixture import grid_weights, log_q_quantiles, mixture_quantiles
 from pollwaves.errors import InputError
 from pollwaves.survey.design import check_columns
 
 __all__ = [
-    "FRAME_COLUMNS", "LOG_Q_BOUNDS", "POLL_AVERAGE_COLUMNS", "SmootherResult",
+    "FRAME_COLUMNS", "LOG_Q_BOUNDS", "POLL_AVERAGE_COLUMNS", "Q_METHODS", "SmootherResult",
     "local_level_smoother", "poll_average",
 ]  # fmt: skip
 
 FRAME_COLUMNS = ["date", "estimate", "ci_low", "ci_high", "logit_mean", "logit_sd", "observed"]
 POLL_AVERAGE_COLUMNS = ["source", "question", "category", "date", "estimate", "ci_low"]
-POLL_AVERAGE_COLUMNS += ["ci_high", "observed", "q"]
+POLL_AVERAGE_COLUMNS += ["ci_high", "observed", "q", "q_low", "q_high"]
+Q_METHODS = ("mixture", "ml")
 #: Search range of ``log q`` (q per day, logit scale). 1e-12/day is a constant for any
 #: realistic span (walk SD 2e-4 logit after a century); 10/day lets the walk move 3 logits
 #: in a day, so the trend reproduces every observation.
@@ -56,18 +65,23 @@ class SmootherResult:
     Attributes
     ----------
     q : float
-        Innovation variance per day on the logit scale (fitted or given).
+        Innovation variance per day on the logit scale: the posterior median (``"mixture"``),
+        the ML estimate (``"ml"``) or the given value.
     loglik : float
-        Exact diffuse log-likelihood at ``q`` (log-density of the contrasts ``y_k - y_1``).
+        Exact diffuse log-likelihood at ``q_ml`` (log-density of the contrasts
+        ``y_k - y_1``).
     frame : DataFrame
         One row per distinct date (observations and ``dates_out``), sorted:
         ``date, estimate, ci_low, ci_high, logit_mean, logit_sd, observed``.
-        ``estimate = expit(logit_mean)`` (posterior median of the share); the band is
-        ``expit(logit_mean -/+ z * logit_sd)`` with ``z`` the normal quantile of ``level``.
+        Plug-in (``"ml"`` or given ``q``): ``estimate = expit(logit_mean)`` (posterior
+        median of the share), band ``expit(logit_mean -/+ z * logit_sd)`` with ``z`` the
+        normal quantile of ``level``. ``"mixture"``: ``estimate`` is the back-transformed
+        median and the band the back-transformed ``(1 -/+ level) / 2`` quantiles of the
+        mixture on the logit scale; ``logit_mean, logit_sd`` are the mixture's mean and SD.
     level : float
-        Confidence level of the band.
+        Confidence level of the band (and of ``q_low, q_high``).
     estimated : bool
-        Whether ``q`` was estimated by maximum likelihood.
+        Whether ``q`` was estimated (``innovation_var`` not given).
     dropped : tuple of int
         0-based input positions of observations left out (missing/0/1 estimate, missing
         or infinite variance).
@@ -79,6 +93,10 @@ class SmootherResult:
     level: float
     estimated: bool
     dropped: tuple[int, ...]
+    q_ml: float = np.nan
+    q_low: float = np.nan
+    q_high: float = np.nan
+    method: str = "fixed"
 
 
 def _dates_index(values: Any, name: str) -> pd.Index:
@@ -132,19 +150,47 @@ def _smooth(t: np.ndarray, q: float, a, p, ap, pp, j0: int) -> tuple[np.ndarray,
     return ms, ps
 
 
-def _fit_q(t: np.ndarray, pos: np.ndarray, y: np.ndarray, r: np.ndarray) -> float:
-    """ML estimate of q: log-q grid pre-scan, then bounded Brent around the best point."""
+def _fit_q(t: np.ndarray, pos: np.ndarray, y: np.ndarray, r: np.ndarray, vals=None) -> float:
+    """ML estimate of q: log-q grid pre-scan, then bounded Brent around the best point.
+
+    ``vals``: negative log-likelihoods at the grid points when already computed.
+    """
 
     def nll(logq: float) -> float:
         return -_filter(t, pos, y, r, float(np.exp(logq)))[4]
 
     grid = np.linspace(*LOG_Q_BOUNDS, _GRID_POINTS)
-    vals = np.array([nll(g) for g in grid])
+    vals = np.array([nll(g) for g in grid]) if vals is None else np.asarray(vals)
     i = int(np.argmin(vals))
     lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
     res = optimize.minimize_scalar(nll, bounds=(lo, hi), method="bounded")
     best = float(res.x) if res.fun <= vals[i] else float(grid[i])
     return float(np.exp(best))
+
+
+def _mixture(t, pos, y, r, level: float):
+    """Smoothed state integrated over the ``log q`` grid (see :mod:`.q_mixture`).
+
+    Returns median, band limits, mean and SD on the logit scale, the ML ``q`` with its
+    log-likelihood, and the posterior median and ``level`` interval of ``q``.
+    """
+    grid = np.linspace(*LOG_Q_BOUNDS, _GRID_POINTS)
+    means, vars_, ll = [], [], []
+    for g in grid:
+        q = float(np.exp(g))
+        a, pf, ap, pp, loglik, j0 = _filter(t, pos, y, r, q)
+        m, v = _smooth(t, q, a, pf, ap, pp, j0)
+        means.append(m), vars_.append(v), ll.append(loglik)
+    means, vars_, ll = np.array(means), np.array(vars_), np.array(ll)
+    w = grid_weights(grid, ll)
+    probs = [0.5, 0.5 - level / 2, 0.5 + level / 2]
+    med, lo, hi = mixture_quantiles(w, means, np.sqrt(vars_), probs)
+    mean = w @ means
+    sd = np.sqrt(np.maximum(w @ (vars_ + means**2) - mean**2, 0.0))
+    q_ml = _fit_q(t, pos, y, r, -ll)
+    q_mid, q_lo, q_hi = np.exp(log_q_quantiles(grid, w, probs))
+    loglik = _filter(t, pos, y, r, q_ml)[4]
+    return med, lo, hi, mean, sd, q_ml, loglik, (float(q_mid), float(q_lo), float(q_hi))
 
 
 def local_level_smoother(
@@ -155,6 +201,7 @@ def local_level_smoother(
     innovation_var: float | None = None,
     dates_out: Sequence[Any] | pd.Index | pd.Series | np.ndarray | None = None,
     level: float = 0.95,
+    q_method: str = "mixture",
 ) -> SmootherResult:
     """Smoothed poll average of a share: local-level model on the logit scale.
 
@@ -170,13 +217,21 @@ def local_level_smoother(
         the sampling weights (``se**2`` of :func:`pollwaves.survey.estimation.proportions`), or an
         assumed ``deff * p (1 - p) / n`` for published numbers.
     innovation_var : float, optional
-        ``q``, variance of the logit walk per day. ``None``: maximum likelihood over
-        ``LOG_Q_BOUNDS`` (deterministic grid pre-scan + bounded ``minimize_scalar``).
+        ``q``, variance of the logit walk per day. ``None``: estimated, see ``q_method``.
     dates_out : array-like, optional
         Extra dates (e.g. a monthly grid) where the smoothed state is reported; the walk is
         interpolated exactly by inserting them as time points without observations.
     level : float
         Confidence level of the band.
+    q_method : {"mixture", "ml"}
+        How an estimated ``q`` enters (ignored when ``innovation_var`` is given).
+        ``"mixture"`` (default): integrate over ``q`` - the smoother is run at each of the
+        ``_GRID_POINTS`` equally spaced ``log q`` in ``LOG_Q_BOUNDS``, weighted by prior x
+        diffuse likelihood (normal prior on ``log q``, :data:`.q_mixture.LOG_Q_PRIOR`); the
+        estimate is the mixture median and the band the mixture quantiles, solved on the
+        logit scale and back-transformed; ``q`` is the posterior median, ``q_low, q_high``
+        the posterior ``level`` interval. ``"ml"``: plug in the maximum-likelihood ``q``
+        (grid pre-scan + bounded ``minimize_scalar``); ``q_low = q_high = q``.
 
     Returns
     -------
@@ -198,6 +253,8 @@ def local_level_smoother(
         raise InputError("dates, estimates, variances differ in length", value=len(idx))
     if not 0 < level < 1:
         raise InputError("level must be in (0, 1)", value=level)
+    if q_method not in Q_METHODS:
+        raise InputError("Unknown q_method", value=q_method, hint=f"one of {Q_METHODS}")
     if innovation_var is not None and not (np.isfinite(innovation_var) and innovation_var >= 0):
         raise InputError("innovation_var must be finite and >= 0", value=innovation_var)
     bad = [
@@ -227,16 +284,23 @@ def local_level_smoother(
     r = vk / (pk * (1 - pk)) ** 2
     if (estimated := innovation_var is None) and len(np.unique(pos)) < 2:
         raise InputError("q needs two observation dates", hint="pass innovation_var")
-    q = _fit_q(t, pos, y, r) if estimated else float(innovation_var)
-    a, pf, ap, pp, loglik, j0 = _filter(t, pos, y, r, q)
-    mean, var = _smooth(t, q, a, pf, ap, pp, j0)
-    sd = np.sqrt(var)
-    z = stats.norm.ppf(0.5 + level / 2)
+    method = q_method if estimated else "fixed"
+    if method == "mixture":
+        med, lo, hi, mean, sd, q_ml, loglik, (q, q_lo, q_hi) = _mixture(t, pos, y, r, level)
+    else:
+        q = q_ml = q_lo = q_hi = _fit_q(t, pos, y, r) if estimated else float(innovation_var)
+        a, pf, ap, pp, loglik, j0 = _filter(t, pos, y, r, q)
+        mean, var = _smooth(t, q, a, pf, ap, pp, j0)
+        sd = np.sqrt(var)
+        z = stats.norm.ppf(0.5 + level / 2)
+        med, lo, hi = mean, mean - z * sd, mean + z * sd
     observed = np.isin(np.arange(len(t)), pos)
-    cols = [times, expit(mean), expit(mean - z * sd), expit(mean + z * sd), mean, sd, observed]
+    cols = [times, expit(med), expit(lo), expit(hi), mean, sd, observed]
     frame = pd.DataFrame(dict(zip(FRAME_COLUMNS, cols, strict=True)))
     dropped = tuple(int(i) for i in np.flatnonzero(~keep))
-    return SmootherResult(q, float(loglik), frame, level, estimated, dropped)
+    return SmootherResult(
+        q, float(loglik), frame, level, estimated, dropped, q_ml, q_lo, q_hi, method
+    )
 
 
 def poll_average(
@@ -250,6 +314,7 @@ def poll_average(
     domain: str | None = "all",
     innovation_var: float | None = None,
     level: float = 0.95,
+    q_method: str = "mixture",
 ) -> pd.DataFrame:
     """Smoothed trend of one question/category from a tidy estimates table.
 
@@ -271,13 +336,16 @@ def poll_average(
         month starts); ``None``: observation dates only.
     domain : str or None
         Keep rows of this ``domain`` when the table has that column (``None``: no filter).
-    innovation_var, level
-        Passed to :func:`local_level_smoother`.
+    innovation_var, level, q_method
+        Passed to :func:`local_level_smoother` (default: integrate over ``q``).
 
     Returns
     -------
     DataFrame
-        ``source, question, category, date, estimate, ci_low, ci_high, observed, q``.
+        ``source, question, category, date, estimate, ci_low, ci_high, observed, q, q_low,
+        q_high``: ``q`` is the posterior median of the walk variance per day (logit scale)
+        and ``q_low, q_high`` its posterior ``level`` interval (``"mixture"``), or the ML or
+        given ``q`` three times.
     """
     check_columns(table, ["question", "wave", "category", "estimate"])
     sel = (table["question"] == question) & (table["category"] == category)
@@ -306,7 +374,11 @@ def poll_average(
         out = pd.date_range(obs_dates.min().normalize(), obs_dates.max(), freq=grid)
         out = out[out >= obs_dates.min()]
     res = local_level_smoother(
-        obs_dates, p, var, innovation_var=innovation_var, dates_out=out, level=level
-    )
-    frame = res.frame.assign(source=source, question=question, category=category, q=res.q)
+        obs_dates, p, var, innovation_var=innovation_var, dates_out=out, level=level,
+        q_method=q_method,
+    )  # fmt: skip
+    frame = res.frame.assign(
+        source=source, question=question, category=category, q=res.q, q_low=res.q_low,
+        q_high=res.q_high,
+    )  # fmt: skip
     return frame[POLL_AVERAGE_COLUMNS]
