@@ -164,7 +164,7 @@ def test_write_harmonised_records_provenance(tmp_path):
     pd.testing.assert_frame_equal(files.read_parquet(out_parquet), kept)
     assert pd.read_csv(out_log).columns[-1] == "simulated"
     # without a mapping, the weight stage takes the flag from the harmonised metadata
-    assert waves._simulated(None, out_parquet) is True
+    assert waves.wave_simulated(None, out_parquet) is True
     files.write_parquet(kept, out_parquet)
     with pytest.raises(InputError, match="does not record whether the wave is simulated"):
-        waves._simulated(None, out_parquet)
+        waves.wave_simulated(None, out_parquet)

@@ -37,7 +37,6 @@ from pollwaves.analysis.claims_windows import Value, estimate_value, published_s
 __all__ = ["INCONCLUSIVE", "NOT_SUPPORTED", "SUPPORTED", "SUPPORTED_WHERE", "Tables", "below",
            "combine", "evaluate_claims", "within"]  # fmt: skip
 
-_published_interval = cw.published_interval  # used by the report's observed points
 LEDGER_COLUMNS = ["claim", "statement", "window", "source", "evidence", "verdict", "k", "K",
                   "waves_used", "waves_missing"]  # fmt: skip
 EVIDENCE_COLUMNS = ["claim", "window", "source", "part", "wave", "item", "estimate", "bound",

@@ -78,7 +78,8 @@ def _missing_cell(value: Any) -> bool:
     return value is None or (pd.api.types.is_scalar(value) and pd.isna(value))
 
 
-def _bands(rule: Mapping[str, Any]) -> list[tuple[int, float, str]]:
+def band_table(rule: Mapping[str, Any]) -> list[tuple[int, float, str]]:
+    """``(low, high, category)`` of a derive rule's bands, sorted (open band: high = inf)."""
     out = [
         (int(lo), math.inf if hi is None else int(hi), str(cat))
         for cat, (lo, hi) in rule["bands"].items()
@@ -141,7 +142,7 @@ def derive_categories(
         to say" not declared missing). The message names wave, file, column, respondent
         id and value.
     """
-    bands = _bands(rule)
+    bands = band_table(rule)
     listed = _describe(bands)
     low, high = rule["range"]
     out: list[str | None] = []

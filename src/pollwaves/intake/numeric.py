@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pollwaves.config import code_key
+from pollwaves.intake.derive import band_table
 
 __all__ = ["MEAN_TOLERANCE", "NumericFit", "classify"]
 
@@ -48,14 +49,6 @@ def _number(key: str) -> Any:
     return int(value) if value.is_integer() else value
 
 
-def _bands_of(value: float, bands: dict) -> list[str]:
-    return [
-        cat
-        for cat, (low, high) in bands.items()
-        if value >= low and (high is None or value <= high)
-    ]
-
-
 def _derive(
     var: str, name: str, rule: dict, values: np.ndarray, text: str, named: set
 ) -> NumericFit | None:
@@ -66,7 +59,8 @@ def _derive(
         return None
     if values.min() < low or values.max() > high:
         return None
-    outside = sorted({int(v) for v in values if not _bands_of(v, rule["bands"])})
+    table = band_table(rule)
+    outside = sorted({int(v) for v in values if not any(lo <= v <= hi for lo, hi, _ in table)})
     span = f"whole numbers {int(values.min())}..{int(values.max())} within {[low, high]}"
     notes = [
         f"values outside every band of {var}.derive.{name}: {outside[:10]} "

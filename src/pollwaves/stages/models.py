@@ -169,7 +169,7 @@ def run_attitudes(
     """
     from pollwaves.analysis.attitudes import stance_differences
     from pollwaves.intake.margins import add_derived_columns, load_margins
-    from pollwaves.stages.waves import _simulated
+    from pollwaves.stages.waves import wave_simulated
 
     pooled = load_pooled(waves)
     res = attitudes_by_stance(pooled, level=float(level))
@@ -189,7 +189,7 @@ def run_attitudes(
     flags = {}
     for p in waves:
         wave = files.parquet_metadata(p).get("wave") or str(pd.read_parquet(p)["wave"].iloc[0])
-        flags[str(wave)] = _simulated(None, p)
+        flags[str(wave)] = wave_simulated(None, p)
     diff = stance_differences(pooled, flags, calibrated_on=raking or None, level=float(level))
     files.write_table(diff, differences_out)
 

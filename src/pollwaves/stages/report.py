@@ -121,7 +121,7 @@ def observed_points(
     contrasts, e.g. ``alliance / neutral``) with their CIs. Published points are the exact
     published values (:func:`pollwaves.analysis.poll_inputs.published_series`) with the same logit
     interval from the published N and the assumed ``published_deff`` that the claims ledger
-    uses (:func:`pollwaves.analysis.claims._published_interval`).
+    uses (:func:`pollwaves.analysis.claims_windows.published_interval`).
 
     Returns
     -------
@@ -129,7 +129,7 @@ def observed_points(
         ``source, question, category, wave, date, estimate, ci_low, ci_high``.
     """
     from pollwaves.analysis import poll_inputs
-    from pollwaves.analysis.claims import _published_interval
+    from pollwaves.analysis.claims_windows import published_interval
 
     z = float(stats.norm.ppf(0.5 + level / 2))
     dates = poll_inputs.fieldwork_mid_dates(fieldwork)
@@ -154,7 +154,7 @@ def observed_points(
         for r in pub.itertuples(index=False):
             fake = pd.Series({"value": 100 * r.estimate, "n_respondents": r.n, "low": np.nan,
                               "high": np.nan, "qualifier": "exact", "relation": "equals"})  # fmt: skip
-            est, lo, hi = _published_interval(fake, float(published_deff), z)
+            est, lo, hi = published_interval(fake, float(published_deff), z)
             rows.append(("published", q, cat, str(r.wave), pdates[str(r.wave)], est, lo, hi))
     return pd.DataFrame(rows, columns=cols)
 

@@ -105,7 +105,7 @@ def write_harmonised(
     files.write_parquet(kept, out_parquet, metadata=wave_provenance(cfg["wave"], simulated))
 
 
-def _simulated(wave_yaml: PathLike | None, parquet: PathLike) -> bool:
+def wave_simulated(wave_yaml: PathLike | None, parquet: PathLike) -> bool:
     """The wave's ``simulated:`` flag: from its mapping, else from the parquet metadata."""
     if wave_yaml is not None:
         return bool(config.load_yaml(wave_yaml)["simulated"])
@@ -141,7 +141,7 @@ def run_weight(
     """
     margins = load_margins(margins_path, config.schema_dir(root) / "margins.schema.yaml")
     df = files.read_parquet(harmonised)
-    simulated = _simulated(wave_yaml, harmonised)
+    simulated = wave_simulated(wave_yaml, harmonised)
     work, info = prepare_raking(df, margins, settings, wave=wave, file=str(margins_path))
     targets = info["targets"]
     try:
@@ -218,7 +218,7 @@ def run_estimate_wave(
     schemas = config.schema_dir(root)
     codebook = config.load_codebook(codebook_path, schemas / "codebook.schema.yaml")
     margins = load_margins(margins_path, schemas / "margins.schema.yaml")
-    simulated = _simulated(None, wave_parquet)
+    simulated = wave_simulated(None, wave_parquet)
     raking = list(settings["weighting"]["variables"])
     derived = {k: v for k, v in margins["derived"].items() if k in raking}
     df = add_derived_columns(files.read_parquet(wave_parquet), derived)
