@@ -25,6 +25,8 @@ rule all:
     input:
         "reports/public_demand.html",
         "reports/tables/toplines.csv",
+        "reports/tables/topline_report.csv",
+        "reports/toplines.xlsx",
         "reports/tables/toplines_vendor_weight.csv",
         "reports/tables/subgroups.csv",
         "reports/tables/weighting.csv",

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from pollwaves.analysis.topline_tables import pollster_toplines
 from pollwaves.errors import InputError
 from pollwaves.report import html as report
 from pollwaves.report import tables as report_tables
@@ -258,6 +259,9 @@ def make_inputs(**changes) -> report.ReportInputs:
           "2 of 2", "2 of 3", "waves in the window: 2 -> 3")],
         columns=["claim", "window", "source", "previous_verdict", "verdict",
                  "previous_coverage", "coverage", "reason"]))  # fmt: skip
+    bases = top.groupby(["wave", "question"], as_index=False)["n"].first()
+    bases = bases.assign(weighted_n=bases["n"] * 7300.0, wave_deff=1.2)
+    base["toplines"] = pollster_toplines(top.assign(simulated=True), bases, CODEBOOK, level=0.95)
     base.update(changes)
     return report.ReportInputs(**base)
 
@@ -470,6 +474,22 @@ def test_write_report_is_atomic(tmp_path, figure_paths):
     report.write_report(html, out)
     assert out.read_text(encoding="utf-8") == html
     assert [p.name for p in out.parent.iterdir()] == ["public_demand.html"]
+
+
+def test_toplines_section_has_one_table_per_wave_and_question(figure_paths):
+    html, numbers = build(figure_paths)
+    part = section(html, "toplines")
+    for wave in ("2022-04", "2023-03"):
+        for q in ("war_support", "alliance"):
+            assert f'id="topline-{wave}-{q}"' in part
+    war = part[part.index('id="topline-2023-03-war_support"') :]
+    war = war[: war.index("</table>")]
+    labels = ["Support", "Partly support, partly not", "Do not support", "Hard to say"]
+    pos = [war.index(f"<td>{lab}</td>") for lab in labels]
+    assert pos == sorted(pos)  # questionnaire order: hard to say last
+    assert '<data value="0.423">42</data>' in war  # whole percent, value kept
+    assert "change since 2022-04" in war and "(SIMULATED data)" in part
+    assert part.count("<details") == 2 and part.count(" open>") == 1
 
 
 def test_run_report_fails_clearly_without_the_validation_table(tmp_path, figure_paths):

@@ -11,6 +11,7 @@ from pollwaves import config, files
 from pollwaves.errors import InputError
 from pollwaves.stages import waves
 from pollwaves.stages.logs import log_errors
+from pollwaves.stages.toplines import run_toplines
 
 WAVE = "2024-05"
 
@@ -127,14 +128,14 @@ def test_estimate_wave_with_the_vendor_weight_and_stacking(root, tmp_path, study
         assert list(pd.read_csv(tables[True][name]).columns)[-1] == "simulated"
     assert pd.read_csv(tables[False]["vendor"]).empty
     stacked = {k: tmp_path / f"{k}.csv" for k in ("top", "sub", "cont", "plain", "vendor")}
-    waves.run_toplines(
+    run_toplines(
         [tables[False]["est"]], [tables[False]["cont"]], root / "config/codebook.yaml", root,
         stacked["top"], stacked["sub"], stacked["cont"], [tables[False]["plain"]], stacked["plain"],
         [tables[False]["vendor"], tables[True]["vendor"]], stacked["vendor"],
     )  # fmt: skip
     assert len(pd.read_csv(stacked["vendor"])) == len(with_vendor)
     assert list(pd.read_csv(stacked["top"]).columns)[-1] == "simulated"
-    waves.run_toplines(
+    run_toplines(
         [tables[False]["est"]], [tables[False]["cont"]], root / "config/codebook.yaml", root,
         stacked["top"], stacked["sub"], stacked["cont"], vendor=[tables[False]["vendor"]],
         vendor_out=stacked["vendor"],

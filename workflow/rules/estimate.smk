@@ -45,8 +45,29 @@ rule toplines:
         "../envs/pollwaves.yaml"
     params:
         root=ROOT,
+        level=config["estimation"]["level"],
     script:
         "../scripts/toplines.py"
+
+
+rule topline_report:
+    """Toplines as pollsters publish them: one block per wave and question (CSV and xlsx)."""
+    input:
+        toplines="reports/tables/toplines.csv",
+        waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
+        codebook=config["codebook"],
+    output:
+        csv="reports/tables/topline_report.csv",
+        xlsx="reports/toplines.xlsx",
+    log:
+        "logs/topline_report.log",
+    conda:
+        "../envs/pollwaves.yaml"
+    params:
+        root=ROOT,
+        settings={k: config[k] for k in ("estimation", "study")},
+    script:
+        "../scripts/topline_report.py"
 
 
 rule collect_tables:

@@ -51,6 +51,7 @@ rule public_demand_report:
         evidence="reports/tables/claims_evidence.csv",
         sensitivity="reports/tables/claims_sensitivity.csv",
         changes="reports/tables/claims_changes.csv",
+        toplines="reports/tables/topline_report.csv",
         published="data/processed/published/toplines.csv",
         excluded="data/processed/published/excluded.csv",
         weighting="reports/tables/weighting.csv",

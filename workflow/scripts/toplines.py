@@ -1,5 +1,5 @@
 from pollwaves.stages.logs import log_errors
-from pollwaves.stages.waves import run_toplines
+from pollwaves.stages.toplines import run_toplines
 
 with log_errors(snakemake.log[0]):
     run_toplines(
@@ -14,4 +14,5 @@ with log_errors(snakemake.log[0]):
         snakemake.output.unweighted,
         snakemake.input.vendor,
         snakemake.output.vendor,
+        level=snakemake.params.level,
     )

@@ -38,6 +38,7 @@ _SECTIONS = (
     ("reproduces", "What this reproduces"),
     ("claims", "Claims ledger"),
     ("figures", "Figures"),
+    ("toplines", "Toplines by wave"),
     ("extensions", "Extensions"),
     ("methods", "Methods and provenance"),
 )
@@ -80,6 +81,7 @@ class ReportInputs:
     model_waves: pd.DataFrame | None = None
     vendor: pd.DataFrame | None = None
     changes: pd.DataFrame | None = None
+    toplines: pd.DataFrame | None = None
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -218,6 +220,7 @@ def render_report(
         "validation_columns": [] if inputs.validation is None else [
             str(c) for c in inputs.validation.columns],
         "validation_meta": dict(inputs.validation_meta or {}),
+        "toplines": rs.toplines_context(inputs.toplines),
     }  # fmt: skip
     html = _environment(labels).get_template("report.html.j2").render(context)
     return html, n

@@ -355,3 +355,28 @@ def sort_frame(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 def records(frame: pd.DataFrame | None) -> list[dict]:
     """Rows as dicts (empty list for None)."""
     return [] if frame is None else _records(frame)
+
+
+def toplines_context(frame: pd.DataFrame | None) -> list[dict]:
+    """The display toplines grouped by wave and question (empty list for None)."""
+    if frame is None or frame.empty:
+        return []
+    waves = []
+    for wave, rows in frame.groupby("wave", sort=True):
+        questions = []
+        for q in dict.fromkeys(rows["question"]):
+            part = _records(rows[rows["question"] == q].sort_values("order", kind="stable"))
+            for r in part:  # no previous wave: empty text, not NaN
+                r["previous_wave"] = (
+                    r["previous_wave"] if isinstance(r["previous_wave"], str) else ""
+                )
+                r["change_mark"] = r["change_mark"] if isinstance(r["change_mark"], str) else ""
+            head = part[0]
+            questions.append({
+                "question": q, "question_label": head["question_label"], "rows": part,
+                "n": head["n"], "weighted_n": head["weighted_n"], "wave_moe": head["wave_moe"],
+                "previous_wave": head["previous_wave"],
+            })  # fmt: skip
+        sim = str(rows["simulated"].iloc[0]).lower() == "true"
+        waves.append({"wave": str(wave), "simulated": sim, "questions": questions})
+    return waves

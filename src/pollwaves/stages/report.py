@@ -283,7 +283,7 @@ def run_report_tables(
 #: ``run_report`` table inputs: keyword -> ReportInputs field.
 REPORT_TABLES = ("ledger", "evidence", "sensitivity", "published", "excluded", "weighting",
                  "weighting_margins", "subgroup_predicted", "subgroup_ame", "subgroup_terms",
-                 "trend_tests", "bounds", "effect", "changes")  # fmt: skip
+                 "trend_tests", "bounds", "effect", "changes", "toplines")  # fmt: skip
 
 
 def run_report(

@@ -278,50 +278,6 @@ def common_ci(est: Mapping[str, Any]) -> dict[str, Any]:
     return {"ci_method": est["ci_method"], "level": float(est["level"])}
 
 
-def run_toplines(
-    estimates: Sequence[PathLike],
-    contrasts: Sequence[PathLike],
-    codebook_path: PathLike,
-    root: PathLike,
-    toplines_out,
-    subgroups_out,
-    contrasts_out,
-    unweighted: Sequence[PathLike] = (),
-    unweighted_out: PathLike | None = None,
-    vendor: Sequence[PathLike] = (),
-    vendor_out: PathLike | None = None,
-) -> pd.DataFrame:
-    """Stack the per-wave estimates into the toplines, subgroup and contrast tables.
-
-    Also stacks the unweighted toplines and the toplines with the vendor's weight (into
-    ``vendor_out``, header only when no wave has a vendor weight) when given.
-    """
-    schemas = config.schema_dir(root)
-    codebook = config.load_codebook(codebook_path, schemas / "codebook.schema.yaml")
-    order = {q: i for i, q in enumerate(config.variables_by_kind(codebook, "question"))}
-
-    def stack(paths: Sequence[PathLike], keys: list[str]) -> pd.DataFrame:
-        parts = [_read_csv(p) for p in paths]
-        df = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
-        return df.sort_values(
-            keys, key=lambda s: s.map(order) if s.name == "question" else s, kind="stable"
-        )
-
-    res = stack(estimates, ["question", "wave", "domain", "category"])
-    res["flag"] = res["flag"].fillna("")
-    extra = ["simulated"] if "simulated" in res else []
-    top = res.loc[res["domain"] == "all", [*RESULT_COLUMNS, *extra]]
-    files.write_table(top, toplines_out)
-    files.write_table(res[res["domain"] != "all"], subgroups_out)
-    cont = pd.concat([_read_csv(p) for p in contrasts], ignore_index=True)
-    cont = cont.sort_values(["question", "contrast", "wave"], kind="stable")
-    files.write_table(cont, contrasts_out)
-    for paths, path in ((unweighted, unweighted_out), (vendor, vendor_out)):
-        if paths and path:
-            files.write_table(stack(paths, ["question", "wave", "category"]), path)
-    return top
-
-
 def run_poll_average(
     toplines_csv: PathLike,
     contrasts_csv: PathLike,
@@ -394,3 +350,6 @@ def run_collect(tables: Sequence[PathLike], out) -> pd.DataFrame:
 def _read_csv(path: PathLike) -> pd.DataFrame:
     """Read a table written by :func:`pollwaves.files.write_table` (ids and waves as text)."""
     return pd.read_csv(path, dtype={"wave": "string", "category": "string"}, keep_default_na=True)
+
+
+read_estimates = _read_csv  # public name for the other stages
