@@ -12,6 +12,8 @@ rule estimate_wave:
         bounds="data/processed/estimates/{wave}.bounds.csv",
     log:
         "logs/estimate_wave/{wave}.log",
+    benchmark:
+        "logs/benchmarks/estimate_wave/{wave}.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:
@@ -41,6 +43,8 @@ rule toplines:
         vendor="reports/tables/toplines_vendor_weight.csv",
     log:
         "logs/toplines.log",
+    benchmark:
+        "logs/benchmarks/toplines.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:
@@ -61,6 +65,8 @@ rule topline_report:
         xlsx="reports/toplines.xlsx",
     log:
         "logs/topline_report.log",
+    benchmark:
+        "logs/benchmarks/topline_report.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:
@@ -86,6 +92,8 @@ rule collect_tables:
         cleaning="reports/tables/cleaning.csv",
     log:
         "logs/collect_tables.log",
+    benchmark:
+        "logs/benchmarks/collect_tables.tsv"
     conda:
         "../envs/pollwaves.yaml"
     script:
@@ -107,6 +115,8 @@ rule poll_average:
         ),
     log:
         "logs/poll_average.log",
+    benchmark:
+        "logs/benchmarks/poll_average.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:

@@ -14,6 +14,8 @@ rule trend_figure:
         svg="reports/figures/{question}_trend.svg",
     log:
         "logs/trend_figure/{question}.log",
+    benchmark:
+        "logs/benchmarks/trend_figure/{question}.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:
@@ -41,6 +43,8 @@ rule poll_average_figure:
         svg="reports/figures/poll_average.svg",
     log:
         "logs/poll_average_figure.log",
+    benchmark:
+        "logs/benchmarks/poll_average_figure.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:
@@ -65,6 +69,8 @@ rule attitudes_figure:
         svg="reports/figures/attitudes_by_stance.svg",
     log:
         "logs/attitudes_figure.log",
+    benchmark:
+        "logs/benchmarks/attitudes_figure.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:
@@ -89,6 +95,8 @@ rule weighting_figure:
         svg="reports/figures/weighting.svg",
     log:
         "logs/weighting_figure.log",
+    benchmark:
+        "logs/benchmarks/weighting_figure.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:

@@ -19,6 +19,8 @@ rule war_models:
         forest_svg="reports/figures/subgroup_effects.svg",
     log:
         "logs/war_models.log",
+    benchmark:
+        "logs/benchmarks/war_models.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:
@@ -39,6 +41,8 @@ rule alliance_models:
         neutral="reports/tables/alliance_neutral.csv",
     log:
         "logs/alliance_models.log",
+    benchmark:
+        "logs/benchmarks/alliance_models.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:
@@ -65,6 +69,8 @@ rule attitudes_by_stance:
         differences="reports/tables/stance_differences.csv",
     log:
         "logs/attitudes_by_stance.log",
+    benchmark:
+        "logs/benchmarks/attitudes_by_stance.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:
@@ -87,6 +93,8 @@ rule model_waves:
         ),
     log:
         "logs/model_waves.log",
+    benchmark:
+        "logs/benchmarks/model_waves.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:
@@ -125,6 +133,8 @@ rule claims:
         changes="reports/tables/claims_changes.csv",
     log:
         "logs/claims.log",
+    benchmark:
+        "logs/benchmarks/claims.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:

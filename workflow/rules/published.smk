@@ -9,6 +9,8 @@ rule published:
         excluded="data/processed/published/excluded.csv",
     log:
         "logs/published.log",
+    benchmark:
+        "logs/benchmarks/published.tsv"
     conda:
         "../envs/pollwaves.yaml"
     script:

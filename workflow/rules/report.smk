@@ -35,6 +35,8 @@ rule report_tables:
         vendor="reports/tables/vendor_weight_comparison.csv",
     log:
         "logs/report_tables.log",
+    benchmark:
+        "logs/benchmarks/report_tables.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:
@@ -82,6 +84,8 @@ rule public_demand_report:
         ),
     log:
         "logs/public_demand_report.log",
+    benchmark:
+        "logs/benchmarks/public_demand_report.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:

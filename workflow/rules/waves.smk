@@ -9,6 +9,8 @@ rule harmonise:
         cleaning="data/processed/cleaning/{wave}.csv",
     log:
         "logs/harmonise/{wave}.log",
+    benchmark:
+        "logs/benchmarks/harmonise/{wave}.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:
@@ -32,6 +34,8 @@ rule weight:
         margins="data/processed/weighting/{wave}.margins.csv",
     log:
         "logs/weight/{wave}.log",
+    benchmark:
+        "logs/benchmarks/weight/{wave}.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:
