@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import pandas as pd
@@ -78,6 +78,7 @@ class SurveyDesign:
         """Raise :class:`InputError` listing the available variables if ``variable`` is unknown."""
         if variable not in self.data or variable == DOMAIN:
             known = [v for v in self.project.variables() if v in self.data]
+            known = [v for v in known if self.project.categories(v)]
             known += [d for d in self.project.derived if d not in known]
             raise InputError(
                 f"unknown {kind}", value=variable, hint=f"the variables are {', '.join(known)}"
@@ -185,13 +186,21 @@ class SurveyDesign:
         out["label"] = out["label"].fillna(out["category"].astype(str))
         return out
 
-    def crosstab(self, variable: str, by: str, level: float | None = None) -> _ct.Crosstab:
+    def crosstab(
+        self,
+        variable: str,
+        by: str,
+        level: float | None = None,
+        *,
+        progress: Callable[[str], None] | None = None,
+    ) -> _ct.Crosstab:
         """Column percentages of ``variable`` by ``by`` per wave, with tests (SPSS-style).
 
         See :func:`pollwaves.api.crosstab.crosstab_frame`: column shares with intervals,
         ``n`` and weighted N per column, the Rao-Scott test of independence and Holm-adjusted
         significance letters of the column pairs, raking-aware. Returns a
         :class:`pollwaves.api.crosstab.Crosstab` (``.table``, ``.tests``, ``.text()``).
+        ``progress`` is called with a message per wave (the CLI prints them to stderr).
         """
         self.check_variable(variable)
         self.check_variable(by, kind="by variable")
@@ -200,6 +209,8 @@ class SurveyDesign:
         level = self._check_level(level)
         tables, tests = [], []
         for wave, frame in self._wave_frames(variable, [by]):
+            if progress is not None:
+                progress(f"crosstab {variable} by {by}: wave {wave}")
             frame = frame.assign(**{by: frame[by].where(frame[DOMAIN])})
             tab, test = _ct.crosstab_frame(
                 frame,
@@ -273,7 +284,7 @@ class SurveyDesign:
         if not mask.any():
             named = [c for c in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", condition) if c in self.data]
             known = "; ".join(
-                f"{c}: {', '.join(map(str, self.data[c].dropna().unique()))}"
+                f"{c}: {', '.join(map(str, _categories(self.data[c])))}"
                 for c in dict.fromkeys(named)
                 if c != DOMAIN and self.data[c].nunique() <= 40
             )
@@ -285,6 +296,13 @@ class SurveyDesign:
         domain = condition if self.domain is None else f"({self.domain}) & ({condition})"
         data = self.data.assign(**{DOMAIN: mask})
         return SurveyDesign(self.project, data, self.waves, domain)
+
+
+def _categories(col: pd.Series) -> list:
+    """Categories of a column: categorical order, else sorted values."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return list(col.cat.categories)
+    return sorted(col.dropna().unique().tolist())
 
 
 def load_design(
