@@ -55,6 +55,20 @@ TABLE_COLUMNS = [
     "letters",
 ]
 
+PAIR_COLUMNS = [
+    "category",
+    "by_a",
+    "by_b",
+    "column_a",
+    "column_b",
+    "estimate",
+    "se",
+    "df",
+    "p_value",
+    "p_holm",
+    "significant",
+]
+
 
 def holm(p: Sequence[float]) -> np.ndarray:
     """Holm step-down adjusted p-values (R ``p.adjust(p, "holm")``); NaN stays NaN."""
@@ -104,7 +118,7 @@ def crosstab_frame(
     psu: str | None = None,
     level: float = 0.95,
     ci_method: str = "logit",
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Column percentages of ``variable`` within the categories of ``by``, with tests.
 
     Parameters
@@ -129,12 +143,15 @@ def crosstab_frame(
 
     Returns
     -------
-    (table, tests)
+    (table, tests, pairs)
         ``table``: one row per column x answer with :data:`TABLE_COLUMNS` (shares on the 0-1
         scale; ``n`` the column's unweighted valid answers, ``weighted_n`` their weight sum,
         ``flag`` the NCHS presentation flags, ``letters`` as the module docstring says).
         ``tests``: :func:`rao_scott`'s rows plus ``calibrated`` (whether the test's
-        covariance accounts for the raking).
+        covariance accounts for the raking). ``pairs``: one row per answer and column pair
+        ``a < b``: ``category, by_a, by_b, column_a, column_b, estimate`` (``p_a - p_b``),
+        ``se, df, p_value`` (two-sided), ``p_holm`` (Holm within the answer) and
+        ``significant`` (``p_holm < 1 - level``).
 
     Notes
     -----
@@ -161,22 +178,28 @@ def crosstab_frame(
     props["column"] = props[by].map(dict(zip(cols, names, strict=True)))
     props["weighted_n"] = props[by].map(wn).astype(float)
     props["letters"] = ""
+    pair_rows = []
     for cat in dict.fromkeys(props["category"].tolist()):
         rows = props.index[props["category"] == cat]
         share = dict(zip(props.loc[rows, by], props.loc[rows, "estimate"], strict=True))
-        pvals = []
+        pvals, found = [], []
         for i, j in pairs:
             d = domain_difference(
                 data, variable, cat, by, cols[i], cols[j], weight, level=level, **design, **common
             )
             pg = d["p_greater"]
             pvals.append(2 * min(pg, 1 - pg) if np.isfinite(pg) else np.nan)
-        marks = letters_for([share[c] for c in cols], pairs, holm(pvals), 1 - level)
+            found.append((cols[i], cols[j], names[i], names[j], d["estimate"], d["se"], d["df"]))
+        p_adj = holm(pvals)
+        for rec, p, pa in zip(found, pvals, p_adj, strict=True):
+            pair_rows.append((cat, *rec, p, pa, bool(np.isfinite(pa) and pa < 1 - level)))
+        marks = letters_for([share[c] for c in cols], pairs, p_adj, 1 - level)
         props.loc[rows, "letters"] = props.loc[rows, by].map(dict(zip(cols, marks, strict=True)))
     table = props.rename(columns={by: "by_category"})[TABLE_COLUMNS]
     params = _rs_keywords(calibrated_on, base_weight)
     tests = rao_scott(data, variable, by, weight, **design, **params)
-    return table.reset_index(drop=True), tests.assign(calibrated=bool(params))
+    pair_table = pd.DataFrame(pair_rows, columns=PAIR_COLUMNS)
+    return table.reset_index(drop=True), tests.assign(calibrated=bool(params)), pair_table
 
 
 def supported_keywords(func: Any, **kwargs: Any) -> dict[str, Any]:
@@ -207,6 +230,8 @@ class Crosstab:
     tests : DataFrame
         Rao-Scott tests per wave (:func:`pollwaves.survey.raoscott.rao_scott` columns,
         ``calibrated``, ``wave``, ``simulated``).
+    pairs : DataFrame
+        The column-pair difference tests behind the letters (``wave``, :data:`PAIR_COLUMNS`).
     """
 
     project: Any
@@ -215,6 +240,7 @@ class Crosstab:
     level: float
     table: pd.DataFrame
     tests: pd.DataFrame
+    pairs: pd.DataFrame
     domain: str | None = None
 
     def tidy(self) -> pd.DataFrame:

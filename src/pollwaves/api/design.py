@@ -207,12 +207,12 @@ class SurveyDesign:
         if by == variable:
             raise InputError("crosstab of a variable with itself", column=variable)
         level = self._check_level(level)
-        tables, tests = [], []
+        tables, tests, pairs = [], [], []
         for wave, frame in self._wave_frames(variable, [by]):
             if progress is not None:
                 progress(f"crosstab {variable} by {by}: wave {wave}")
             frame = frame.assign(**{by: frame[by].where(frame[DOMAIN])})
-            tab, test = _ct.crosstab_frame(
+            tab, test, pair = _ct.crosstab_frame(
                 frame,
                 variable,
                 by,
@@ -224,6 +224,7 @@ class SurveyDesign:
             sim = self.project.simulated(wave)
             tables.append(tab.assign(wave=wave, simulated=sim))
             tests.append(test.assign(wave=wave, simulated=sim))
+            pairs.append(pair.assign(wave=wave, simulated=sim))
         if not tables:
             raise InputError("no valid answer in the design's waves", column=variable)
         return _ct.Crosstab(
@@ -233,6 +234,7 @@ class SurveyDesign:
             level=level,
             table=pd.concat(tables, ignore_index=True),
             tests=pd.concat(tests, ignore_index=True),
+            pairs=pd.concat(pairs, ignore_index=True),
             domain=self.domain,
         )
 

@@ -149,7 +149,7 @@ def crosstab_text(ct: Any) -> str:
 
 
 def write_crosstab_xlsx(ct: Any, path: PathLike) -> Path:
-    """One formatted sheet per wave, then ``tidy`` (the long table) and ``notes``."""
+    """One formatted sheet per wave, then ``tidy`` (the long table) and ``pairs`` (tests)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -192,13 +192,13 @@ def write_crosstab_xlsx(ct: Any, path: PathLike) -> Path:
             ws.column_dimensions[ws.cell(row=4, column=j).column_letter].width = 26
             for i in range(4, end):
                 ws.cell(row=i, column=j).alignment = Alignment(horizontal="center")
-    tidy = tidy_crosstab(ct)
-    ws = wb.create_sheet(title="tidy")
-    for j, col in enumerate(tidy.columns, start=1):
-        put(ws, 1, j, col, font=bold)
-    for i, rec in enumerate(tidy.itertuples(index=False), start=2):
-        for j, v in enumerate(rec, start=1):
-            put(ws, i, j, v)
+    for title, frame in (("tidy", tidy_crosstab(ct)), ("pairs", ct.pairs)):
+        ws = wb.create_sheet(title=title)
+        for j, col in enumerate(frame.columns, start=1):
+            put(ws, 1, j, col, font=bold)
+        for i, rec in enumerate(frame.itertuples(index=False), start=2):
+            for j, v in enumerate(rec, start=1):
+                put(ws, i, j, v)
 
     def _save(tmp: Path) -> None:
         wb.save(tmp)
