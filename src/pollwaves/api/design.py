@@ -26,6 +26,7 @@ from pollwaves.api.project import WEIGHT, Project, load_project, read_waves, res
 from pollwaves.errors import InputError
 from pollwaves.survey.estimation import proportions as _proportions
 from pollwaves.survey.glm import SurveyLogitResult, weighted_logit
+from pollwaves.survey.modelling import formula_columns
 
 __all__ = ["SurveyDesign", "load_design"]
 
@@ -244,12 +245,18 @@ class SurveyDesign:
         :func:`pollwaves.survey.glm.weighted_logit` with ``strata = "wave"``, the sampling
         weights, and -- where that function accepts them -- ``calibrated_on`` = the raking
         variables and ``calibration_by = "wave"`` (raking-aware SEs, calibration within each
-        wave). The domain of :meth:`subset` enters as zero weights: the rows stay in the
-        design, as ``svyglm(formula, subset(design, ...))``.
+        wave). The domain of :meth:`subset` enters as missing model variables outside it:
+        those rows leave the fit but stay in the design (zero scores), as ``svyglm(formula,
+        subset(design, ...))``.
         """
         data = self.data
         if not data[DOMAIN].all():
-            data = data.assign(**{self.weight: data[self.weight].where(data[DOMAIN], 0.0)})
+            try:
+                cols = formula_columns(formula, [str(c) for c in data.columns])
+            except Exception as exc:  # tokenize and syntax errors of a bad formula
+                raise InputError(f"cannot parse the formula: {exc}", value=formula) from None
+            inside = data[DOMAIN].to_numpy(dtype=bool)
+            data = data.assign(**{c: data[c].where(inside) for c in cols if c != DOMAIN})
         extra = supported_keywords(
             weighted_logit, calibrated_on=self.calibrated_on, calibration_by="wave"
         )
