@@ -22,7 +22,7 @@ from __future__ import annotations
 import inspect
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
@@ -232,6 +232,8 @@ class Crosstab:
         ``calibrated``, ``wave``, ``simulated``).
     pairs : DataFrame
         The column-pair difference tests behind the letters (``wave``, :data:`PAIR_COLUMNS`).
+    skipped : list of str
+        Waves of the design without a valid answer (question not asked there).
     """
 
     project: Any
@@ -242,6 +244,7 @@ class Crosstab:
     tests: pd.DataFrame
     pairs: pd.DataFrame
     domain: str | None = None
+    skipped: list[str] = field(default_factory=list)
 
     def tidy(self) -> pd.DataFrame:
         """The long table with labels and the Rao-Scott F test per wave (CSV layout)."""

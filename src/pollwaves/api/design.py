@@ -91,11 +91,13 @@ class SurveyDesign:
             raise InputError("level must be between 0 and 1", value=level)
         return level
 
-    def _wave_frames(self, variable: str, by: Sequence[str] = ()):
+    def _wave_frames(self, variable: str, by: Sequence[str] = (), skipped: list | None = None):
         """Yield ``(wave, frame)``: the wave's rows, ``variable`` masked outside the domain.
 
         Masking the answer (not dropping the rows) keeps every respondent in the design, as
-        R ``subset.survey.design`` does: rows outside the domain contribute zero.
+        R ``subset.survey.design`` does: rows outside the domain contribute zero. Waves
+        without a valid answer in the domain (question not asked) are left out and appended
+        to ``skipped``.
         """
         for wave in self.waves:
             frame = self.data[self.data["wave"] == wave].reset_index(drop=True)
@@ -107,6 +109,8 @@ class SurveyDesign:
                 col = col.cat.remove_unused_categories()
             frame[variable] = col
             if col.notna().sum() == 0:
+                if skipped is not None:
+                    skipped.append(wave)
                 continue
             for b in by:
                 if isinstance(frame[b].dtype, pd.CategoricalDtype):
@@ -208,8 +212,8 @@ class SurveyDesign:
         if by == variable:
             raise InputError("crosstab of a variable with itself", column=variable)
         level = self._check_level(level)
-        tables, tests, pairs = [], [], []
-        for wave, frame in self._wave_frames(variable, [by]):
+        tables, tests, pairs, skipped = [], [], [], []
+        for wave, frame in self._wave_frames(variable, [by], skipped):
             if progress is not None:
                 progress(f"crosstab {variable} by {by}: wave {wave}")
             frame = frame.assign(**{by: frame[by].where(frame[DOMAIN])})
@@ -236,6 +240,7 @@ class SurveyDesign:
             table=pd.concat(tables, ignore_index=True),
             tests=pd.concat(tests, ignore_index=True),
             pairs=pd.concat(pairs, ignore_index=True),
+            skipped=skipped,
             domain=self.domain,
         )
 

@@ -145,6 +145,8 @@ def crosstab_text(ct: Any) -> str:
             )
         blocks.append("\n".join(lines))
     note = LETTER_NOTE.format(alpha=f"{1 - ct.level:g}")
+    if getattr(ct, "skipped", None):
+        blocks.append(f"{ct.variable}: no valid answer (not asked) in {', '.join(ct.skipped)}")
     return "\n\n".join(blocks) + "\n\n" + note + "\n"
 
 
