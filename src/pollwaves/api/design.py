@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 import pandas as pd
 
@@ -346,4 +345,4 @@ def load_design(
     project = load_project(root)
     chosen = resolve_waves(project, waves)
     data = read_waves(project, chosen)
-    return SurveyDesign(replace(project), data, chosen)
+    return SurveyDesign(project, data, chosen)
