@@ -108,6 +108,10 @@ def test_unknown_variable_wave_and_category_list_what_exists(proj, design):
         pollwaves.load_design("2019-01", root=proj)
     with pytest.raises(InputError, match="female"):
         design.subset("sex == 'femal'")
+    with pytest.raises(InputError, match="categories of age_group are 18_24, 25_34"):
+        design.subset("sex == 'male' or age_group in ['18_24', '18-24']")
+    with pytest.raises(InputError, match="selects no respondent"):
+        design.subset("sex == 'male' and sex == 'female'")
     with pytest.raises(InputError, match="age_group"):
         design.crosstab("war_support", by="agegroup")
 

@@ -30,6 +30,10 @@ from pollwaves.survey.modelling import formula_columns
 __all__ = ["SurveyDesign", "load_design"]
 
 DOMAIN = "_domain"
+# `col == 'x'`, `col != "x"`, `col in ['x', 'y']` (and `not in`) in a subset condition
+_LITERAL = re.compile(
+    r"\b([A-Za-z_]\w*)\s*(?:==|!=|\bnot\s+in\b|\bin\b)\s*(\[[^\]]*\]|'[^']*'|\"[^\"]*\")"
+)
 
 
 class SurveyDesign:
@@ -115,6 +119,21 @@ class SurveyDesign:
                 if isinstance(frame[b].dtype, pd.CategoricalDtype):
                     frame[b] = frame[b].cat.remove_unused_categories()
             yield wave, frame
+
+    def _check_literals(self, condition: str) -> None:
+        """Categories named in ``col == 'x'``, ``col != 'x'``, ``col in [...]`` must exist."""
+        for col, values in _LITERAL.findall(condition):
+            if col not in self.data or col == DOMAIN:
+                continue
+            cats = [str(c) for c in _categories(self.data[col])]
+            for val in re.findall(r"['\"]([^'\"]*)['\"]", values):
+                if val not in cats:
+                    raise InputError(
+                        "unknown category in the subset condition",
+                        column=col,
+                        value=val,
+                        hint=f"the categories of {col} are {', '.join(cats)}",
+                    )
 
     # ---- estimators -------------------------------------------------------------------
     def proportions(
@@ -281,7 +300,14 @@ class SurveyDesign:
             The same respondents and design; only the domain indicator changes. Estimates
             keep every row in the variance (zero contribution outside the domain), so the
             SEs, ``n_eff`` and df are those of the domain estimator.
+
+        Raises
+        ------
+        InputError
+            If the condition cannot be evaluated, compares a column with a category it does
+            not have (``sex == 'femal'``; the message lists the categories) or selects nobody.
         """
+        self._check_literals(condition)
         try:
             inside = self.data.eval(condition)
         except Exception as exc:  # pandas raises many kinds on a bad expression
