@@ -5,6 +5,8 @@ cleaning, raking, design-based estimation, figures and the report); the Snakemak
 in ``workflow/`` are thin adapters around it.
 
 Importing the package has no side effects (no logging setup, no plotting backend).
+``load_design`` and ``SurveyDesign`` (:mod:`pollwaves.api`, which reads a built project) are
+imported on first use.
 """
 
 __version__ = "0.1.0"
@@ -18,7 +20,9 @@ from pollwaves.survey.raoscott import rao_scott
 from pollwaves.survey.weighting import rake, trim_weights
 
 __all__ = [
+    "SurveyDesign",
     "__version__",
+    "load_design",
     "proportions",
     "rake",
     "rao_scott",
@@ -30,3 +34,12 @@ __all__ = [
     "weighted_logit",
     "weighted_mnlogit",
 ]
+
+
+def __getattr__(name: str):
+    """``pollwaves.load_design`` and ``pollwaves.SurveyDesign``, imported on first use."""
+    if name in ("load_design", "SurveyDesign"):
+        from pollwaves.api import design
+
+        return getattr(design, name)
+    raise AttributeError(f"module 'pollwaves' has no attribute {name!r}")
