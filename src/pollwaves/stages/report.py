@@ -79,12 +79,20 @@ def run_trend_figure(
     *,
     level: float,
     wave_yamls: Sequence[PathLike] | None = None,
+    contrasts_csv: PathLike | None = None,
+    codebook_yaml: PathLike | None = None,
+    contrasts: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
+    stacks: Mapping[str, Mapping[str, int]] | None = None,
 ) -> None:
-    """Draw the paper's diagram for one question: published beside simulated estimates.
+    """Draw the paper's diagram for one question: published above the weighted estimates.
 
     The alliance diagram marks the invasion date of ``claims_yaml`` (``invasion_date``);
     ``level`` is the confidence level of the toplines' intervals (``estimation.level``);
     the ``simulated`` flags of ``wave_yamls`` word the microdata labels and the notice.
+    ``contrasts_csv`` (``reports/tables/contrasts.csv``) gives the interval of a band of
+    several categories (neutral = both + outside). With ``codebook_yaml`` the bands and their
+    order come from the codebook, ``contrasts`` (``estimation.contrasts``) and ``stacks``
+    (``report.stacks``: band -> palette index, in scale order; "hard to say" always last).
     """
     from pollwaves.report import figures_common, figures_paper
 
@@ -98,7 +106,14 @@ def run_trend_figure(
             value=question,
             hint=f"report.trend_questions may hold {sorted(draw)}",
         )
-    kw = {"invasion_date": _invasion(claims_yaml)} if question == "alliance" else {}
+    kw: dict[str, Any] = {"invasion_date": _invasion(claims_yaml)} if question == "alliance" else {}
+    if codebook_yaml is not None:
+        kw["bands"] = figures_common.stack_bands(
+            config.load_yaml(codebook_yaml), question, (contrasts or {}).get(question),
+            (stacks or {}).get(question),
+        )  # fmt: skip
+    if contrasts_csv is not None:
+        kw["contrasts"] = read_table(contrasts_csv)
     top, pub = read_table(toplines_csv), read_table(published_csv)
     prov = provenance(wave_yamls)
     notice = prov.notice(notice)
