@@ -51,6 +51,7 @@ rule poll_average_figure:
         settings=config["trend"],
         notice=config["study"]["simulated_notice"],
         level=config["estimation"]["level"],
+        gap_days=config["report"].get("gap_days", 180),
     script:
         "../scripts/poll_average_figure.py"
 

@@ -125,7 +125,7 @@ def forest_figure(
         ticks = [
             (pos, text) for pos, (text, _, row) in zip(y, rows, strict=True) if row is not None
         ]
-        ax.set_yticks([p for p, _ in ticks], [t for _, t in ticks], fontsize=8.5)
+        ax.set_yticks([p for p, _ in ticks], [t for _, t in ticks], fontsize=9.5)
         ax.set_ylim(-0.7, len(rows) - 0.3)
         lv = level_label(level)
         ax.set_xlabel(f"Difference from the reference level (percentage points), {lv} CI")
@@ -143,7 +143,7 @@ def forest_figure(
             textwrap.fill(note, 120),
             ha="left",
             va="bottom",
-            fontsize=7.5,
+            fontsize=9,
             color="0.15",
         )
         fig.subplots_adjust(left=0.3, right=0.97, top=1 - 0.55 / height, bottom=1.05 / height)

@@ -195,11 +195,13 @@ def run_poll_average_figure(
     svg: PathLike,
     *,
     level: float,
+    gap_days: float = 180.0,
 ) -> None:
     """Poll-average trend lines with their bands and the observed points (published, simulated).
 
     ``settings`` is the ``trend`` block of config.yaml (``series``, ``published_deff``);
-    ``level`` the confidence level of the bands and intervals (``estimation.level``).
+    ``level`` the confidence level of the bands and intervals (``estimation.level``);
+    ``gap_days`` (``report.gap_days``) the longest span between polls that is not shaded.
     """
     from pollwaves.report import figures_common, figures_extra
 
@@ -216,6 +218,7 @@ def run_poll_average_figure(
         read_table(poll_average_csv), obs, notice=notice,
         series=[(s["question"], s["category"]) for s in series],
         invasion_date=str(cfg["invasion_date"]), level=float(level), prov=prov,
+        gap_days=float(gap_days),
     )  # fmt: skip
     figures_common.save_figure(fig, png, svg, description=notice)
 
