@@ -131,8 +131,9 @@ def attitudes_figure(
                                     frameon=False, title=title, title_fontsize=9.5)  # fmt: skip
         fig.suptitle("Good attitude to each country by stance on the war, per wave",
                      fontsize=12, fontweight="bold")  # fmt: skip
-        _footer(fig, [f"Weighted shares from {prov.microdata} with precomputed {level_label(level)} "
-                      "CIs (x axis: month/year of the wave).", notice], width=130)  # fmt: skip
+        _footer(fig, [f"Weighted shares from {prov.microdata} with their {level_label(level)} "
+                      "confidence intervals (x axis: month/year of the wave).", notice],
+                width=130)  # fmt: skip
         fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.6 / fig.get_figheight(),
                             bottom=0.85 / fig.get_figheight(), hspace=0.4, wspace=0.08)  # fmt: skip
         fig.canvas.draw()

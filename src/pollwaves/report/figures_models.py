@@ -133,7 +133,7 @@ def forest_figure(
         ax.set_title(title, fontsize=11, fontweight="bold", loc="left")
         note = (
             "Predictive margins (marginal standardisation) from a design-based logistic "
-            f"regression on the pooled waves; intervals are precomputed linearisation {lv} CIs. "
+            f"regression on the pooled waves, with {lv} confidence intervals (linearisation). "
             + ("SIMULATED data, not real survey responses. " if prov.mode == "simulated" else "")
             + " ".join(str(notice).split())
         )
