@@ -12,7 +12,6 @@ from conftest import ROOT
 from matplotlib.figure import Figure
 
 from pollwaves.errors import InputError
-
 from pollwaves.report import figures_paper as figures
 from pollwaves.report.figures_common import (
     ALLIANCE_BANDS,
@@ -75,7 +74,9 @@ def _tick_labels(ax) -> list[str]:
 
 def _contrasts() -> pd.DataFrame:
     cols = ["question", "wave", "domain", "contrast", "estimate", "se", "ci_low", "ci_high"]
-    rows = [("alliance", w, "all", "neutral", 0.5, 0.02, 0.44, 0.53) for w in ("2022-04", "2023-03")]
+    rows = [
+        ("alliance", w, "all", "neutral", 0.5, 0.02, 0.44, 0.53) for w in ("2022-04", "2023-03")
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 

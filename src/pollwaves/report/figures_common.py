@@ -79,7 +79,10 @@ ALLIANCE_BANDS = (
 
 def _no_position(key: str, spec: Mapping, patterns: Sequence[str]) -> bool:
     """True for the category that takes no position ("hard to say", "don't know")."""
-    texts = [key.replace("_", " "), str((spec.get("en") if isinstance(spec, Mapping) else "") or "")]
+    texts = [
+        key.replace("_", " "),
+        str((spec.get("en") if isinstance(spec, Mapping) else "") or ""),
+    ]
     return any(re.search(p, t, re.IGNORECASE) for p in patterns for t in texts)
 
 

@@ -106,7 +106,9 @@ def run_trend_figure(
             value=question,
             hint=f"report.trend_questions may hold {sorted(draw)}",
         )
-    kw: dict[str, Any] = {"invasion_date": _invasion(claims_yaml)} if question == "alliance" else {}
+    kw: dict[str, Any] = (
+        {"invasion_date": _invasion(claims_yaml)} if question == "alliance" else {}
+    )
     if codebook_yaml is not None:
         kw["bands"] = figures_common.stack_bands(
             config.load_yaml(codebook_yaml), question, (contrasts or {}).get(question),
