@@ -46,8 +46,8 @@ _MARKS = {  # used kind -> legend handle
                             fillstyle="left", mec="black",
                             label="two answers published together"),
     "lower_bound": lambda: Line2D([], [], color="0.4", lw=2.4, marker="^", ms=6,
-                                  label="published lower bound: bar from ≥ x up to the limit "
-                                  "the other numbers allow"),
+                                  label="published lower bound (≥ x): open bar upward from x; "
+                                  "the share lies on the bar"),
     "upper_bound": lambda: Line2D([], [], color="0.4", lw=2.4, marker="v", ms=6,
                                   label="published upper bound: bar from ≤ x down"),
     "interval": lambda: Line2D([], [], color="0.4", lw=2.4, marker="_", ms=9,
@@ -60,8 +60,9 @@ def _footer(level: float, prov: Provenance = ALL_SIMULATED) -> tuple[str, str]:
     return (
         f"Published rows: real numbers from the {PUBLISHED_SOURCE}, in % as published (not "
         "rescaled). Stacked only where a wave was published with a complete breakdown; below, "
-        "every published number, a bound as a bar from the bound (≥ x) to the highest value "
-        "the published numbers allow.",
+        "every published number; a bound (≥ x) is a bar from x up to the highest value the "
+        "published cell admits (100% unless the other published answers set a lower ceiling), "
+        "not a measured value.",
         f"{prov.source.capitalize()} rows: weighted estimates from {prov.microdata}, with "
         f"the {lv} confidence interval of every segment in the dot panel.",
     )
@@ -239,9 +240,13 @@ def _trend_figure(toplines, published, question, bands, title, notice, *, level,
         for k, a in ax.items():
             _style_axis(a, waves, titles[k], "% of respondents", k.endswith("dots"))
             a.tick_params(axis="x", labelbottom=True)
-        top = est["ci_high"].where(est["ci_high"].notna(), est["estimate"]).max()
-        if pd.notna(top):  # estimates: the data's range, so that the intervals are visible
-            ax["sim_dots"].set_ylim(0, min(103.0, 10 * (float(top) // 10) + 12))
+        tops = {
+            "sim_dots": est["ci_high"].where(est["ci_high"].notna(), est["estimate"]).max(),
+            "pub_dots": pd.to_numeric(published_intervals["high"], errors="coerce").max(),
+        }
+        for k, top in tops.items():  # the data's range, so that the intervals are visible
+            if pd.notna(top):
+                ax[k].set_ylim(0, min(103.0, 10 * (float(top) // 10) + 12))
         inv = _mark_invasion(list(ax.values()), _invasion_x(waves, invasion), invasion)
         handles = _legend_handles(bands, used, level, highlight, inv, prov.source)
         footer = [t for t in (*_footer(level, prov), " ".join(str(notice).split())) if t]
@@ -343,7 +348,7 @@ def alliance_figure(
     matplotlib.figure.Figure
         Like :func:`war_support_figure`; the neutral band is outlined, its interval comes
         from ``contrasts``, and a partly published neutral band is a bar from its lower bound
-        (``>64`` in Sep 2020) up to the limit the other published numbers allow.
+        (``>64`` in Sep 2020) up to the ``high`` of its interval.
     """
     title = "Which union should Belarus be in? (neutral options outlined)"
     return _trend_figure(

@@ -53,7 +53,8 @@ FIGURES = (
         "Top rows: the real numbers published by Chatham House (sources in the table of "
         "sources below), stacked where a wave was published with every answer and otherwise "
         "shown one by one; a number published as a bound (“more than 30”) is a bar from the "
-        "bound up to the highest value the other published numbers allow. Bottom rows: "
+        "bound upward (to 100% unless the other published answers set a lower ceiling), not "
+        "a measured value. Bottom rows: "
         "weighted estimates from {microdata}; the dot chart gives every answer of the stack "
         "with its {level} confidence interval. Answers run from support to no support, with "
         "“hard to say” last.",
@@ -67,8 +68,9 @@ FIGURES = (
         "interval.",
         "Neutral means a union with both Russia and the EU, or no union (outlined). Top: the "
         "real numbers published by Chatham House (sources below). Most published neutral "
-        "shares are bounds (“at least 25%”): each is a bar from the bound up to the highest "
-        "value the other published numbers allow, not a measured value. Bottom: weighted "
+        "shares are bounds (“at least 25%”): each is a bar from the bound upward (to 100% "
+        "unless the other published answers set a lower ceiling); the share lies somewhere "
+        "on the bar, not at its foot. Bottom: weighted "
         "estimates from {microdata}, every answer, the neutral share included, with its "
         "{level} confidence interval. Dashed line: the full-scale invasion.",
     ),
