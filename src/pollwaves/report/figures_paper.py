@@ -150,8 +150,7 @@ def _mark_invasion(axes, x: float | None, date: str | None) -> str | None:
         ax.axvline(x, color="0.15", ls="--", lw=1.3, zorder=5)
     kws = {"ha": "left", "va": "top", "fontsize": FONT, "color": "0.15", "zorder": 6,
            "bbox": {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"}}  # fmt: skip
-    for ax in axes:
-        ax.text(x + 0.04, 0.97, "invasion", transform=ax.get_xaxis_transform(), **kws)
+    axes[0].text(x + 0.04, 0.97, "invasion", transform=axes[0].get_xaxis_transform(), **kws)
     return label
 
 
