@@ -173,7 +173,7 @@ def poll_average_figure(
     matplotlib.figure.Figure
         One panel per series (two columns), the panels of one question on one shared
         y-scale: simulated line and band in the series colour, published line dashed in dark
-        grey with open markers; shares in percent; data gaps shaded.
+        grey with open markers; shares in percent; data gaps marked by strips.
     """
     check_columns(poll_average, _COLS)
     check_columns(observed, _COLS)
