@@ -180,7 +180,7 @@ def weighting_figure(
     sizes = [margins.loc[margins["variable"] == v, "category"].nunique() for v in variables]
     heights = [max(sizes) * 0.42 + 1.0, *[s * 0.32 + 0.6 for s in sizes]]
     with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
-        fig = Figure(figsize=(10, sum(heights) + 1.6))
+        fig = Figure(figsize=(10, sum(heights) + 2.2))
         FigureCanvasAgg(fig)
         axes = fig.subplots(len(heights), 1, gridspec_kw={"height_ratios": heights})
         ax = axes[0]
@@ -221,10 +221,10 @@ def weighting_figure(
             Line2D([], [], ls="none", marker="|", ms=12, mew=2.5, color="black",
                    label="raking target (derived assumption, config/margins.yaml)"),
         ]  # fmt: skip
-        axes[1].legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2,
-                       fontsize=9, frameon=False, borderaxespad=0.2)  # fmt: skip
+        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.9 / fig.get_figheight()),
+                   ncol=2, fontsize=9, frameon=False, borderaxespad=0.2)  # fmt: skip
         _footer(fig, [f"Raking diagnostics of the {prov.microdata}.", notice], width=130)
         fig.subplots_adjust(left=0.16, right=0.98, top=1 - 0.3 / fig.get_figheight(),
-                            bottom=1.15 / fig.get_figheight(), hspace=0.55)  # fmt: skip
+                            bottom=1.75 / fig.get_figheight(), hspace=0.55)  # fmt: skip
         fig.canvas.draw()
     return fig

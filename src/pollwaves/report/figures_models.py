@@ -98,7 +98,7 @@ def forest_figure(
         outcome = ", ".join(dict.fromkeys(ame_table["outcome"].astype(str)))
     if title is None:
         title = f"Average marginal effects on the probability of '{outcome or 'the outcome'}'"
-    height = 1.6 + 0.28 * len(rows)
+    height = 2.0 + 0.28 * len(rows)
     with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
         fig = Figure(figsize=(8.5, height))
         FigureCanvasAgg(fig)
@@ -146,6 +146,8 @@ def forest_figure(
             fontsize=9,
             color="0.15",
         )
-        fig.subplots_adjust(left=0.3, right=0.97, top=1 - 0.55 / height, bottom=1.05 / height)
+        lines = textwrap.fill(note, 120).count("\n") + 1
+        bottom = 0.65 + lines * 9 * 1.3 / 72  # the x label and the wrapped note below it
+        fig.subplots_adjust(left=0.3, right=0.97, top=1 - 0.55 / height, bottom=bottom / height)
         fig.canvas.draw()  # create lazily built artists (ticks) under the seaborn style
     return fig
