@@ -19,6 +19,7 @@ bands published together). Every artist carries a ``gid`` ``"<what>:<panel>:<wav
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -134,6 +135,10 @@ def draw_published(ax, frame: pd.DataFrame, bands: Sequence[Band], xpos: Mapping
         key = "+".join(bands[i].key for i in idx)
         gid = f"{{}}:{panel}:{r.wave}:{key}"
         lo, hi, v = float(r.low), float(r.high), float(r.value)
+        if hi < lo:  # the published cells contradict each other (e.g. bounds summing > 100)
+            warnings.warn(f"published {r.wave} {key}: implied high {hi} < low {lo}; "
+                          "drawing the bound alone", stacklevel=2)  # fmt: skip
+            hi = lo
         hl = highlight is not None and key == highlight
         label = getattr(r, "label", None) or _label(r.kind, v, lo, hi)
         if r.kind in POINT_KINDS:
