@@ -377,3 +377,16 @@ def test_poll_average_marks_a_gap_in_the_data_only_where_there_is_one(gap):
     d = pd.to_datetime(["2022-01-01", "2022-04-01", "2023-07-01"])
     assert data_gaps(d, 180) == [(d[1], d[2])]
     assert data_gaps(d, 500) == []
+
+
+def test_contradictory_implied_interval_warns_and_draws_the_bound_alone():
+    implied = pd.DataFrame({
+        "wave": ["2022-04"], "question": ["alliance"], "category": ["neutral"],
+        "kind": ["lower_bound"], "value": [64.0], "low": [64.0], "high": [63.7],
+    })  # fmt: skip
+    with pytest.warns(UserWarning, match="implied high 63.7 < low 64"):
+        fig = figures.alliance_figure(_toplines(), _published(), notice=NOTICE,
+                                      published_intervals=implied)  # fmt: skip
+    gids = _gids(_axes(fig)["pub_dots"])
+    assert _span(gids["interval:published:2022-04:neutral"]) == (64.0, 64.0)
+    assert "point:published:2022-04:neutral" not in gids
