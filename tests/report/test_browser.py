@@ -7,7 +7,11 @@ port, no websocket). The page is opened in a fresh profile with networking sandb
 uncaught exceptions, log entries and every network request the page makes. It checks:
 no console errors, every image decoded with a non-zero natural size, no request other than
 the ``file://`` page itself (``data:`` images are not network requests), the SIMULATED banner
-and every claim present, and no horizontal overflow at phone width (375 px). Screenshots are
+and every claim present, and no horizontal overflow at phone width (375 px). With the real
+figures (drawn from tiny inline tables), it measures the in-figure text as rendered: the
+smallest font of each PNG (points, stored by ``save_figure``) × its dpi / 72 × rendered
+width / natural width must be at least 10 CSS px, and on a desktop the figure must fit the
+text column (no sideways scrolling). Screenshots are
 saved as ``reports/report_screenshot.png`` (desktop) and ``reports/report_screenshot_mobile.png``
 (git-ignored, like everything under reports/).
 
@@ -18,14 +22,17 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import io
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import ROOT
 from test_report import CLAIMS, build, make_figures
@@ -137,7 +144,9 @@ PAGE_CHECK = """(async () => {
   await Promise.all(imgs.map(i => i.decode().catch(() => null)));
   return {
     images: imgs.map(i => ({complete: i.complete, w: i.naturalWidth, h: i.naturalHeight,
-                            alt: i.alt, src: i.src.slice(0, 22)})),
+                            alt: i.alt, src: i.src.slice(0, 22),
+                            rw: i.getBoundingClientRect().width,
+                            box: (i.closest('figure') || i).getBoundingClientRect().width})),
     banner: (document.querySelector('.banner.simulated') || {}).innerText || '',
     bannerTop: document.querySelector('.banner.simulated')?.getBoundingClientRect().top,
     claims: [...document.querySelectorAll('#ledger tr[data-claim]')].map(r => r.dataset.claim),
@@ -253,3 +262,100 @@ def test_the_checks_catch_errors_external_requests_and_broken_images(tmp_path):
     assert "boom" in messages and "undefined_function" in messages
     assert "https://example.com/x.png" in requests(events)
     assert [img["w"] for img in desktop["images"]] == [0, 0]
+
+
+def real_figures(folder: Path) -> dict[str, Path]:
+    """The report's six figures drawn by the figure functions from tiny inline tables."""
+    from test_figures import NOTICE, _contrasts, _poll_average, _published, _toplines
+
+    from pollwaves.report import figures_extra, figures_models, figures_paper
+    from pollwaves.report.figures_common import save_figure
+
+    top, pub = _toplines(), _published()
+    avg, obs = _poll_average()
+    waves = ["2022-04", "2023-03"]
+    shares = pd.DataFrame([(w, c, s, 0.5, 0.4, 0.6) for w in waves for c in ("russia", "eu")
+                           for s in ("support", "partly", "oppose", "hard_to_say")],
+                          columns=["wave", "country", "war_support", "estimate", "ci_low",
+                                   "ci_high"])  # fmt: skip
+    weighting = pd.DataFrame({"wave": waves, "n": [800, 900], "deff_kish": [1.2, 1.3],
+                              "n_eff": [666.7, 692.3]})  # fmt: skip
+    margins = pd.DataFrame([("sex", c, w, 0.5, 0.47) for w in waves for c in ("male", "female")],
+                           columns=["variable", "category", "wave", "sample_share",
+                                    "target_share"])  # fmt: skip
+    ame = pd.DataFrame({"variable": ["sex", "age_group"], "level": ["female", "55_plus"],
+                        "reference": ["male", "18_24"], "estimate": [0.05, 0.1],
+                        "ci_low": [0.0, 0.03], "ci_high": [0.1, 0.17]})  # fmt: skip
+    figs = {
+        "war_support_trend": figures_paper.war_support_figure(top, pub, notice=NOTICE),
+        "alliance_trend": figures_paper.alliance_figure(
+            top, pub, notice=NOTICE, contrasts=_contrasts(), invasion_date="2022-02-24"),
+        "poll_average": figures_extra.poll_average_figure(avg, obs, notice=NOTICE),
+        "subgroup_effects": figures_models.forest_figure(ame, notice=NOTICE),
+        "attitudes_by_stance": figures_extra.attitudes_figure(shares, notice=NOTICE),
+        "weighting": figures_extra.weighting_figure(weighting, margins, notice=NOTICE),
+    }  # fmt: skip
+    paths = {}
+    for name, fig in figs.items():
+        paths[name] = folder / f"{name}.png"
+        save_figure(fig, paths[name], folder / f"{name}.svg", description=NOTICE)
+    return paths
+
+
+def text_px(html: str, images: list[dict]) -> list[tuple[str, float, float, float]]:
+    """(alt, smallest in-figure text in CSS px, rendered width, figure box width) per image
+    drawn by ``save_figure``, in document order; the font size comes from each embedded
+    PNG's ``MinFontPt``."""
+    from PIL import Image
+
+    from pollwaves.report.figures_common import MIN_FONT_KEY
+
+    uris = re.findall(r'<img src="data:image/png;base64,([^"]+)"', html)
+    assert len(uris) == len(images)
+    out = []
+    for uri, img in zip(uris, images, strict=True):
+        with Image.open(io.BytesIO(base64.b64decode(uri))) as im:
+            if MIN_FONT_KEY not in im.info:
+                continue  # not drawn by save_figure (the placeholders of other tests)
+            pt, dpi = float(im.info[MIN_FONT_KEY]), float(im.info["dpi"][0])
+            assert im.width == img["w"]
+        out.append((img["alt"], pt * dpi / 72 * img["rw"] / img["w"], img["rw"], img["box"]))
+    return out
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
+def test_figure_text_renders_at_least_10_css_px(tmp_path):
+    html, _ = build(real_figures(tmp_path))
+    page = tmp_path / "site" / "public_demand.html"
+    report.write_report(html, page)
+    events, (desktop, phone) = load(page, tmp_path / "profile")
+    assert console_errors(events) == []
+    for state, fits in ((desktop, True), (phone, False)):
+        measured = text_px(html, state["images"])
+        assert len(measured) == 6
+        for alt, px, width, box in measured:
+            assert px >= 10, (alt, px)
+            if fits:  # on a desktop the figure fits its column: no sideways scrolling
+                assert width <= box + 0.5, (alt, width, box)
+    assert phone["scrollWidth"] <= 375  # a wide figure scrolls inside its box, not the page
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
+def test_the_text_measure_catches_a_figure_with_tiny_text(tmp_path):
+    """Negative control: a wide figure with 5 pt text is either too small or too wide."""
+    from matplotlib.figure import Figure
+
+    from pollwaves.report.figures_common import save_figure
+
+    paths = make_figures(tmp_path)
+    fig = Figure(figsize=(13, 4))
+    fig.add_subplot().plot([0, 1], [0, 1])
+    fig.text(0.5, 0.5, "tiny", fontsize=5)
+    paths["alliance_trend"] = tmp_path / "tiny.png"
+    save_figure(fig, paths["alliance_trend"], tmp_path / "tiny.svg")
+    html, _ = build(paths)
+    page = tmp_path / "site" / "bad.html"
+    report.write_report(html, page)
+    _, (desktop, _phone) = load(page, tmp_path / "profile")
+    alt, px, width, box = [m for m in text_px(html, desktop["images"]) if "union" in m[0]][0]
+    assert px < 10 or width > box + 0.5, (alt, px, width, box)

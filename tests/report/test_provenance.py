@@ -44,10 +44,8 @@ def test_mixed_waves_are_named_in_the_banner_and_captions(figure_paths):
     for sid in ("claims", "figures", "extensions", "methods"):
         assert label in section(html, sid) or label[0].upper() + label[1:] in section(html, sid)
     figs = section(html, "figures")
-    assert "Right: Microdata (SIMULATED: 2022-04; real: 2022-08)." in _text(figs) or (
-        f"Right: {label}." in _text(figs)
-    )
-    assert "Right: SIMULATED microdata." not in figs
+    assert f"Bottom: weighted estimates from {label}," in _text(figs)
+    assert "SIMULATED microdata" not in figs
     limits = section(html, "ext-limits")
     assert "Simulated and real microdata." in limits and "those of 2022-08 are real" in limits
     reproduces = section(html, "reproduces")

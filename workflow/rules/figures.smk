@@ -1,9 +1,11 @@
 rule trend_figure:
-    """The paper's diagram for one question: published numbers beside the simulated estimates."""
+    """The paper's diagram for one question: published numbers above the weighted estimates."""
     input:
         toplines="reports/tables/toplines.csv",
+        contrasts="reports/tables/contrasts.csv",
         published="data/processed/published/toplines.csv",
         claims=config["claims"],
+        codebook=config["codebook"],
         mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
     output:
         png=report(
@@ -21,6 +23,8 @@ rule trend_figure:
     params:
         notice=config["study"]["simulated_notice"],
         level=config["estimation"]["level"],
+        contrasts=config["estimation"].get("contrasts", {}),
+        stacks=config["report"].get("stacks", {}),
     script:
         "../scripts/trend_figure.py"
 
@@ -51,6 +55,7 @@ rule poll_average_figure:
         settings=config["trend"],
         notice=config["study"]["simulated_notice"],
         level=config["estimation"]["level"],
+        gap_days=config["report"].get("gap_days", 180),
     script:
         "../scripts/poll_average_figure.py"
 

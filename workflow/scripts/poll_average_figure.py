@@ -14,4 +14,5 @@ with log_errors(snakemake.log[0]):
         snakemake.output.png,
         snakemake.output.svg,
         level=snakemake.params.level,
+        gap_days=snakemake.params.gap_days,
     )

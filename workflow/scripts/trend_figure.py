@@ -12,4 +12,8 @@ with log_errors(snakemake.log[0]):
         claims_yaml=snakemake.input.claims,
         level=snakemake.params.level,
         wave_yamls=snakemake.input.mappings,
+        contrasts_csv=snakemake.input.contrasts,
+        codebook_yaml=snakemake.input.codebook,
+        contrasts=snakemake.params.contrasts,
+        stacks=snakemake.params.stacks,
     )

@@ -1,5 +1,6 @@
-"""Report figures beyond the paper's two diagrams: poll-average trends, attitudes by war stance
-and weighting diagnostics.
+"""Report figures beyond the paper's two diagrams: attitudes by war stance and weighting
+diagnostics (the poll-average figure lives in :mod:`pollwaves.report.figures_average` and is
+re-exported here).
 
 Like :mod:`pollwaves.report.figures_paper`, every function takes precomputed tables and draws them; no
 estimate or interval is computed here (no seaborn statistics: intervals are the table's
@@ -16,17 +17,16 @@ import re
 import textwrap
 from collections.abc import Mapping, Sequence
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from pollwaves.errors import InputError
-from pollwaves.report.figures_common import ALLIANCE_BANDS, PALETTE, WAR_BANDS
+from pollwaves.report.figures_average import SERIES_COLOURS, poll_average_figure
+from pollwaves.report.figures_common import PALETTE, WAR_BANDS
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.tables import level_label
 from pollwaves.survey.design import check_columns
@@ -39,29 +39,13 @@ __all__ = [
     "weighting_figure",
 ]
 
-#: Colour of each (question, category) series, shared with the stacked diagrams.
-SERIES_COLOURS: dict[tuple[str, str], str] = {
-    **{("war_support", b.key): b.colour for b in WAR_BANDS},
-    **{("alliance", b.key): b.colour for b in ALLIANCE_BANDS},
-    **{
-        (f"attitude_{c}", "good"): PALETTE[4] for c in ("russia", "ukraine", "poland", "eu", "usa")
-    },
-}
 #: War-stance groups in the order (and colours) of the war-support diagram.
 STANCE_ORDER = tuple(b.key for b in WAR_BANDS)
 STANCE_LABELS = {b.key: b.label for b in WAR_BANDS}
-SERIES_TITLES = {
-    ("war_support", "support"): "Support Russia's military actions",
-    ("war_support", "oppose"): "Do not support Russia's military actions",
-    ("alliance", "neutral"): "Neutral union choice (both or outside)",
-    ("alliance", "russia"): "Union with Russia",
-    ("attitude_russia", "good"): "Good attitude to Russia",
-}
 COUNTRY_LABELS = {"russia": "Russia", "ukraine": "Ukraine", "poland": "Poland",
                   "eu": "European Union", "usa": "USA"}  # fmt: skip
-_PUB = {"color": "0.15", "ls": "--", "marker": "D", "mfc": "white", "label": "published"}
 _CI = {"fmt": "none", "elinewidth": 1.0, "capsize": 2.5}
-_FOOT = {"ha": "left", "va": "bottom", "fontsize": 7.5, "color": "0.15"}
+_FOOT = {"ha": "left", "va": "bottom", "fontsize": 9, "color": "0.15"}
 
 
 def _category_name(cat: str) -> str:
@@ -81,123 +65,6 @@ def _ci(ax, x, y, lo, hi, colour, **kw) -> None:
     if ok.any():
         err = [y[ok] - lo[ok], hi[ok] - y[ok]]
         ax.errorbar(np.asarray(x)[ok], y[ok], yerr=err, ecolor=colour, **{**_CI, **kw})
-
-
-def poll_average_figure(
-    poll_average: pd.DataFrame,
-    observed: pd.DataFrame,
-    *,
-    notice: str,
-    series: Sequence[tuple[str, str]] | None = None,
-    invasion_date: str | None = None,
-    level: float = 0.95,
-    prov: Provenance = ALL_SIMULATED,
-) -> Figure:
-    """Poll-average trend lines with their bands, published beside simulated.
-
-    Parameters
-    ----------
-    poll_average : DataFrame
-        ``source, question, category, date, estimate, ci_low, ci_high`` (the smoothed line
-        and its band; ``reports/tables/poll_average.csv``).
-    observed : DataFrame
-        ``source, question, category, date, estimate, ci_low, ci_high``: the observed wave
-        estimates with their precomputed intervals (NaN limits: point only).
-    notice : str
-        Simulated-data notice printed under the plot.
-    series : sequence of (question, category), optional
-        Panels in this order (default: order of first appearance in ``poll_average``).
-    invasion_date : str, optional
-        Drawn as a dashed vertical line.
-    level : float
-        Confidence level of the bands and intervals, as printed in the labels.
-    prov : Provenance
-        The waves' ``simulated`` flags (:mod:`pollwaves.report.provenance`); they word the
-        microdata labels. Default: every wave simulated.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        One panel per series (two columns): simulated line and band in the series colour,
-        published line dashed in dark grey with open markers; shares in percent.
-    """
-    cols = ["source", "question", "category", "date", "estimate", "ci_low", "ci_high"]
-    check_columns(poll_average, cols)
-    check_columns(observed, cols)
-    avg = poll_average.assign(date=pd.to_datetime(poll_average["date"]))
-    obs = observed.assign(date=pd.to_datetime(observed["date"]))
-    if series is None:
-        series = list(dict.fromkeys(zip(avg["question"], avg["category"], strict=True)))
-    series = [tuple(s) for s in series]
-    if not series:
-        raise InputError("No poll-average series to draw", hint="check trend.series")
-    ncol = 2 if len(series) > 1 else 1
-    nrow = -(-(len(series) + 1) // ncol)
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
-        fig = Figure(figsize=(10, 2.9 * nrow + 1.2))
-        FigureCanvasAgg(fig)
-        axes = fig.subplots(nrow, ncol, sharex=True, squeeze=False).ravel()
-        for ax, (q, cat) in zip(axes, series, strict=False):
-            colour = SERIES_COLOURS.get((q, cat), PALETTE[4])
-            for source in ("simulated", "published"):
-                a = avg[(avg["source"] == source) & (avg["question"] == q)]
-                a = a[a["category"] == cat].sort_values("date")
-                o = obs[(obs["source"] == source) & (obs["question"] == q)]
-                o = o[o["category"] == cat].sort_values("date")
-                sim = source == "simulated"
-                c = colour if sim else _PUB["color"]
-                if len(a):
-                    ax.fill_between(a["date"], 100 * a["ci_low"], 100 * a["ci_high"],
-                                    color=c, alpha=0.22 if sim else 0.12, lw=0)  # fmt: skip
-                    ax.plot(a["date"], 100 * a["estimate"], color=c, lw=2,
-                            ls="-" if sim else "--")  # fmt: skip
-                if len(o):
-                    y = 100 * o["estimate"]
-                    _ci(ax, o["date"], y, 100 * o["ci_low"], 100 * o["ci_high"], c)
-                    mk = {"marker": "o", "mfc": c} if sim else {"marker": "D", "mfc": "white"}
-                    ax.plot(o["date"], y, ls="none", ms=5, mec=c, mew=1.2, **mk)
-            if invasion_date:
-                ax.axvline(pd.Timestamp(invasion_date), color="0.15", ls=":", lw=1.3)
-            ax.set_title(SERIES_TITLES.get((q, cat), f"{q}: {cat}"), fontsize=10, loc="left")
-            ax.set_ylabel("% of respondents")
-            mine = [f[(f["question"] == q) & (f["category"] == cat)]["ci_low"] for f in (avg, obs)]
-            lo = np.nanmin(100 * pd.concat(mine).to_numpy(float), initial=100.0)
-            ax.set_ylim(max(0.0, np.floor(lo / 5) * 5 - 5), None)
-        for ax in axes[len(series) :]:
-            ax.set_axis_off()
-        for ax in axes:
-            ax.tick_params(axis="x", labelbottom=True, labelsize=8)
-            ax.xaxis.set_major_locator(mdates.YearLocator())
-            ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-            ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonth=[4, 7, 10]))
-            ax.grid(axis="x", which="minor", color="0.93", lw=0.6)
-        lv = level_label(level)
-        handles = [
-            Line2D([], [], color=PALETTE[0], lw=2, marker="o", mec=PALETTE[0],
-                   label=f"{prov.tag} (series colour):\nwave estimate, {lv} CI, poll average"),
-            Patch(color=PALETTE[0], alpha=0.22, label=f"{prov.tag}: {lv} band"),
-            Line2D([], [], color="0.15", ls="--", lw=2, marker="D", mfc="white",
-                   label=f"published (grey, dashed):\nvalue, {lv} CI, poll average"),
-            Patch(color="0.15", alpha=0.12, label=f"published: {lv} band"),
-        ]  # fmt: skip
-        if invasion_date:
-            handles.append(Line2D([], [], color="0.15", ls=":", lw=1.3, label="invasion"))
-        spare = axes[len(series)] if len(axes) > len(series) else None
-        if spare is not None:
-            spare.legend(handles=handles, loc="center", fontsize=8, frameon=False)
-        else:
-            fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False)
-        fig.suptitle(f"Poll averages (local-level smoother) with {lv} bands", fontsize=12,
-                     fontweight="bold")  # fmt: skip
-        _footer(fig, [
-            "Published: real Chatham House toplines; their intervals assume the design effect "
-            f"stated in config.yaml (trend.published_deff). {prov.source.capitalize()}: weighted "
-            f"estimates from {prov.microdata} with design-based {lv} CIs.", notice],
-            width=130)  # fmt: skip
-        fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.6 / fig.get_figheight(),
-                            bottom=1.0 / fig.get_figheight(), hspace=0.35, wspace=0.22)  # fmt: skip
-        fig.canvas.draw()
-    return fig
 
 
 def attitudes_figure(
@@ -250,7 +117,7 @@ def attitudes_figure(
                 ax.plot(x, y, color=colour, marker="o", ms=4, lw=1.4, mec="black", mew=0.4)
             ax.axhline(50, color="0.3", lw=0.9, ls="--")
             ax.set_title(COUNTRY_LABELS.get(country, country), fontsize=10, loc="left")
-            ax.set_xticks(x0, [f"{w[5:7]}/{w[2:4]}" for w in waves], fontsize=8)
+            ax.set_xticks(x0, [f"{w[5:7]}/{w[2:4]}" for w in waves], fontsize=9)
             ax.set_ylim(0, 100)
             ax.set_ylabel("% good attitude")
         for ax in axes[len(countries) :]:
@@ -260,12 +127,13 @@ def attitudes_figure(
                    mec="black", mew=0.4, label=STANCE_LABELS[s]) for s in stances
         ] + [Line2D([], [], color="0.3", ls="--", label="50% (majority)")]  # fmt: skip
         title = "Stance on the war"
-        axes[len(countries)].legend(handles=handles, loc="center", fontsize=8.5,
-                                    frameon=False, title=title, title_fontsize=8.5)  # fmt: skip
+        axes[len(countries)].legend(handles=handles, loc="center", fontsize=9.5,
+                                    frameon=False, title=title, title_fontsize=9.5)  # fmt: skip
         fig.suptitle("Good attitude to each country by stance on the war, per wave",
                      fontsize=12, fontweight="bold")  # fmt: skip
-        _footer(fig, [f"Weighted shares from {prov.microdata} with precomputed {level_label(level)} "
-                      "CIs (x axis: month/year of the wave).", notice], width=130)  # fmt: skip
+        _footer(fig, [f"Weighted shares from {prov.microdata} with their {level_label(level)} "
+                      "confidence intervals (x axis: month/year of the wave).", notice],
+                width=130)  # fmt: skip
         fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.6 / fig.get_figheight(),
                             bottom=0.85 / fig.get_figheight(), hspace=0.4, wspace=0.08)  # fmt: skip
         fig.canvas.draw()
@@ -312,7 +180,7 @@ def weighting_figure(
     sizes = [margins.loc[margins["variable"] == v, "category"].nunique() for v in variables]
     heights = [max(sizes) * 0.42 + 1.0, *[s * 0.32 + 0.6 for s in sizes]]
     with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
-        fig = Figure(figsize=(10, sum(heights) + 1.6))
+        fig = Figure(figsize=(10, sum(heights) + 2.2))
         FigureCanvasAgg(fig)
         axes = fig.subplots(len(heights), 1, gridspec_kw={"height_ratios": heights})
         ax = axes[0]
@@ -320,13 +188,13 @@ def weighting_figure(
         ax.bar(x - 0.2, w["n"], width=0.4, color=PALETTE[7], label="n (respondents)")
         ax.bar(x + 0.2, w["n_eff"], width=0.4, color=PALETTE[0], label="n_eff = n / deff")
         for xi, n, d in zip(x, w["n"], w["deff_kish"], strict=True):
-            ax.text(xi, n * 1.02, f"deff {d:.2f}", ha="center", va="bottom", fontsize=7.5)
-        ax.set_xticks(x, [f"{v[5:7]}/{v[2:4]}" for v in w["wave"]], fontsize=8)
+            ax.text(xi, n * 1.02, f"deff {d:.2f}", ha="center", va="bottom", fontsize=9)
+        ax.set_xticks(x, [f"{v[5:7]}/{v[2:4]}" for v in w["wave"]], fontsize=9)
         ax.set_ylim(0, 1.32 * float(w["n"].max()))
         ax.set_ylabel("respondents")
         ax.set_title("Sample size and effective sample size per wave (Kish deff above the "
                      "bars)", fontsize=10, loc="left")  # fmt: skip
-        ax.legend(loc="upper right", ncol=2, fontsize=8, frameon=True)
+        ax.legend(loc="upper right", ncol=2, fontsize=9, frameon=True)
         waves = sorted(set(margins["wave"].astype(str)))
         for ax, var in zip(axes[1:], variables, strict=True):
             m = margins[margins["variable"] == var]
@@ -341,7 +209,7 @@ def weighting_figure(
             ax.plot(100 * t["target_share"], t["category"].map(y), ls="none", marker="|",
                     ms=14, mew=2.5, color="black")  # fmt: skip
             names = [labels.get(c, _category_name(c)) for c in cats]
-            ax.set_yticks(list(y.values()), names, fontsize=8)
+            ax.set_yticks(list(y.values()), names, fontsize=9)
             ax.set_ylim(-0.6, len(cats) - 0.4)
             ax.set_xlim(0, None)
             ax.set_title(f"Margin: {labels.get(var, var.replace('_', ' '))}", fontsize=10,
@@ -353,10 +221,10 @@ def weighting_figure(
             Line2D([], [], ls="none", marker="|", ms=12, mew=2.5, color="black",
                    label="raking target (derived assumption, config/margins.yaml)"),
         ]  # fmt: skip
-        axes[1].legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2,
-                       fontsize=7.5, frameon=False, borderaxespad=0.2)  # fmt: skip
+        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.9 / fig.get_figheight()),
+                   ncol=2, fontsize=9, frameon=False, borderaxespad=0.2)  # fmt: skip
         _footer(fig, [f"Raking diagnostics of the {prov.microdata}.", notice], width=130)
         fig.subplots_adjust(left=0.16, right=0.98, top=1 - 0.3 / fig.get_figheight(),
-                            bottom=1.15 / fig.get_figheight(), hspace=0.55)  # fmt: skip
+                            bottom=1.75 / fig.get_figheight(), hspace=0.55)  # fmt: skip
         fig.canvas.draw()
     return fig

@@ -98,7 +98,7 @@ def forest_figure(
         outcome = ", ".join(dict.fromkeys(ame_table["outcome"].astype(str)))
     if title is None:
         title = f"Average marginal effects on the probability of '{outcome or 'the outcome'}'"
-    height = 1.6 + 0.28 * len(rows)
+    height = 2.0 + 0.28 * len(rows)
     with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
         fig = Figure(figsize=(8.5, height))
         FigureCanvasAgg(fig)
@@ -125,7 +125,7 @@ def forest_figure(
         ticks = [
             (pos, text) for pos, (text, _, row) in zip(y, rows, strict=True) if row is not None
         ]
-        ax.set_yticks([p for p, _ in ticks], [t for _, t in ticks], fontsize=8.5)
+        ax.set_yticks([p for p, _ in ticks], [t for _, t in ticks], fontsize=9.5)
         ax.set_ylim(-0.7, len(rows) - 0.3)
         lv = level_label(level)
         ax.set_xlabel(f"Difference from the reference level (percentage points), {lv} CI")
@@ -133,7 +133,7 @@ def forest_figure(
         ax.set_title(title, fontsize=11, fontweight="bold", loc="left")
         note = (
             "Predictive margins (marginal standardisation) from a design-based logistic "
-            f"regression on the pooled waves; intervals are precomputed linearisation {lv} CIs. "
+            f"regression on the pooled waves, with {lv} confidence intervals (linearisation). "
             + ("SIMULATED data, not real survey responses. " if prov.mode == "simulated" else "")
             + " ".join(str(notice).split())
         )
@@ -143,9 +143,11 @@ def forest_figure(
             textwrap.fill(note, 120),
             ha="left",
             va="bottom",
-            fontsize=7.5,
+            fontsize=9,
             color="0.15",
         )
-        fig.subplots_adjust(left=0.3, right=0.97, top=1 - 0.55 / height, bottom=1.05 / height)
+        lines = textwrap.fill(note, 120).count("\n") + 1
+        bottom = 0.65 + lines * 9 * 1.3 / 72  # the x label and the wrapped note below it
+        fig.subplots_adjust(left=0.3, right=0.97, top=1 - 0.55 / height, bottom=bottom / height)
         fig.canvas.draw()  # create lazily built artists (ticks) under the seaborn style
     return fig

@@ -1,7 +1,11 @@
-"""The paper's two trend diagrams: published numbers next to simulated-data estimates.
+"""The paper's two trend diagrams: published numbers above simulated-data estimates.
 
-The figures take precomputed design-based estimates and never compute intervals. They are
-plain :class:`~matplotlib.figure.Figure` objects on an explicit Agg canvas (no pyplot state).
+Each source gets a stacked bar per wave (the paper's diagram) and, below it, a
+dot-and-interval panel with every band's value and interval, so every stacked segment has
+its interval. Published bounds are bars from the bound to the limit the cell implies, never
+points. The figures draw precomputed estimates and intervals and never compute any. They
+are plain :class:`~matplotlib.figure.Figure` objects on an explicit Agg canvas (no pyplot
+state).
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import textwrap
 import warnings
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -19,39 +22,50 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from pollwaves.report import figures_intervals as fi
 from pollwaves.report.figures_common import ALLIANCE_BANDS, WAR_BANDS, Band
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.published_marks import Known, complete_stack, mark_label, published_wave
 from pollwaves.report.tables import level_label
 
 PUBLISHED_SOURCE = (
-    "Chatham House Belarus Initiative polls, as published; see reports/tables and "
-    "data/raw/published/toplines.csv for URLs"
+    "Chatham House Belarus Initiative polls, as published (each number's source URL is in "
+    "data/raw/published/toplines.csv and the report's sources table)"
 )
+FONT = 9.0  # smallest text of the figure, in points (>= 10 px as the report renders it)
+_WAVE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_NOTE_KW = {"rotation": 90, "ha": "center", "va": "center", "fontsize": FONT, "color": "0.45"}
+_LEGEND_KW = {"loc": "lower center", "ncol": 2, "frameon": False, "fontsize": FONT}
+_MARKS = {  # used kind -> legend handle
+    "point": lambda: Line2D([], [], ls="none", marker="o", ms=6.5, mfc="0.55", mec="black",
+                            label="published value (dot)"),
+    "approximate": lambda: Line2D([], [], ls="none", marker="o", ms=6.5, mfc="white",
+                                  mec="black", label="published as approximate (~) or fraction"),
+    "group": lambda: Line2D([], [], ls="none", marker="o", ms=6.5, mfc="0.55", mfcalt="white",
+                            fillstyle="left", mec="black",
+                            label="two answers published together"),
+    "lower_bound": lambda: Line2D([], [], color="0.4", lw=2.4, marker="^", ms=6,
+                                  label="published lower bound (≥ x): open bar upward from x; "
+                                  "the share lies on the bar"),
+    "upper_bound": lambda: Line2D([], [], color="0.4", lw=2.4, marker="v", ms=6,
+                                  label="published upper bound: bar from ≤ x down"),
+    "interval": lambda: Line2D([], [], color="0.4", lw=2.4, marker="_", ms=9,
+                               label="published range"),
+}  # fmt: skip
 
 
 def _footer(level: float, prov: Provenance = ALL_SIMULATED) -> tuple[str, str]:
+    lv = level_label(level)
     return (
-        f"Left panel: {PUBLISHED_SOURCE}. Values in % as published (not rescaled); waves "
-        "without a complete breakdown are shown as markers; ~ approximate.",
-        f"Right panel: weighted estimates from {prov.microdata}. Error bars are precomputed "
-        f"{level_label(level)} CIs of the share below a segment boundary, drawn only where the "
-        "toplines table holds that share (here: lowest and highest band).",
+        f"Published rows: real numbers from the {PUBLISHED_SOURCE}, in % as published (not "
+        "rescaled). Stacked only where a wave was published with a complete breakdown; below, "
+        "every published number; a bound (≥ x) is a bar from x up to the highest value the "
+        "published cell admits (100% unless the other published answers set a lower ceiling), "
+        "not a measured value.",
+        f"{prov.source.capitalize()} rows: weighted estimates from {prov.microdata}, with "
+        f"the {lv} confidence interval of every segment in the dot panel.",
     )
-
-
-_WAVE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
-_NOTE_KW = {"rotation": 90, "ha": "center", "va": "center", "fontsize": 7.5, "color": "0.45"}
-_CI_KW = {"fmt": "none", "ecolor": "black", "elinewidth": 1.1, "capsize": 3}
-_LEGEND_KW = {"loc": "upper center", "bbox_to_anchor": (0.5, 0.25), "ncol": 4, "frameon": False}
-_MARKERS = {  # kind -> (marker, legend label)
-    "point": ("o", "published value (wave without complete breakdown)"),
-    "lower": ("^", "published lower bound (> more than, ≥ at least)"),
-    "upper": ("v", "published upper bound"),
-    "range": ("D", "published range"),
-    "group": ("o", "two categories published together (marker)"),
-}
 
 
 def _draw_stack(ax, x, segs, bands: Sequence[Band], used: set, fmt=mark_label, highlight=None):
@@ -68,32 +82,12 @@ def _draw_stack(ax, x, segs, bands: Sequence[Band], used: set, fmt=mark_label, h
         hl = highlight is not None and bands[s.bands[0]].key == highlight and len(s.bands) == 1
         edge = {"edgecolor": "black", "lw": 2.2, "zorder": 3} if hl else {"edgecolor": "white"}
         ax.bar(x, s.value, bottom=bottom, width=0.62, color=c, **{"lw": 0.8, **edge}, **kw)
-        if s.value >= 4.5:
+        if s.value >= 6:
             box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"} if kw else None
             tc = "black" if kw else bands[s.bands[0]].text
-            kws = {"ha": "center", "va": "center", "fontsize": 8, "color": tc, "bbox": box}
+            kws = {"ha": "center", "va": "center", "fontsize": FONT, "color": tc, "bbox": box}
             ax.text(x, bottom + s.value / 2, fmt(s), fontweight="bold" if hl else None, **kws)
         bottom += s.value
-
-
-def _draw_markers(ax, x, items: list[Known], bands: Sequence[Band], used: set, highlight=None):
-    """Markers for a partial wave: one x offset per band, labels alternate above/below."""
-    for k in items:
-        dx = (float(np.mean(k.bands)) - (len(bands) - 1) / 2) * 0.22
-        y = k.value  # the point, the bound, or the middle of a range
-        c1, c2 = bands[k.bands[0]].colour, bands[k.bands[-1]].colour
-        if k.kind == "range":
-            ax.vlines(x + dx, k.lo, k.hi, colors=c1, lw=2)
-        fill = "left" if len(k.bands) > 1 else "full"
-        mk = {"ms": 7, "ls": "none", "mfc": c1, "mec": "black", "mew": 0.6, "mfcalt": c2}
-        if highlight is not None and bands[k.bands[0]].key == highlight:
-            mk.update(ms=9, mew=1.8)
-        ax.plot([x + dx], [y], marker=_MARKERS[k.kind][0], fillstyle=fill, **mk)
-        below = k.kind == "upper" or k.bands[0] % 2 == 1
-        off, va = (-7, "top") if below else (6, "bottom")
-        kws = {"textcoords": "offset points", "ha": "center", "va": va, "fontsize": 7.5}
-        ax.annotate(mark_label(k), (x + dx, y), xytext=(0, off), **kws)
-        used.update([k.kind, "group"] if len(k.bands) > 1 else [k.kind])
 
 
 def _valid_waves(frame: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -114,51 +108,24 @@ def _published_toplines(published: pd.DataFrame, question: str) -> pd.DataFrame:
     return _valid_waves(pub, "published")
 
 
-def _boundary_cis(rows: pd.DataFrame, bands: Sequence[Band]) -> list[tuple[float, float, float]]:
-    """(boundary, ci_low, ci_high) in percent, for boundaries whose share has a precomputed CI."""
-    est = {str(c): 100 * e for c, e in zip(rows["category"], rows["estimate"], strict=True)}
-    cis = {
-        frozenset(str(c).split("+")): (100 * lo, 100 * hi)
-        for c, lo, hi in zip(rows["category"], rows["ci_low"], rows["ci_high"], strict=True)
-        if pd.notna(lo) and pd.notna(hi)
-    }
-    everything, out = frozenset(c for b in bands for c in b.categories), []
-    for k in range(1, len(bands)):  # boundary below band k: share of bands[:k] or its complement
-        cum = frozenset(c for b in bands[:k] for c in b.categories)
-        for cats, below in ((cum, True), (everything - cum, False)):
-            if cats in cis:
-                y, (lo, hi) = sum(est.get(c, 0.0) for c in cats), cis[cats]
-                out.append((y, lo, hi) if below else (100 - y, 100 - hi, 100 - lo))
-                break
-    return out
-
-
-def _legend_handles(
-    bands: Sequence[Band],
-    used: set,
-    level: float,
-    highlight=None,
-    invasion=None,
-    source: str = "simulated",
-) -> list:
+def _legend_handles(bands, used: set, level: float, highlight=None, invasion=None,
+                    source: str = "simulated") -> list:  # fmt: skip
     handles: list = [
-        Patch(facecolor=b.colour, edgecolor="black", lw=2.2, label=f"{b.label}, highlighted")
+        Patch(facecolor=b.colour, edgecolor="black", lw=2.2, label=f"{b.label} (outlined)")
         if b.key == highlight
         else Patch(facecolor=b.colour, label=b.label)
         for b in bands
     ]
+    if "hatched" in used:
+        label = "two answers published together (bar)"
+        handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="///", label=label))
+    handles += [make() for k, make in _MARKS.items() if k in used]
+    ci = f"{source} estimate with its {level_label(level)} confidence interval"
+    handles.append(Line2D([], [], color="0.4", lw=1.8, marker="o", mfc="0.55", mec="black",
+                          ms=5.5, label=ci))  # fmt: skip
     if invasion is not None:
         handles.append(Line2D([], [], color="0.15", ls="--", lw=1.3, label=invasion))
-    if "hatched" in used:
-        label = "two categories published together (bar)"
-        handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="///", label=label))
-    mk = {"ls": "none", "mfc": "0.6", "mec": "black", "ms": 7, "mfcalt": "white"}
-    for k, (m, label) in _MARKERS.items():
-        if k in used:
-            fill = "left" if k == "group" else "full"
-            handles.append(Line2D([], [], marker=m, fillstyle=fill, label=label, **mk))
-    ci = f"{level_label(level)} CI ({source}; precomputed)"
-    return [*handles, Line2D([], [], color="black", marker="_", ms=8, lw=1.1, label=ci)]
+    return handles
 
 
 def _invasion_x(waves: Sequence[str], date: str | None) -> float | None:
@@ -180,96 +147,124 @@ def _mark_invasion(axes, x: float | None, date: str | None) -> str | None:
     d = pd.Timestamp(date)
     label = f"full-scale invasion ({d.day} {_MONTHS[d.month - 1]} {d.year})"
     for ax in axes:
-        ax.axvline(x, color="0.15", ls="--", lw=1.3, zorder=4)
-        kws = {"ha": "center", "va": "bottom", "fontsize": 7.5, "color": "0.15"}
-        ax.text(x, 101, "invasion", **kws)
+        ax.axvline(x, color="0.15", ls="--", lw=1.3, zorder=5)
+    kws = {"ha": "left", "va": "top", "fontsize": FONT, "color": "0.15", "zorder": 6,
+           "bbox": {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"}}  # fmt: skip
+    axes[0].text(x + 0.04, 0.97, "invasion", transform=axes[0].get_xaxis_transform(), **kws)
     return label
 
 
-def _trend_figure(
-    toplines,
-    published,
-    question,
-    bands,
-    title,
-    notice,
-    *,
-    level,
-    highlight=None,
-    invasion=None,
-    prov: Provenance = ALL_SIMULATED,
-) -> Figure:
+def _note(ax, x: float, text: str) -> None:
+    ax.text(x, 0.5, text, transform=ax.get_xaxis_transform(), **_NOTE_KW)
+
+
+def _style_axis(ax, waves: Sequence[str], title: str, ylabel: str, dots: bool) -> None:
+    labels = [f"{_MONTHS[int(w[5:7]) - 1]}\n{w[:4]}" for w in waves]
+    ax.set_title(title, fontsize=FONT + 1.5, fontweight="bold", loc="left")
+    ax.set_xticks(range(len(waves)), labels, fontsize=FONT)
+    ax.tick_params(axis="y", labelsize=FONT)
+    ax.set(xlim=(-0.6, len(waves) - 0.4), ylim=(0, 106 if not dots else 103))
+    ax.set_yticks(range(0, 101, 20))
+    ax.set_ylabel(ylabel, fontsize=FONT)
+    ax.grid(axis="x", visible=False)
+    ax.grid(axis="y", color="0.88", lw=0.8)
+    if dots:  # thin separators: every dot belongs to the wave between two of them
+        for x in range(len(waves) - 1):
+            ax.axvline(x + 0.5, color="0.8", lw=0.8, zorder=0)
+
+
+def _trend_figure(toplines, published, question, bands, title, notice, *, level,
+                  highlight=None, invasion=None, prov: Provenance = ALL_SIMULATED,
+                  contrasts=None, published_intervals=None) -> Figure:  # fmt: skip
+    bands = tuple(bands)
     pub = _published_toplines(published, question)
     sim = toplines.loc[(toplines["question"] == question) & (toplines["domain"] == "all")]
     sim = _valid_waves(sim.loc[sim["estimate"].notna()], "toplines")
-    waves = sorted(set(pub["wave"].astype(str)) | set(sim["wave"].astype(str)))
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
-        fig = Figure(figsize=(13, 6.6))
-        FigureCanvasAgg(fig)
-        ax_pub, ax_sim = fig.subplots(1, 2, sharey=True)
-        used: set[str] = set()
-        for i, w in enumerate(waves):
-            rows = pub.loc[pub["wave"].astype(str) == w]
-            if rows.empty:
-                ax_pub.text(i, 50, "no published numbers", **_NOTE_KW)
-                continue
+    if published_intervals is None:
+        published_intervals = fi.published_interval_frame(pub, bands)
+    else:
+        published_intervals = published_intervals[published_intervals["question"] == question]
+    waves = sorted(set(pub["wave"].astype(str)) | set(sim["wave"].astype(str))
+                   | set(published_intervals["wave"].astype(str)))  # fmt: skip
+    xpos = {w: float(i) for i, w in enumerate(waves)}
+    stacks = {}
+    for w in waves:
+        rows = pub.loc[pub["wave"].astype(str) == w]
+        if len(rows):
             singles, groups = published_wave(rows, bands)
-            segs = complete_stack(singles, groups, len(bands))
-            if segs is not None:
-                _draw_stack(ax_pub, i, segs, bands, used, highlight=highlight)
-            else:
-                extra = [g for g in groups if not set(g.bands) <= singles.keys()]
-                items = [*singles.values(), *extra]
-                _draw_markers(ax_pub, i, items, bands, used, highlight=highlight)
-        for i, w in enumerate(waves):
-            rows = sim.loc[sim["wave"].astype(str) == w]
-            if rows.empty:
-                ax_sim.text(i, 50, f"no {prov.source} wave", **_NOTE_KW)
-                continue
-            est = dict(zip(rows["category"].astype(str), 100 * rows["estimate"], strict=True))
-            vals = [float(sum(est.get(c, 0.0) for c in b.categories)) for b in bands]
-            segs = [Known("point", v, v, v, bands=(j,)) for j, v in enumerate(vals)]
-            fmt = lambda s: f"{s.value:.0f}"  # noqa: E731
-            _draw_stack(ax_sim, i, segs, bands, used, fmt=fmt, highlight=highlight)
-            for y, lo, hi in _boundary_cis(rows, bands):
-                ax_sim.errorbar(i + 0.22, y, yerr=[[y - lo], [hi - y]], **_CI_KW)
-        right = "Simulated microdata" if prov.mode == "simulated" else "Microdata"
-        titles = ("Published (Chatham House)", f"{right}, weighted")
-        labels = [f"{_MONTHS[int(w[5:7]) - 1]}\n{w[:4]}" for w in waves]
-        for ax, name in zip((ax_pub, ax_sim), titles, strict=True):
-            ax.set_title(name, fontsize=11, fontweight="bold")
-            ax.set_xticks(range(len(waves)), labels, fontsize=8)
-            ax.set(xlim=(-0.6, len(waves) - 0.4), ylim=(0, 106), yticks=range(0, 101, 20))
-            ax.grid(axis="x", visible=False)
-            ax.grid(axis="y", color="0.88", lw=0.8)
-        ax_pub.set_ylabel("% of respondents")
-        inv = _mark_invasion((ax_pub, ax_sim), _invasion_x(waves, invasion), invasion)
+            stacks[w] = complete_stack(singles, groups, len(bands))
+    full = {w: s for w, s in stacks.items() if s is not None}
+    kinds = ["pub_stack"] * bool(full) + ["pub_dots", "sim_stack", "sim_dots"]
+    ratios = {"pub_stack": 3.0, "pub_dots": 2.8, "sim_stack": 3.0, "sim_dots": 2.8}
+    height = sum(ratios[k] for k in kinds) * 0.8 + 4.6
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+        fig = Figure(figsize=(11, height))
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(len(kinds), 1, sharex=True,
+                            gridspec_kw={"height_ratios": [ratios[k] for k in kinds]})  # fmt: skip
+        ax = dict(zip(kinds, axes, strict=True))
+        used: set[str] = set()
+        right = "SIMULATED microdata" if prov.mode == "simulated" else "Microdata"
+        titles = {
+            "pub_stack": "Published (Chatham House): waves with a complete breakdown",
+            "pub_dots": "Published (Chatham House): every published number",
+            "sim_stack": f"{right}, weighted: stacked shares",
+            "sim_dots": f"{right}, weighted: each segment with its {level_label(level)} "
+            "confidence interval",
+        }
+        for w, segs in full.items():
+            _draw_stack(ax["pub_stack"], xpos[w], segs, bands, used, highlight=highlight)
+        if "pub_stack" in ax:
+            for w in waves:
+                if w not in full:
+                    note = "partial: see below" if w in stacks else "no published numbers"
+                    _note(ax["pub_stack"], xpos[w], note)
+        fi.draw_published(ax["pub_dots"], published_intervals, bands, xpos, used, highlight)
+        for w in waves:
+            if w not in set(published_intervals["wave"].astype(str)):
+                _note(ax["pub_dots"], xpos[w], "no published numbers")
+        est = fi.estimate_frame(sim, contrasts, question, bands)
+        fmt = lambda s: f"{s.value:.0f}"  # noqa: E731
+        for w, e in est.groupby("wave", sort=True):
+            vals = dict(zip(e["category"], e["estimate"], strict=True))
+            segs = [Known("point", vals[b.key], vals[b.key], vals[b.key], bands=(j,))
+                    for j, b in enumerate(bands)]  # fmt: skip
+            _draw_stack(ax["sim_stack"], xpos[w], segs, bands, used, fmt=fmt,
+                        highlight=highlight)  # fmt: skip
+        fi.draw_estimates(ax["sim_dots"], est, bands, xpos, highlight)
+        for w in waves:
+            if w not in set(est["wave"]):
+                for k in ("sim_stack", "sim_dots"):
+                    _note(ax[k], xpos[w], f"no {prov.source} wave")
+        for k, a in ax.items():
+            _style_axis(a, waves, titles[k], "% of respondents", k.endswith("dots"))
+            a.tick_params(axis="x", labelbottom=True)
+        tops = {
+            "sim_dots": est["ci_high"].where(est["ci_high"].notna(), est["estimate"]).max(),
+            "pub_dots": pd.to_numeric(published_intervals["high"], errors="coerce").max(),
+        }
+        for k, top in tops.items():  # the data's range, so that the intervals are visible
+            if pd.notna(top):
+                ax[k].set_ylim(0, min(103.0, 10 * (float(top) // 10) + 12))
+        inv = _mark_invasion(list(ax.values()), _invasion_x(waves, invasion), invasion)
         handles = _legend_handles(bands, used, level, highlight, inv, prov.source)
-        fig.legend(handles=handles, fontsize=8.5, **_LEGEND_KW)
-        fig.suptitle(title, fontsize=13, fontweight="bold", y=0.975)
         footer = [t for t in (*_footer(level, prov), " ".join(str(notice).split())) if t]
-        text = "\n".join(textwrap.fill(t, 175) for t in footer)
-        fig.text(0.01, 0.012, text, ha="left", va="bottom", fontsize=7.5, color="0.15")
-        fig.subplots_adjust(left=0.055, right=0.99, top=0.885, bottom=0.3, wspace=0.06)
+        text = "\n".join(textwrap.fill(t, 150) for t in footer)
+        foot_h = 0.1 + text.count("\n") * FONT * 1.25 / 72 + 0.2
+        legend_h = 0.25 * -(-len(handles) // 2) + 0.1
+        fig.legend(handles=handles, bbox_to_anchor=(0.5, foot_h / height), **_LEGEND_KW)
+        fig.suptitle(title, fontsize=FONT + 4, fontweight="bold", y=1 - 0.12 / height)
+        fig.text(0.01, 0.008, text, ha="left", va="bottom", fontsize=FONT, color="0.15")
+        fig.subplots_adjust(left=0.07, right=0.99, top=1 - 0.65 / height,
+                            bottom=(foot_h + legend_h + 0.55) / height, hspace=0.55)  # fmt: skip
         fig.canvas.draw()  # create lazily built artists (ticks) under the seaborn style
     return fig
 
 
-def war_support_figure(
-    toplines: pd.DataFrame,
-    published: pd.DataFrame,
-    *,
-    notice: str,
-    level: float = 0.95,
-    prov: Provenance = ALL_SIMULATED,
-) -> Figure:
-    """War support by wave: published numbers (left) and simulated-data estimates (right).
-
-    Parameters
-    ----------
+_COMMON_DOC = """
     toplines : pandas.DataFrame
-        Precomputed design-based estimates (result-table columns, shares in [0, 1]); rows with
-        ``question == "war_support"`` and ``domain == "all"`` are drawn.
+        Precomputed design-based estimates (result-table columns, shares in [0, 1]); rows of
+        the question with ``domain == "all"`` are drawn.
     published : pandas.DataFrame
         Used published numbers in percent (``relation``, ``qualifier``, ``value/low/high``);
         subgroup rows are ignored.
@@ -281,18 +276,47 @@ def war_support_figure(
     prov : Provenance
         The waves' ``simulated`` flags (:mod:`pollwaves.report.provenance`); they word the
         microdata labels. Default: every wave simulated.
+    bands : sequence of Band, optional
+        The stack's bands bottom to top (:func:`pollwaves.report.figures_common.stack_bands`
+        from the codebook and ``report.stacks``; "hard to say" last). Default: the bundled
+        study's bands.
+    contrasts : pandas.DataFrame, optional
+        ``reports/tables/contrasts.csv``: the CI of a band of several categories (e.g.
+        ``alliance / neutral``); without it such a band is drawn without an interval.
+    published_intervals : pandas.DataFrame, optional
+        ``wave, question, category, kind, value, low, high`` in percent (the implied intervals
+        of the published cells); default: built from ``published``
+        (:func:`pollwaves.report.figures_intervals.published_interval_frame`).
+"""
 
+
+def war_support_figure(
+    toplines: pd.DataFrame,
+    published: pd.DataFrame,
+    *,
+    notice: str,
+    level: float = 0.95,
+    prov: Provenance = ALL_SIMULATED,
+    bands: Sequence[Band] = WAR_BANDS,
+    contrasts: pd.DataFrame | None = None,
+    published_intervals: pd.DataFrame | None = None,
+) -> Figure:
+    """War support by wave: published numbers (top rows) and weighted estimates (bottom rows).
+
+    Parameters
+    ----------{common}
     Returns
     -------
     matplotlib.figure.Figure
-        Stacks support / partly / hard to say / do not support by wave (calendar order).
-        Complete published waves are stacked, partial ones are markers with bounds (``≥14``).
-        No interval is computed: only the precomputed ``ci_low``/``ci_high`` are drawn.
+        Per source a stack by wave (complete published breakdowns only) and a dot-and-interval
+        panel with every band's value and interval (published bounds as bars, ``≥14``). No
+        interval is computed: only the precomputed ``ci_low``/``ci_high`` are drawn.
     """
     title = "Do you or do you not support Russia's military actions in Ukraine?"
     return _trend_figure(
-        toplines, published, "war_support", WAR_BANDS, title, notice, level=level, prov=prov
-    )
+        toplines, published, "war_support", bands, title, notice, level=level, prov=prov,
+        contrasts=contrasts, published_intervals=published_intervals,
+    )  # fmt: skip
 
 
 def alliance_figure(
@@ -303,37 +327,35 @@ def alliance_figure(
     invasion_date: str | None = None,
     level: float = 0.95,
     prov: Provenance = ALL_SIMULATED,
+    bands: Sequence[Band] = ALLIANCE_BANDS,
+    contrasts: pd.DataFrame | None = None,
+    published_intervals: pd.DataFrame | None = None,
+    highlight: str | None = "neutral",
 ) -> Figure:
-    """Preferred geopolitical union by wave: published (left) and simulated (right).
+    """Preferred geopolitical union by wave: published (top rows) and weighted estimates.
 
     Parameters
-    ----------
-    toplines : pandas.DataFrame
-        Precomputed design-based estimates; rows with ``question == "alliance"`` and
-        ``domain == "all"`` are drawn.
-    published : pandas.DataFrame
-        Used published numbers in percent; subgroup rows are ignored.
-    notice : str
-        Simulated-data notice printed in the figure footer.
-    invasion_date : str, optional
+    ----------{common}    invasion_date : str, optional
         ``YYYY-MM-DD`` of the full-scale invasion, drawn as a dashed line midway between the
         last wave whose month is not later and the next wave (a wave in the invasion month
         counts as before it); nothing is drawn when the date is outside the waves.
-    level : float
-        Confidence level of the precomputed intervals, as printed in the labels.
-    prov : Provenance
-        The waves' ``simulated`` flags (:mod:`pollwaves.report.provenance`); they word the
-        microdata labels. Default: every wave simulated.
+    highlight : str, optional
+        Key of the band outlined in black (default ``neutral``: both or outside).
 
     Returns
     -------
     matplotlib.figure.Figure
-        Stacks Russia / neutral (both + outside) / EU / hard to say; the neutral band is
-        highlighted (heavy outline, bold labels); a partly published neutral band shows its
-        known lower bound (``>64`` in Sep 2020). Only precomputed CIs are drawn.
+        Like :func:`war_support_figure`; the neutral band is outlined, its interval comes
+        from ``contrasts``, and a partly published neutral band is a bar from its lower bound
+        (``>64`` in Sep 2020) up to the ``high`` of its interval.
     """
-    title = "Which union should Belarus be in? (neutral options highlighted)"
+    title = "Which union should Belarus be in? (neutral options outlined)"
     return _trend_figure(
-        toplines, published, "alliance", ALLIANCE_BANDS, title, notice,
-        level=level, highlight="neutral", invasion=invasion_date, prov=prov,
+        toplines, published, "alliance", bands, title, notice, level=level,
+        highlight=highlight, invasion=invasion_date, prov=prov, contrasts=contrasts,
+        published_intervals=published_intervals,
     )  # fmt: skip
+
+
+war_support_figure.__doc__ = war_support_figure.__doc__.replace("{common}", _COMMON_DOC)
+alliance_figure.__doc__ = alliance_figure.__doc__.replace("{common}", _COMMON_DOC)

@@ -91,6 +91,38 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
+def _png_meta(data: bytes) -> tuple[dict[str, str], float]:
+    """The PNG's tEXt entries and its resolution in dots per inch (72 if not stated)."""
+    text, dpi, pos = {}, 72.0, 8
+    while pos + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + size]
+        if kind == b"tEXt" and b"\0" in body:
+            key, val = body.split(b"\0", 1)
+            text[key.decode("latin-1")] = val.decode("latin-1")
+        elif kind == b"pHYs" and len(body) == 9 and body[8] == 1:  # unit: metre
+            dpi = struct.unpack(">I", body[:4])[0] * 0.0254
+        elif kind == b"IEND":
+            break
+        pos += 12 + size
+    return text, dpi
+
+
+#: Smallest in-figure text, in CSS px, that the report keeps readable: a figure whose PNG
+#: states its smallest font (``MinFontPt``) never renders narrower than that allows (it
+#: scrolls sideways on a narrow screen instead).
+MIN_TEXT_PX = 10.0
+
+
+def _min_width(data: bytes, width: int) -> int | str:
+    text, dpi = _png_meta(data)
+    try:
+        natural_px = float(text["MinFontPt"]) * dpi / 72
+    except (KeyError, ValueError):
+        return ""
+    return int(-(-width * MIN_TEXT_PX // natural_px)) if natural_px > 0 and width else ""
+
+
 def _figures(paths: Mapping[str, Path], level: float, prov: Provenance) -> list[dict]:
     """Figures in report order (known names first), embedded as base64 ``data:`` URIs."""
     known = rs.figure_specs(level, prov)
@@ -111,6 +143,7 @@ def _figures(paths: Mapping[str, Path], level: float, prov: Provenance) -> list[
         out.append({
             "name": name, "number": number, "title": spec.title, "alt": spec.alt,
             "caption": spec.caption, "width": width or "", "height": height or "",
+            "min_width": "" if svg else _min_width(data, width),
             "uri": f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}",
         })  # fmt: skip
     return out

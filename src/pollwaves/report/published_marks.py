@@ -1,7 +1,8 @@
 """What a published row says about a colour band: points, bounds and ranges, in percent.
 
 Turns the published rows of one wave into the values drawn in the paper's diagrams: a
-complete stack when every band has a point value, markers (bounds drawn as bounds) when not.
+complete stack when every band has a point value; otherwise the dot-and-interval panel of
+:mod:`pollwaves.report.figures_intervals` shows each value (bounds drawn as bounds).
 """
 
 from __future__ import annotations

@@ -46,55 +46,72 @@ class FigureSpec:
 FIGURES = (
     FigureSpec(
         "war_support_trend", "War support by wave (the paper's first diagram)",
-        "Two stacked bar charts by wave of support for Russia's military actions in Ukraine "
-        "(support, partly, hard to say, do not support). Left: published Chatham House numbers;"
-        " right: weighted estimates from {microdata_lc} with {level} confidence intervals.",
-        "Left: real published numbers (complete breakdowns stacked, partial waves as markers "
-        "with their bounds). Right: weighted estimates from {microdata} with their "
-        "precomputed {level} confidence intervals.",
+        "Stacked bars and dot-and-interval charts by wave of support for Russia's military "
+        "actions in Ukraine (support, partly, do not support, hard to say). Top: the real "
+        "published Chatham House numbers; bottom: weighted estimates from {microdata_lc}, each "
+        "answer with its {level} confidence interval.",
+        "Top rows: the real numbers published by Chatham House (sources in the table of "
+        "sources below), stacked where a wave was published with every answer and otherwise "
+        "shown one by one; a number published as a bound (“more than 30”) is a bar from the "
+        "bound upward (to 100% unless the other published answers set a lower ceiling), not "
+        "a measured value. Bottom rows: "
+        "weighted estimates from {microdata}; the dot chart gives every answer of the stack "
+        "with its {level} confidence interval. Answers run from support to no support, with "
+        "“hard to say” last.",
     ),
     FigureSpec(
         "alliance_trend", "Preferred union by wave (the paper's second diagram)",
-        "Two stacked bar charts by wave of the preferred geopolitical union (Russia, neutral, "
-        "EU, hard to say), the neutral band outlined in black and a dashed line at the "
-        "full-scale invasion. Left: published numbers; right: {microdata_lc}.",
-        "The neutral options (a union with both Russia and the EU, or none) form the outlined "
-        "band; the dashed line marks the full-scale invasion. Left: real published numbers (a "
-        "partly published neutral band shows its lower bound). Right: {microdata}.",
+        "Stacked bars and dot-and-interval charts by wave of the preferred geopolitical union "
+        "(Russia, neutral, EU, hard to say), the neutral answers outlined in black and a dashed "
+        "line at the full-scale invasion. Top: the real published numbers, most of them bounds "
+        "drawn as bars; bottom: {microdata_lc}, each answer with its {level} confidence "
+        "interval.",
+        "Neutral means a union with both Russia and the EU, or no union (outlined). Top: the "
+        "real numbers published by Chatham House (sources below). Most published neutral "
+        "shares are bounds (“at least 25%”): each is a bar from the bound upward (to 100% "
+        "unless the other published answers set a lower ceiling); the share lies somewhere "
+        "on the bar, not at its foot. Bottom: weighted "
+        "estimates from {microdata}, every answer, the neutral share included, with its "
+        "{level} confidence interval. Dashed line: the full-scale invasion.",
     ),
     FigureSpec(
         "poll_average", "Poll averages with {level} bands",
         "Line charts over time, one panel per series (war support, opposition, neutral union, "
         "union with Russia, good attitude to Russia): smoothed poll average with its {level} band "
-        "and the observed waves with {level} intervals, published dashed grey, {source} coloured.",
-        "Local-level (Kalman) smoother on the logit scale. Published series use the published N"
-        " and an assumed design effect; {source} series use the design-based variance of each "
-        "wave of the {microdata}. Dotted line: full-scale invasion.",
+        "and the observed waves with {level} intervals, published dashed grey, {source} coloured; "
+        "strips at the bottom mark long spans without a poll.",
+        "A smoothed average of the polls (a local-level model on the logit scale), drawn for "
+        "the real published numbers (grey, dashed; their intervals assume a design effect) "
+        "and for the {microdata} (coloured). Panels of one question share one vertical scale. "
+        "The band widens where no poll was fielded for a long time: those spans are marked by "
+        "the strips at the bottom of each panel. Dotted line: full-scale invasion.",
     ),
     FigureSpec(
         "subgroup_effects", "Who supports the war: average marginal effects",
         "Forest plot of differences in the probability of supporting the war between subgroups"
         " (sex, age, education, settlement, media diet) and their reference groups, with {level} "
         "confidence intervals, from {microdata_lc}.",
-        "Average marginal effects (percentage points) from the design-based logistic model of "
-        "support on the pooled war waves of the {microdata}; {level} intervals.",
+        "How much more or less likely each group is to support the war than its reference "
+        "group (percentage points), from a weighted logistic model of the pooled war waves of "
+        "the {microdata}; {level} confidence intervals.",
     ),
     FigureSpec(
         "attitudes_by_stance", "Attitudes to countries by stance on the war",
         "Five line charts, one per country (Russia, Ukraine, Poland, EU, USA), of the share with"
-        " a good attitude per war wave for supporters, partial supporters, undecided and "
-        "opponents of the war, with {level} intervals, from {microdata_lc}.",
-        "Weighted share with a good attitude by stance on the war, per wave, from the "
-        "{microdata}; {level} intervals (linearisation, logit scale). Dashed line: 50%.",
+        " a good attitude per war wave for supporters, partial supporters, opponents and "
+        "undecided respondents, with {level} intervals, from {microdata_lc}.",
+        "Weighted share with a good attitude to each country by stance on the war, per wave, "
+        "from the {microdata}, with {level} confidence intervals. Dashed line: 50%.",
     ),
     FigureSpec(
         "weighting", "Weighting diagnostics",
         "Bar chart of sample size and effective sample size per wave with design effects, and "
         "dot plots of the unweighted sample share of each raking category per wave against its "
         "target share.",
-        "Raking of the {microdata}: n and n_eff = n / deff per wave (Kish design effect"
-        " above the bars), and unweighted sample shares against the derived targets (after "
-        "raking the weighted shares equal the targets).",
+        "How much the weighting of the {microdata} costs and corrects: respondents and the "
+        "effective sample size per wave (design effect above the bars), and each wave's "
+        "unweighted sample shares against the population targets it is weighted to (the "
+        "targets are derived assumptions, see the methods).",
     ),
 )  # fmt: skip
 

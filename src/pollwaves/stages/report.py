@@ -79,12 +79,20 @@ def run_trend_figure(
     *,
     level: float,
     wave_yamls: Sequence[PathLike] | None = None,
+    contrasts_csv: PathLike | None = None,
+    codebook_yaml: PathLike | None = None,
+    contrasts: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
+    stacks: Mapping[str, Mapping[str, int]] | None = None,
 ) -> None:
-    """Draw the paper's diagram for one question: published beside simulated estimates.
+    """Draw the paper's diagram for one question: published above the weighted estimates.
 
     The alliance diagram marks the invasion date of ``claims_yaml`` (``invasion_date``);
     ``level`` is the confidence level of the toplines' intervals (``estimation.level``);
     the ``simulated`` flags of ``wave_yamls`` word the microdata labels and the notice.
+    ``contrasts_csv`` (``reports/tables/contrasts.csv``) gives the interval of a band of
+    several categories (neutral = both + outside). With ``codebook_yaml`` the bands and their
+    order come from the codebook, ``contrasts`` (``estimation.contrasts``) and ``stacks``
+    (``report.stacks``: band -> palette index, in scale order; "hard to say" always last).
     """
     from pollwaves.report import figures_common, figures_paper
 
@@ -98,7 +106,16 @@ def run_trend_figure(
             value=question,
             hint=f"report.trend_questions may hold {sorted(draw)}",
         )
-    kw = {"invasion_date": _invasion(claims_yaml)} if question == "alliance" else {}
+    kw: dict[str, Any] = (
+        {"invasion_date": _invasion(claims_yaml)} if question == "alliance" else {}
+    )
+    if codebook_yaml is not None:
+        kw["bands"] = figures_common.stack_bands(
+            config.load_yaml(codebook_yaml), question, (contrasts or {}).get(question),
+            (stacks or {}).get(question),
+        )  # fmt: skip
+    if contrasts_csv is not None:
+        kw["contrasts"] = read_table(contrasts_csv)
     top, pub = read_table(toplines_csv), read_table(published_csv)
     prov = provenance(wave_yamls)
     notice = prov.notice(notice)
@@ -180,11 +197,13 @@ def run_poll_average_figure(
     svg: PathLike,
     *,
     level: float,
+    gap_days: float = 180.0,
 ) -> None:
     """Poll-average trend lines with their bands and the observed points (published, simulated).
 
     ``settings`` is the ``trend`` block of config.yaml (``series``, ``published_deff``);
-    ``level`` the confidence level of the bands and intervals (``estimation.level``).
+    ``level`` the confidence level of the bands and intervals (``estimation.level``);
+    ``gap_days`` (``report.gap_days``) the longest span between polls that is not shaded.
     """
     from pollwaves.report import figures_common, figures_extra
 
@@ -201,6 +220,7 @@ def run_poll_average_figure(
         read_table(poll_average_csv), obs, notice=notice,
         series=[(s["question"], s["category"]) for s in series],
         invasion_date=str(cfg["invasion_date"]), level=float(level), prov=prov,
+        gap_days=float(gap_days),
     )  # fmt: skip
     figures_common.save_figure(fig, png, svg, description=notice)
 
