@@ -6,7 +6,10 @@ R ``nnet::multinom(formula, data, weights = w)``, whose case weights have the sa
 The covariance is the design-based sandwich ``A^-1 V A^-1`` as ``svyglm`` treats weights:
 ``A`` the weighted information, ``V`` the between-PSU-within-strata variance of the per-row
 score totals (:func:`pollwaves.survey.design.design_variance`; ``n/(n-1)`` for ``ids=~1``), the
-construction of R ``svyVGAM::svy_vglm(..., multinomial())``.
+construction of R ``svyVGAM::svy_vglm(..., multinomial())``. With ``calibrated_on`` (and
+``calibration_by`` for pooled waves) the influence functions are first residualised on the
+calibration model (:mod:`pollwaves.survey.calibration`), as ``svyrecvar`` does for a design
+from R ``calibrate()``.
 
 Checks (``tests/survey/test_mnlogit.py``, R ``tests/survey/reference/mnlogit.R``): coefficients agree with
 ``nnet::multinom`` to 5.4e-7 (relative), design SEs with R ``svytotal`` of the influence
