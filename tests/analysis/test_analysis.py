@@ -375,3 +375,83 @@ def test_forest_figure_builds(subgroups):
     assert "95%" not in " ".join(t.get_text() for t in fig90.texts)
     with pytest.raises(InputError):
         forest_figure(subgroups["ame"].drop(columns="ci_low"), notice=NOTICE)
+
+
+RAKING = ["sex", "age_group", "education", "settlement"]
+
+
+def test_calibrated_trends_give_each_wave_share_its_topline_se(flat, flat_trends):
+    """With wave fixed effects the calibrated pooled model reproduces the per-wave share and
+    the SE of the per-wave calibrated design (proportions with calibrated_on)."""
+    cal = trend_models(flat, dates=DATES, calibrated_on=RAKING)
+    fe = cal["predictions"].query("model == 'wave_fe' and outcome == 'support'")
+    for wave, row in fe.set_index("wave").iterrows():
+        frame = flat.loc[flat["wave"] == wave]
+        ref = proportions(frame, "war_support", "weight", calibrated_on=RAKING)
+        ref = ref.loc[ref["category"] == "support"].iloc[0]
+        assert row["estimate"] == pytest.approx(ref["estimate"], rel=1e-9)
+        assert row["se"] == pytest.approx(ref["se"], rel=1e-7)
+        assert row["se"] != pytest.approx(wave_share(flat, wave)["se"], rel=1e-4)
+    plain, calc = flat_trends["coefficients"], cal["coefficients"]
+    np.testing.assert_allclose(calc["estimate"], plain["estimate"], rtol=1e-12)
+    assert not np.allclose(calc["se"], plain["se"], rtol=1e-4)
+    assert list(cal["tests"].columns) == list(flat_trends["tests"].columns)
+    with pytest.raises(InputError, match="Column not found"):
+        trend_models(flat, dates=DATES, calibrated_on=["sex_age"])
+
+
+def test_calibrated_average_predictions_residualise_the_whole_linearisation(flat):
+    data = _binary_frame(flat).assign(wave=lambda d: pd.Categorical(d["wave"]))
+    opts = {"strata": "wave", "calibrated_on": RAKING, "calibration_by": "wave"}
+    fit = weighted_logit(data, "outcome_y ~ wave", "weight", **opts)
+    cols = ["outcome_y", "wave", "weight"]
+    est, cov = average_predictions(
+        fit, "wave", data[cols], [{"wave": w} for w in WAVES], weight="weight", strata="wave"
+    )
+    for k, wave in enumerate(WAVES):
+        frame = data.loc[data["wave"] == wave]
+        ref = proportions(frame, "support", "weight", calibrated_on=RAKING)
+        ref = ref.loc[ref["category"] == "yes"].iloc[0]
+        assert est[k] == pytest.approx(ref["estimate"], rel=1e-9)
+        assert np.sqrt(cov[k, k]) == pytest.approx(ref["se"], rel=1e-7)
+    # the intercept-only model: the averaging part is residualised too
+    one = weighted_logit(data, "outcome_y ~ 1", "weight", **opts)
+    est1, cov1 = average_predictions(one, "1", data[cols], [{}], weight="weight", strata="wave")
+    z = np.zeros(len(data))
+    ok = data["outcome_y"].notna().to_numpy()
+    w = data["weight"].to_numpy()
+    z[ok] = w[ok] * (data["outcome_y"].to_numpy()[ok] - est1[0]) / w[ok].sum()
+    s, p = design_codes(data, "wave", None)
+    direct = design_variance(one.calibrate(z)[:, None], s, p)[0]
+    assert cov1[0, 0] == pytest.approx(direct, rel=1e-8)
+
+
+def test_calibrated_subgroup_model_keeps_estimates_and_changes_ses():
+    pooled = make_pooled(5, media=True)
+    variables = ["sex", "media_diet"]
+    plain = subgroup_model(pooled, dates=DATES, variables=variables)
+    cal = subgroup_model(pooled, dates=DATES, variables=variables, calibrated_on=RAKING)
+    for key in ("predicted", "ame"):
+        np.testing.assert_allclose(cal[key]["estimate"], plain[key]["estimate"], rtol=1e-10)
+        assert not np.allclose(cal[key]["se"], plain[key]["se"], rtol=1e-4)
+    assert cal["selection"]["term"].tolist() == plain["selection"]["term"].tolist()
+
+
+def test_calibrated_attitudes_by_stance_share_the_domain_difference_ses(flat):
+    from pollwaves.survey.domains import domain_difference
+
+    res = attitudes_by_stance(flat, calibrated_on=RAKING)
+    plain = attitudes_by_stance(flat)
+    np.testing.assert_allclose(res["shares"]["estimate"], plain["shares"]["estimate"], rtol=1e-12)
+    assert not np.allclose(res["shares"]["se"], plain["shares"]["se"], rtol=1e-4)
+    wave = flat.loc[flat["wave"] == WAVES[3]].reset_index(drop=True)
+    diff = domain_difference(wave, "attitude_eu", "good", "war_support", "support", "oppose",
+                             "weight", calibrated_on=RAKING)  # fmt: skip
+    mine = res["shares"].query("wave == @WAVES[3] and country == 'eu'").set_index("war_support")
+    assert mine.loc["support", "se"] == pytest.approx(diff["se_a"], rel=1e-10)
+    assert mine.loc["oppose", "se"] == pytest.approx(diff["se_b"], rel=1e-10)
+    direct = rao_scott(wave, "war_support", "attitude_eu", "weight", calibrated_on=RAKING)
+    row = res["tests"].query("wave == @WAVES[3] and country == 'eu'").iloc[0]
+    assert row["statistic"] == pytest.approx(direct["value"].iloc[0], rel=1e-12)
+    uncal = plain["tests"].query("wave == @WAVES[3] and country == 'eu'").iloc[0]
+    assert row["statistic"] != pytest.approx(uncal["statistic"], rel=1e-6)

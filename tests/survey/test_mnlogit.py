@@ -19,7 +19,10 @@ import pytest
 from pollwaves.errors import InputError
 from pollwaves.survey.estimation import proportions
 from pollwaves.survey.glm import weighted_logit
-from pollwaves.survey.mnlogit import _information, _newton, _softmax, weighted_mnlogit
+from pollwaves.survey.mnlogit import weighted_mnlogit
+from pollwaves.survey.mnlogit_core import information as _information
+from pollwaves.survey.mnlogit_core import newton as _newton
+from pollwaves.survey.mnlogit_core import softmax as _softmax
 
 REF = Path(__file__).parent / "reference"
 FORMULA = "alliance ~ C(wave) + C(sex) + x"

@@ -1,8 +1,10 @@
 rule war_models:
-    """Pooled trend models and the subgroup model of war support (design-based logit)."""
+    """Pooled trend models and the subgroup model of war support (design-based logit,
+    calibrated per wave on the raking variables)."""
     input:
         waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
         mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
+        margins=config["margins"],
     output:
         trend_predictions="reports/tables/trend_predictions.csv",
         trend_tests="reports/tables/trend_tests.csv",
@@ -27,15 +29,19 @@ rule war_models:
         settings=config["models"],
         notice=config["study"]["simulated_notice"],
         level=config["estimation"]["level"],
+        raking=config["weighting"]["variables"],
+        root=ROOT,
     script:
         "../scripts/war_models.py"
 
 
 rule alliance_models:
-    """Weighted multinomial logit of alliance preference; neutral share before/after."""
+    """Weighted multinomial logit of alliance preference (calibrated per wave on the raking
+    variables); neutral share before/after."""
     input:
         waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
         mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
+        margins=config["margins"],
     output:
         shares="reports/tables/alliance_shares.csv",
         neutral="reports/tables/alliance_neutral.csv",
@@ -49,13 +55,15 @@ rule alliance_models:
         settings=config["models"],
         invasion_date=get_invasion_date(),
         level=config["estimation"]["level"],
+        raking=config["weighting"]["variables"],
+        root=ROOT,
     script:
         "../scripts/alliance_models.py"
 
 
 rule attitudes_by_stance:
     """Good attitude to each country by war stance, per wave, with Rao-Scott tests and the
-    supporter-opponent differences (raking-aware design covariance)."""
+    supporter-opponent differences (all raking-aware)."""
     input:
         waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
         margins=config["margins"],

@@ -10,4 +10,7 @@ with log_errors(snakemake.log[0]):
         snakemake.output.shares,
         snakemake.output.neutral,
         level=snakemake.params.level,
+        raking=snakemake.params.raking,
+        margins_path=snakemake.input.margins,
+        root=snakemake.params.root,
     )

@@ -12,4 +12,7 @@ with log_errors(snakemake.log[0]):
         snakemake.output.forest_png,
         snakemake.output.forest_svg,
         level=snakemake.params.level,
+        raking=snakemake.params.raking,
+        margins_path=snakemake.input.margins,
+        root=snakemake.params.root,
     )

@@ -9,7 +9,8 @@ fixed-effects trends) and :mod:`pollwaves.analysis.subgroups` (the demographic m
 - :func:`load_pooled`, :func:`wave_mid_dates`: the stacked wave files and their fieldwork
   mid-dates.
 - :func:`attitudes_by_stance`: per wave, shares with a good attitude to five countries by
-  war stance, with Rao-Scott tests (R ``svyby(svyciprop)`` and ``svychisq``).
+  war stance, with Rao-Scott tests (R ``svyby(svyciprop)`` and ``svychisq``), raking-aware
+  with ``calibrated_on``.
 - :func:`stance_differences`: per wave, the share with a good attitude among war supporters
   minus that among opponents, with the design covariance of the two domain shares
   (raking-aware; R ``svyby(..., covmat=TRUE)`` + ``svycontrast``).
@@ -93,6 +94,7 @@ def attitudes_by_stance(
     countries: Mapping[str, str] = COUNTRIES,
     category: str = "good",
     level: float = 0.95,
+    calibrated_on: Sequence[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Per wave: share with a good attitude to each country by war stance, and Rao-Scott F.
 
@@ -112,6 +114,12 @@ def attitudes_by_stance(
         The attitude category whose share is reported.
     level : float
         Confidence level of the intervals.
+    calibrated_on : list of str, optional
+        The raking columns of the weights (``weighting.variables``, derived columns added):
+        each wave's design is then raked on them as the toplines (R ``calibrate(design,
+        ~a + b + c, population, calfun="raking")``, equal base weights), so the share SEs
+        and the Rao-Scott design effects account for the raking. ``None``: the raked weights
+        are taken as plain sampling weights.
 
     Returns
     -------
@@ -127,11 +135,13 @@ def attitudes_by_stance(
 
     Notes
     -----
-    The SEs do not include the raking adjustment (conservative); the Rao-Scott test has
-    no calibration option, so both use the plain weighted design. The supporter-opponent
-    differences (:func:`stance_differences`) are raking-aware.
+    With ``calibrated_on`` the shares and their SEs equal the domain shares of
+    :func:`stance_differences` (same design) and the tests are ``svychisq`` on the
+    calibrated design: R uses the calibrated ``svymean`` covariance of the cell
+    proportions, so the design effects change, the weighted table does not.
     """
-    check_columns(pooled, ["wave", weight, stance, *countries.values()])
+    check_columns(pooled, ["wave", weight, stance, *countries.values(), *(calibrated_on or [])])
+    cal = {"calibrated_on": list(calibrated_on) if calibrated_on else None}
     order = {s: k for k, s in enumerate(STANCES)}
     shares, tests = [], []
     for wave, wdf in pooled.groupby("wave", sort=True, observed=True):
@@ -140,10 +150,10 @@ def attitudes_by_stance(
         for country, col in countries.items():
             if wdf[col].notna().sum() == 0:
                 continue
-            props = proportions(wdf, col, weight, by=stance, level=level)
+            props = proportions(wdf, col, weight, by=stance, level=level, **cal)
             good = props.loc[props["category"] == category].drop(columns="category")
             shares.append(good.assign(wave=wave, country=country, question=col))
-            rs = rao_scott(wdf, stance, col, weight)
+            rs = rao_scott(wdf, stance, col, weight, **cal)
             f_row = rs.loc[rs["statistic"] == "F"].iloc[0]
             tests.append((wave, country, col, *f_row[["value", "df1", "df2", "p_value"]]))
     if not shares:

@@ -27,6 +27,7 @@ from pollwaves.analysis.trends import (
     binary,
     design_info,
     model_matrix,
+    pooled_design,
 )
 from pollwaves.errors import InputError
 from pollwaves.survey.design import check_columns, design_codes, design_variance
@@ -79,7 +80,8 @@ def average_predictions(
     cov : ndarray
         Their design-based covariance from the influence functions
         ``z_i = w_i (p_i - pbar) / W + J IF_beta,i`` with ``J = d pbar / d beta`` (R
-        ``svyrecvar`` of ``z``).
+        ``svyrecvar`` of ``z``), residualised on the fit's calibration model when it was
+        fitted with ``calibrated_on`` (:meth:`pollwaves.survey.glm.SurveyLogitResult.calibrate`).
 
     Notes
     -----
@@ -122,7 +124,7 @@ def average_predictions(
         est.append(pbar)
         zs.append(z)
     s, p_codes = design_codes(frame, strata, psu)
-    z_mat = np.column_stack(zs) if zs else np.zeros((n_all, 0))
+    z_mat = fit.calibrate(np.column_stack(zs) if zs else np.zeros((n_all, 0)))
     return np.array(est), design_variance(z_mat, s, p_codes, cov=True)
 
 
@@ -144,6 +146,7 @@ def subgroup_model(
     levels: Mapping[str, Sequence[str]] | None = None,
     weight: str = "weight",
     alpha: float = 0.05,
+    calibrated_on: Sequence[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Logistic model of a binary outcome on wave, demographics and time x strongest predictor.
 
@@ -169,6 +172,10 @@ def subgroup_model(
         Sampling-weight column (the raked weights; *not* frequency weights).
     alpha : float
         1 - confidence level.
+    calibrated_on : list of str, optional
+        The raking columns of the weights, raked per wave (as
+        :func:`pollwaves.analysis.trends.trend_models`): coefficient, prediction and
+        marginal-effect SEs and the term tests then account for the raking.
 
     Returns
     -------
@@ -183,7 +190,9 @@ def subgroup_model(
 
     Notes
     -----
-    Design: R ``svydesign(ids=~1, strata=~wave, weights=~weight)``. The main-effects model is
+    Design: R ``svydesign(ids=~1, strata=~wave, weights=~weight)``, calibrated per wave on
+    ``calibrated_on`` when given (``calibrate(design, ~wave + wave:(a + b + c), ...,
+    calfun="raking")``). The main-effects model is
     ``y ~ wave + v1 + ...`` with every predictor a factor (treatment coding, first level the
     reference, as R ``factor()``; R ``svyglm``, quasibinomial); the variable with the
     largest ``regTermTest`` Wald F (ties: smaller p) is the strongest predictor ``X``. The
@@ -203,7 +212,8 @@ def subgroup_model(
     check_columns(pooled, variables)
     if not variables:
         raise InputError("No predictor variables given", value=variables)
-    check_columns(pooled, ["wave", question, weight])
+    check_columns(pooled, ["wave", question, weight, *(calibrated_on or [])])
+    design = pooled_design(calibrated_on)
     asked, coverage = select_waves(pooled, "subgroup", [question, *variables], min_waves=2)
     data, _ = add_time(asked, dates)
     data[Y] = binary(data[question], outcome_category)
@@ -213,7 +223,7 @@ def subgroup_model(
     # categorical columns enter the formula bare (patsy treats them as factors; this avoids
     # patsy's slow element-wise coding of C(categorical))
     main_rhs = " + ".join(["wave", *variables])
-    main = weighted_logit(data, f"{Y} ~ {main_rhs}", weight, strata="wave")
+    main = weighted_logit(data, f"{Y} ~ {main_rhs}", weight, **design)
     selection = _terms(main, {v: v for v in variables})
     order = selection.assign(neg_f=-selection["f_stat"]).sort_values(["neg_f", "p_value"])
     strongest = variables[int(order.index[0])]
@@ -229,7 +239,7 @@ def subgroup_model(
 
     data = derive(data)
     rhs = " + ".join([main_rhs, *inter])
-    fit = weighted_logit(data, f"{Y} ~ {rhs}", weight, strata="wave")
+    fit = weighted_logit(data, f"{Y} ~ {rhs}", weight, **design)
     terms = _terms(
         fit,
         {

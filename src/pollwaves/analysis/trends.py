@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,6 +89,13 @@ def binary(values: pd.Series, category: str) -> pd.Series:
     if category not in set(values.dropna().astype(str)):
         raise InputError("Outcome category never answered", value=category)
     return (values.astype(str) == category).astype(float).where(values.notna())
+
+
+def pooled_design(calibrated_on: Sequence[str] | None) -> dict[str, Any]:
+    """Design keywords of the pooled waves: wave strata, raking per wave when given."""
+    cols = list(calibrated_on or [])
+    by = "wave" if cols else None
+    return {"strata": "wave", "calibrated_on": cols or None, "calibration_by": by}
 
 
 def design_info(fit: SurveyLogitResult, rhs: str, data: pd.DataFrame) -> patsy.DesignInfo:
@@ -187,6 +195,7 @@ def trend_models(
     spline_df: int = 3,
     grid: int = 25,
     alpha: float = 0.05,
+    calibrated_on: Sequence[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Linear, natural-spline and wave fixed-effects trends of a binary outcome over time.
 
@@ -211,6 +220,12 @@ def trend_models(
         are added to the grid).
     alpha : float
         1 - confidence level.
+    calibrated_on : list of str, optional
+        The raking columns of the weights (config ``weighting.variables``, derived columns
+        such as ``sex_age`` added), raked separately in each wave: the SEs then account for
+        the raking (``calibration_by="wave"`` in
+        :func:`pollwaves.survey.glm.weighted_logit`). ``None``: the raked weights are taken
+        as plain sampling weights.
 
     Returns
     -------
@@ -225,7 +240,9 @@ def trend_models(
     Notes
     -----
     Each model is R ``svyglm(y ~ ..., design, family=quasibinomial())`` with
-    ``design = svydesign(ids=~1, strata=~wave, weights=~weight)``: ``linear`` is
+    ``design = svydesign(ids=~1, strata=~wave, weights=~weight)``, with ``calibrated_on``
+    calibrated per wave (``calibrate(design, ~wave + wave:(a + b + c), population,
+    calfun="raking")``, whose weights are the raked weights): ``linear`` is
     ``y ~ time``; ``spline`` is ``y ~ time + spline_1 + ... `` with the explicit natural
     cubic spline basis of :func:`natural_spline_terms` (boundary knots at the first and last
     wave, ``spline_df - 1`` interior knots at quantiles of the respondents' dates, as R
@@ -240,7 +257,7 @@ def trend_models(
     and ``any wave difference`` (``regTermTest(fe, ~wave)``).
     """
     cats = [outcome_category] if isinstance(outcome_category, str) else list(outcome_category)
-    check_columns(pooled, ["wave", question, weight])
+    check_columns(pooled, ["wave", question, weight, *(calibrated_on or [])])
     asked, coverage = select_waves(pooled, "trend", [question])
     data, origin = add_time(asked, dates)
     waves = list(data["wave"].cat.categories)
@@ -255,15 +272,14 @@ def trend_models(
     date_wave = {d: w for w, d in zip(waves, wave_dates, strict=True)}
     fe_new = pd.DataFrame({"wave": pd.Categorical(waves, categories=waves)})
     preds, tests, coefs = [], [], []
+    design = pooled_design(calibrated_on)
     for cat in cats:
         data[Y] = binary(data[question], cat)
         knots = _spline_knots(data.loc[data[Y].notna(), T].to_numpy(), spline_df)
         spl = _add_spline(data, knots)
         _add_spline(new, knots)
         rhs = {"linear": T, "spline": " + ".join([T, *spl]), "wave_fe": "wave"}
-        fits = {
-            m: weighted_logit(data, f"{Y} ~ {r}", weight, strata="wave") for m, r in rhs.items()
-        }
+        fits = {m: weighted_logit(data, f"{Y} ~ {r}", weight, **design) for m, r in rhs.items()}
         used = data.loc[data[Y].notna()]
         for m, fit in fits.items():
             target = fe_new if m == "wave_fe" else new

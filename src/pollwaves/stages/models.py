@@ -46,6 +46,26 @@ def _write_all(tables: Mapping[str, pd.DataFrame], outputs: Mapping[str, PathLik
         files.write_table(tables[name], path)
 
 
+def _with_raking(
+    pooled: pd.DataFrame,
+    raking: Sequence[str],
+    margins_path: PathLike | None,
+    root: PathLike | None,
+) -> tuple[pd.DataFrame, list[str] | None]:
+    """The pooled waves with the raking columns (derived ones such as ``sex_age`` added from
+    config/margins.yaml) and the list of those columns (``None`` when ``raking`` is empty)."""
+    from pollwaves.intake.margins import add_derived_columns, load_margins
+
+    raking = list(raking)
+    if not raking:
+        return pooled, None
+    if margins_path is None or root is None:
+        raise InputError("The raking columns need the margins file", value=raking)
+    margins = load_margins(margins_path, config.schema_dir(root) / "margins.schema.yaml")
+    derived = {k: v for k, v in margins["derived"].items() if k in raking}
+    return add_derived_columns(pooled, derived), raking
+
+
 def _read(path: PathLike) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"wave": "string", "category": "string"})
 
@@ -60,15 +80,21 @@ def run_war_models(
     forest_svg: PathLike,
     *,
     level: float,
+    raking: Sequence[str] = (),
+    margins_path: PathLike | None = None,
+    root: PathLike | None = None,
 ) -> None:
     """Trend models (linear, spline, wave effects) and the subgroup model of war support.
 
-    ``level`` is the confidence level of every interval (``estimation.level``).
+    ``level`` is the confidence level of every interval (``estimation.level``). With
+    ``raking`` (the ``weighting.variables``, derived columns built from ``margins_path``)
+    the pooled design is calibrated per wave on them, so every SE and test accounts for the
+    raking (``calibrated_on``, ``calibration_by="wave"``).
     """
     from pollwaves.report import figures_common, figures_models
     from pollwaves.stages.report import provenance
 
-    pooled = load_pooled(waves)
+    pooled, cal = _with_raking(load_pooled(waves), raking, margins_path, root)
     dates = wave_mid_dates(wave_yamls)
     war_waves = pooled.loc[pooled["war_support"].notna(), "wave"].unique()
     if len(war_waves) < 3:
@@ -80,10 +106,12 @@ def run_war_models(
     # a natural spline with df degrees of freedom needs df + 1 distinct dates
     spline_df = min(int(settings["spline_df"]), len(war_waves) - 1)
     alpha = 1 - float(level)
+    grid = int(settings["grid"])
     trend = trend_models(
-        pooled, dates=dates, spline_df=spline_df, grid=int(settings["grid"]), alpha=alpha
+        pooled, dates=dates, spline_df=spline_df, grid=grid, alpha=alpha, calibrated_on=cal
     )
-    sub = subgroup_model(pooled, dates=dates, variables=list(settings["subgroups"]), alpha=alpha)
+    variables = list(settings["subgroups"])
+    sub = subgroup_model(pooled, dates=dates, variables=variables, alpha=alpha, calibrated_on=cal)
     _note(sub["waves"])
     tables = {f"trend_{k}": v for k, v in trend.items()} | {
         f"subgroup_{k}": v for k, v in sub.items()
@@ -104,15 +132,21 @@ def run_alliance_models(
     neutral_out: PathLike,
     *,
     level: float,
+    raking: Sequence[str] = (),
+    margins_path: PathLike | None = None,
+    root: PathLike | None = None,
 ) -> None:
     """Weighted multinomial logit of alliance preference: shares by wave and subgroup, and
     the neutral (both + outside) share before and after the invasion, with ``level``
     intervals (``estimation.level``). The model uses the waves that asked alliance and every
-    subgroup variable (:func:`pollwaves.analysis.model_waves.select_waves`)."""
+    subgroup variable (:func:`pollwaves.analysis.model_waves.select_waves`). With ``raking``
+    the design is calibrated per wave (as :func:`run_war_models`): the wave shares and their
+    SEs then equal those of ``toplines.csv``."""
     from pollwaves.survey.mnlogit import weighted_mnlogit
 
+    pooled, cal = _with_raking(load_pooled(waves), raking, margins_path, root)
     pooled, coverage = select_waves(
-        load_pooled(waves), "alliance", model_terms(settings)["alliance"], min_waves=2
+        pooled, "alliance", model_terms(settings)["alliance"], min_waves=2
     )
     _note(coverage)
     dates = wave_mid_dates(wave_yamls)
@@ -120,7 +154,8 @@ def run_alliance_models(
         pooled["wave"].map(dates) < pd.Timestamp(invasion_date), "before", "after"
     )
     terms = " + ".join(f"C({v})" for v in ["wave", *settings["subgroups"]])
-    fit = weighted_mnlogit(pooled, f"alliance ~ {terms}", "weight", strata="wave")
+    design = {"strata": "wave", "calibrated_on": cal, "calibration_by": "wave" if cal else None}
+    fit = weighted_mnlogit(pooled, f"alliance ~ {terms}", "weight", **design)
     parts = [fit.predicted_shares(by="wave", level=level).assign(domain="all")]
     for var in settings["subgroups"]:
         sh = fit.predicted_shares(by=var, level=level)
@@ -159,38 +194,29 @@ def run_attitudes(
 ) -> None:
     """Good attitude to each country by war stance per wave (``level`` CIs), Rao-Scott tests.
 
-    The shares and tests use the plain weighted design of each wave (``svydesign(ids=~1,
-    weights=~weight)``, raked weights as sampling weights, raking not in the SEs). With
+    Each wave is its own design (``svydesign(ids=~1, weights=~weight)``); with ``raking``
+    (the ``weighting.variables``, derived columns built from ``margins_path``) it is raked
+    on them as the toplines, so the shares' SEs, the Rao-Scott tests and the differences
+    account for the raking (without: raked weights as plain sampling weights). With
     ``differences_out`` also writes ``stance_differences.csv`` (supporters minus opponents,
-    :func:`pollwaves.analysis.attitudes.stance_differences`): with ``raking`` (the
-    ``weighting.variables``, derived from ``margins_path``) that design is raked as the
-    toplines, so those SEs account for the raking; each row carries the wave's
+    :func:`pollwaves.analysis.attitudes.stance_differences`); each row carries the wave's
     ``simulated`` flag from its parquet metadata.
     """
     from pollwaves.analysis.attitudes import stance_differences
-    from pollwaves.intake.margins import add_derived_columns, load_margins
     from pollwaves.stages.waves import wave_simulated
 
-    pooled = load_pooled(waves)
-    res = attitudes_by_stance(pooled, level=float(level))
+    pooled, cal = _with_raking(load_pooled(waves), raking, margins_path, root)
+    res = attitudes_by_stance(pooled, level=float(level), calibrated_on=cal)
     _note(res["waves"])
     files.write_table(res["shares"], shares_out)
     files.write_table(res["tests"], tests_out)
     if differences_out is None:
         return
-    raking = list(raking)
-    if raking:
-        if margins_path is None or root is None:
-            raise InputError("The raking columns need the margins file", value=raking)
-        margins = load_margins(margins_path, config.schema_dir(root) / "margins.schema.yaml")
-        pooled = add_derived_columns(
-            pooled, {k: v for k, v in margins["derived"].items() if k in raking}
-        )
     flags = {}
     for p in waves:
         wave = files.parquet_metadata(p).get("wave") or str(pd.read_parquet(p)["wave"].iloc[0])
         flags[str(wave)] = wave_simulated(None, p)
-    diff = stance_differences(pooled, flags, calibrated_on=raking or None, level=float(level))
+    diff = stance_differences(pooled, flags, calibrated_on=cal, level=float(level))
     files.write_table(diff, differences_out)
 
 

@@ -14,8 +14,8 @@ import pandas as pd
 from scipy import stats
 
 from pollwaves.errors import InputError
+from pollwaves.survey.calibration import calibration
 from pollwaves.survey.design import check_columns, design_codes, design_variance
-from pollwaves.survey.estimation import _calibration_matrix, _calibration_residuals
 from pollwaves.survey.weighting import sampling_weights
 
 __all__ = ["DIFFERENCE_KEYS", "domain_difference"]
@@ -129,11 +129,9 @@ def domain_difference(
         est[name] = float((wd * y).sum() / wd.sum())
         z.append(wd * (y - est[name]) / wd.sum())
     zmat = np.column_stack(z)
-    if calibrated_on:
-        check_columns(df, list(calibrated_on))
-        mm = _calibration_matrix(df, calibrated_on)
-        w0 = sampling_weights(df, base_weight)
-        zmat = w[:, None] * _calibration_residuals(zmat / w[:, None], mm, w0)
+    cal = calibration(df, weight, calibrated_on, base_weight=base_weight)
+    if cal is not None:
+        zmat = cal.residualise(zmat)
     cov = design_variance(zmat, s, p_codes, cov=True)
     c = np.array([1.0, -1.0])
     se = float(np.sqrt(max(c @ cov @ c, 0.0)))

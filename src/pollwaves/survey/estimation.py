@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from pollwaves.errors import InputError
+from pollwaves.survey.calibration import calibration
 from pollwaves.survey.design import as_list, check_columns, design_codes, design_variance
 from pollwaves.survey.reliability import nchs_flags
 from pollwaves.survey.weighting import sampling_weights
@@ -71,34 +72,6 @@ def _ci(p: np.ndarray, se: np.ndarray, n: np.ndarray, df: np.ndarray, method: st
     return lo, hi
 
 
-def _calibration_matrix(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """Model matrix ``~ a + b + ...`` (intercept and treatment dummies) of the raking columns."""
-    parts = [np.ones((len(df), 1))]
-    for c in columns:
-        if df[c].isna().any():
-            i = int(np.flatnonzero(df[c].isna().to_numpy())[0])
-            raise InputError(
-                "Missing value in a calibration column",
-                column=c,
-                row=i + 1,
-                hint="every respondent needs the raking variables the weights were built on",
-            )
-        codes, _ = pd.factorize(df[c], sort=True)
-        dummies = np.eye(codes.max() + 1)[codes][:, 1:]
-        parts.append(dummies)
-    return np.hstack(parts)
-
-
-def _calibration_residuals(u: np.ndarray, mm: np.ndarray, w0: np.ndarray) -> np.ndarray:
-    """Residuals of the base-weighted least-squares regression of ``u`` on ``mm``.
-
-    R ``svyrecvar`` applies this to calibrated designs (``qr.resid`` on ``mm * sqrt(w0)``).
-    """
-    root = np.sqrt(w0)[:, None]
-    beta, *_ = np.linalg.lstsq(mm * root, u * root, rcond=None)
-    return u - mm @ beta
-
-
 def _domains(df, variable, weight, by_cols, strata, psu, calibrated_on, base_weight, cov=False):
     """Yield ``(group, categories, shares, variance, (n, df, weight sum, Kish n))`` per domain.
 
@@ -110,10 +83,7 @@ def _domains(df, variable, weight, by_cols, strata, psu, calibrated_on, base_wei
     check_columns(df, [variable, *by_cols, *(c for c in (weight, strata, psu) if c)])
     w = sampling_weights(df, weight)
     s, p_codes = design_codes(df, strata, psu)
-    cal = None
-    if calibrated_on:
-        check_columns(df, list(calibrated_on))
-        cal = (_calibration_matrix(df, calibrated_on), sampling_weights(df, base_weight))
+    cal = calibration(df, weight, calibrated_on, base_weight=base_weight)
     y = df[variable]
     valid = y.notna().to_numpy()
     if isinstance(y.dtype, pd.CategoricalDtype):
@@ -143,7 +113,7 @@ def _domains(df, variable, weight, by_cols, strata, psu, calibrated_on, base_wei
         est = (wd[:, None] * ymat).sum(axis=0) / wsum
         z = wd[:, None] * (ymat - est) / wsum
         if cal is not None:
-            z = w[:, None] * _calibration_residuals(z / w[:, None], *cal)
+            z = cal.residualise(z)
         var = design_variance(z, s, p_codes, cov=cov)
         dof = len(np.unique(p_codes[d])) - len(np.unique(s[d]))
         kish_n = wsum**2 / np.square(w[d]).sum()

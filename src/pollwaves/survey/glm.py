@@ -22,16 +22,12 @@ from scipy import stats
 from statsmodels.formula._manager import FormulaManager
 
 from pollwaves.errors import InputError
+from pollwaves.survey.calibration import Calibration, calibration
 from pollwaves.survey.design import check_columns, design_codes, design_variance
 from pollwaves.survey.modelling import WaldTest, formula_columns, rank_deficiency_error
 from pollwaves.survey.weighting import sampling_weights
 
 __all__ = ["SurveyLogitResult", "weighted_logit"]
-
-
-def _design_vcov(z: np.ndarray, s: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Design covariance matrix of the column totals of ``z`` (R ``svyrecvar``)."""
-    return design_variance(z, s, p, cov=True)
 
 
 class SurveyLogitResult:
@@ -62,9 +58,11 @@ class SurveyLogitResult:
         df_resid: float,
         term_slices: dict[str, slice],
         influence: np.ndarray | None = None,
+        cal: Calibration | None = None,
     ) -> None:
         self.glm = glm
         self._influence = influence
+        self._cal = cal
         self.params = pd.Series(np.asarray(glm.params), index=names, name="params")
         self._cov = pd.DataFrame(cov, index=names, columns=names)
         self.bse = pd.Series(np.sqrt(np.diag(cov)), index=names, name="bse")
@@ -83,12 +81,26 @@ class SurveyLogitResult:
 
         Rows follow the row order of the frame given to :func:`weighted_logit`; rows dropped
         from the fit (missing values) are zero. ``beta_hat - beta ~ sum_i IF_i``, and
-        ``design_variance(IF, s, p, cov=True)`` is :meth:`cov_params` (the ``svyrecvar``
-        input of R ``svyglm``), so they linearise functions of the coefficients.
+        ``design_variance(calibrate(IF), s, p, cov=True)`` is :meth:`cov_params` (``IF`` is
+        the ``svyrecvar`` input of R ``svyglm``, before the calibration adjustment that
+        ``svyrecvar`` applies), so they linearise functions of the coefficients: add the
+        other parts of a linearised statistic, pass the sum through :meth:`calibrate`, then
+        take its design variance.
         """
         if self._influence is None:
             raise InputError("This result holds no influence functions")
         return self._influence.copy()
+
+    def calibrate(self, z: np.ndarray) -> np.ndarray:
+        """Linearised values ``z`` (rows as the fitted frame) after the fit's calibration.
+
+        The residuals ``w * resid(z / w)`` on the calibration model of ``calibrated_on``
+        (per ``calibration_by`` level; :mod:`pollwaves.survey.calibration`), as R
+        ``svyrecvar(z, ..., postStrata = design$postStrata)``; ``z`` unchanged when the fit
+        has no calibration.
+        """
+        z = np.asarray(z, dtype=float)
+        return z.copy() if self._cal is None else self._cal.residualise(z)
 
     def cov_params(self) -> pd.DataFrame:
         """Design-based covariance matrix of the coefficients (R ``vcov(svyglm)``)."""
@@ -188,6 +200,10 @@ def weighted_logit(
     weight: str | None,
     strata: str | None = None,
     psu: str | None = None,
+    *,
+    calibrated_on: Sequence[str] | None = None,
+    calibration_by: str | None = None,
+    base_weight: str | None = None,
 ) -> SurveyLogitResult:
     """Design-based logistic regression with sampling weights (R ``svyglm``, quasibinomial).
 
@@ -203,6 +219,18 @@ def weighted_logit(
         *not* frequency weights). ``None``: equal weights.
     strata, psu : str, optional
         Stratum and primary-sampling-unit columns (PSUs are nested in strata).
+    calibrated_on : list of str, optional
+        Raking columns the weights were calibrated on (every row of ``df`` needs a value).
+        The influence functions are replaced by their residuals from the base-weighted
+        regression on the calibration model before the design variance, so the SEs account
+        for the raking, as ``svyglm`` on a design from R ``calibrate(design, ~a + b + c,
+        population, calfun="raking")``.
+    calibration_by : str, optional
+        With ``calibrated_on``: column within whose levels the weights were calibrated
+        separately (``"wave"`` for pooled waves): the calibration model is ``~ wave +
+        wave:(a + b + c)``, i.e. one residual regression per wave.
+    base_weight : str, optional
+        With ``calibrated_on``: the weights before calibration (``None``: equal).
 
     Returns
     -------
@@ -225,6 +253,10 @@ def weighted_logit(
     ``glm.control(epsilon=1e-8)`` stops earlier, and ``svyglm`` then builds the sandwich
     from the previous iteration's working weights, so R's default SEs can differ from these
     by ~1e-4 (relative); with ``control=glm.control(epsilon=1e-12)`` they agree to ~1e-8.
+    With ``calibrated_on`` the scores ``U`` (times ``A^-1``) of *all* rows, the zero scores
+    of rows dropped for missing values included, are residualised on the calibration model
+    (``svyrecvar`` with the ``postStrata`` of a calibrated design), so dropped rows
+    contribute to the variance, as in R's subsetted calibrated design.
     Differences from R: aliased (collinear) coefficients raise :class:`InputError` instead
     of being reported as ``NA``; a non-converged fit raises instead of warning.
     """
@@ -234,6 +266,7 @@ def weighted_logit(
     data = df.reset_index(drop=True)
     w_all = sampling_weights(data, weight)
     s, p_codes = design_codes(data, strata, psu)
+    cal = calibration(data, weight, calibrated_on, by=calibration_by, base_weight=base_weight)
     try:
         model_cols = formula_columns(formula, [str(c) for c in data.columns])
     except (tokenize.TokenError, SyntaxError) as err:
@@ -276,6 +309,7 @@ def weighted_logit(
     a_inv = np.linalg.inv(x.T @ (x * (w * mu * (1 - mu))[:, None]))
     scores = np.zeros((len(data), x.shape[1]))
     scores[used] = (x * (w * (y - mu))[:, None]) @ a_inv
-    cov = _design_vcov(scores, s, p_codes)
+    cov = design_variance(scores if cal is None else cal.residualise(scores), s, p_codes, cov=True)
     degf = len(np.unique(p_codes[used])) - len(np.unique(s[used]))
-    return SurveyLogitResult(glm, cov, names, degf + 1 - x.shape[1], slices, influence=scores)
+    df_resid = degf + 1 - x.shape[1]
+    return SurveyLogitResult(glm, cov, names, df_resid, slices, influence=scores, cal=cal)

@@ -6,7 +6,10 @@ R ``nnet::multinom(formula, data, weights = w)``, whose case weights have the sa
 The covariance is the design-based sandwich ``A^-1 V A^-1`` as ``svyglm`` treats weights:
 ``A`` the weighted information, ``V`` the between-PSU-within-strata variance of the per-row
 score totals (:func:`pollwaves.survey.design.design_variance`; ``n/(n-1)`` for ``ids=~1``), the
-construction of R ``svyVGAM::svy_vglm(..., multinomial())``.
+construction of R ``svyVGAM::svy_vglm(..., multinomial())``. With ``calibrated_on`` (and
+``calibration_by`` for pooled waves) the influence functions are first residualised on the
+calibration model (:mod:`pollwaves.survey.calibration`), as ``svyrecvar`` does for a design
+from R ``calibrate()``.
 
 Checks (``tests/survey/test_mnlogit.py``, R ``tests/survey/reference/mnlogit.R``): coefficients agree with
 ``nnet::multinom`` to 5.4e-7 (relative), design SEs with R ``svytotal`` of the influence
@@ -26,86 +29,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.formula._manager import FormulaManager
 
 from pollwaves.errors import InputError
+from pollwaves.survey.calibration import calibration
 from pollwaves.survey.design import as_list, check_columns, design_codes, design_variance
+from pollwaves.survey.mnlogit_core import information, logit_ci, model_matrix, newton, softmax
 from pollwaves.survey.modelling import WaldTest, formula_columns, rank_deficiency_error
 from pollwaves.survey.weighting import sampling_weights
 
 __all__ = ["SurveyMNLogitResult", "weighted_mnlogit"]
-
-_TOL, _MAXITER = 1e-11, 100
-
-
-def _softmax(x: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities of all K categories (reference first) and the row log-normalisers."""
-    eta = np.hstack([np.zeros((x.shape[0], 1)), x @ beta])
-    m = eta.max(axis=1, keepdims=True)
-    e = np.exp(eta - m)
-    tot = e.sum(axis=1, keepdims=True)
-    return e / tot, (m + np.log(tot))[:, 0]
-
-
-def _information(x: np.ndarray, w: np.ndarray, prob: np.ndarray) -> np.ndarray:
-    """Weighted information ``sum_i w_i (diag(p_i) - p_i p_i') (x) x_i x_i'`` (category-major)."""
-    k1, p = prob.shape[1] - 1, x.shape[1]
-    a = np.empty((k1 * p, k1 * p))
-    for j in range(k1):
-        for m in range(j, k1):
-            blk = x.T @ (x * (w * prob[:, j + 1] * ((j == m) - prob[:, m + 1]))[:, None])
-            a[j * p : (j + 1) * p, m * p : (m + 1) * p] = blk
-            a[m * p : (m + 1) * p, j * p : (j + 1) * p] = blk.T
-    return a
-
-
-def _newton(x: np.ndarray, yk: np.ndarray, w: np.ndarray, k1: int) -> tuple[np.ndarray, bool]:
-    """Maximise ``sum w_i log p_{i,y_i}``; ``yk`` holds category codes (0 = reference)."""
-    ymat, beta = np.eye(k1 + 1)[yk][:, 1:], np.zeros((x.shape[1], k1))
-
-    def loglik(b: np.ndarray) -> tuple[float, np.ndarray]:
-        prob, lse = _softmax(x, b)
-        return float(w @ (np.einsum("ij,ij->i", x @ b, ymat) - lse)), prob
-
-    ll, prob = loglik(beta)
-    for _ in range(_MAXITER):
-        grad = (x.T @ (w[:, None] * (ymat - prob[:, 1:]))).T.ravel()
-        try:
-            step = np.linalg.solve(_information(x, w, prob), grad).reshape(k1, -1).T
-        except np.linalg.LinAlgError:  # information singular: separation
-            return beta, False
-        for _ in range(40):  # step halving: never accept a lower pseudo-likelihood
-            ll_new, prob_new = loglik(beta + step)
-            if ll_new >= ll - 1e-12 * abs(ll):
-                break
-            step = step / 2
-        beta, ll, prob = beta + step, ll_new, prob_new
-        if np.max(np.abs(step)) < _TOL * (1 + np.max(np.abs(beta))):
-            return beta, bool(prob.min() > 1e-12)  # p numerically 0 or 1: separation
-    return beta, False
-
-
-def _logit_ci(p: np.ndarray, se: np.ndarray, df: float, level: float):
-    """Interval ``expit(logit(p) -+ t_df se / (p (1 - p)))`` (R ``svyciprop``, logit)."""
-    if not 0 < level < 1:
-        raise InputError("level must be between 0 and 1", value=level)
-    tq = stats.t.isf((1 - level) / 2, df) if df > 0 else np.nan
-    with np.errstate(divide="ignore", invalid="ignore"):
-        eta, half = np.log(p / (1 - p)), tq * se / (p * (1 - p))
-        return 1 / (1 + np.exp(-(eta - half))), 1 / (1 + np.exp(-(eta + half)))
-
-
-def _model_matrix(spec: Any, data: pd.DataFrame, na: str, what: str) -> pd.DataFrame:
-    manager = FormulaManager(engine="patsy")
-    try:
-        return manager.get_matrices(
-            spec, data, eval_env={"np": np}, pandas=True, na_action=manager.get_na_action(na)
-        )
-    except Exception as err:  # patsy: unknown columns, bad syntax, new levels, NA (raise)
-        raise InputError(
-            f"Cannot build the model matrix{what}: {err}",
-            hint=f"check the formula terms against the columns {list(data.columns)}",
-        ) from err
 
 
 class SurveyMNLogitResult:
@@ -137,7 +69,7 @@ class SurveyMNLogitResult:
         self.categories, self.reference = fit["categories"], order[0]
         self._perm = [order.index(c) for c in self.categories]  # model order -> categories
         self.params = pd.DataFrame(fit["beta"], index=names, columns=others)
-        cov = design_variance(fit["infl"], fit["s"], fit["p"], cov=True)
+        cov = design_variance(self._calibrate(fit["infl"]), fit["s"], fit["p"], cov=True)
         idx = pd.MultiIndex.from_product([others, names], names=["category", "term"])
         self._cov = pd.DataFrame(cov, index=idx, columns=idx)
         se = np.sqrt(np.diag(cov)).reshape(len(others), len(names)).T
@@ -148,6 +80,11 @@ class SurveyMNLogitResult:
         self.nobs, self.llf, self.term_slices = len(used), fit["llf"], spec.term_name_slices
         pv = 2 * stats.t.sf(np.abs(self.tvalues), self.df_resid) if self.df_resid > 0 else np.nan
         self.pvalues = pd.DataFrame(pv, index=names, columns=others)
+
+    def _calibrate(self, z: np.ndarray) -> np.ndarray:
+        """``z`` (one row per design row) after the fit's calibration (none: unchanged)."""
+        cal = self._f["cal"]
+        return z if cal is None else cal.residualise(z)
 
     def cov_params(self) -> pd.DataFrame:
         """Design-based covariance, MultiIndex ``(category, term)`` on both axes."""
@@ -184,8 +121,8 @@ class SurveyMNLogitResult:
     def predict(self, newdata: pd.DataFrame) -> pd.DataFrame:
         """Category probabilities (columns = ``categories``); NaN where a predictor is NA."""
         new = newdata.reset_index(drop=True)
-        x = _model_matrix(self._f["spec"], new, "drop", " for prediction")
-        prob = _softmax(x.to_numpy(dtype=float), self._f["beta"])[0][:, self._perm]
+        x = model_matrix(self._f["spec"], new, "drop", " for prediction")
+        prob = softmax(x.to_numpy(dtype=float), self._f["beta"])[0][:, self._perm]
         out = pd.DataFrame(prob, index=x.index, columns=self.categories).reindex(new.index)
         return out.set_axis(newdata.index)
 
@@ -207,12 +144,12 @@ class SurveyMNLogitResult:
         sub, rows = sub[ok], used[ok]
         if not len(rows):
             raise InputError("No rows to average over (all by keys missing)", value=by_cols)
-        x = f["x"][ok] if data is None else _model_matrix(f["spec"], sub, "raise", "").to_numpy()
+        x = f["x"][ok] if data is None else model_matrix(f["spec"], sub, "raise", "").to_numpy()
         codes, labels = np.zeros(len(rows), dtype=np.int64), [()]
         if by_cols:
             grp = sub.groupby(by_cols, sort=True, observed=True)
             codes, labels = grp.ngroup().to_numpy(), list(grp.size().index)
-        prob, _ = _softmax(x, f["beta"])
+        prob, _ = softmax(x, f["beta"])
         d = np.zeros((len(rows), len(labels)))
         d[np.arange(len(rows)), codes] = w_all[rows]
         d /= d.sum(axis=0)  # w_i 1[i in g] / W_g
@@ -229,8 +166,9 @@ class SurveyMNLogitResult:
         return by_cols, labels, est[:, self._perm], z[:, :, self._perm]
 
     def _table(self, by_cols, labels, names, est, z, level: float) -> pd.DataFrame:
-        se = np.sqrt(design_variance(z.reshape(len(z), -1), self._f["s"], self._f["p"]))
-        lo, hi = _logit_ci(est.ravel(), se, self.design_df, level)
+        z = self._calibrate(z.reshape(len(z), -1))
+        se = np.sqrt(design_variance(z, self._f["s"], self._f["p"]))
+        lo, hi = logit_ci(est.ravel(), se, self.design_df, level)
         out = pd.DataFrame([lab for lab in labels for _ in names], columns=by_cols)
         out["category"] = list(names) * len(labels)
         return out.assign(estimate=est.ravel(), se=se, ci_low=lo, ci_high=hi)
@@ -262,8 +200,11 @@ class SurveyMNLogitResult:
         -----
         Averages over the rows used in the fit, with their sampling weights. Influence values
         ``w_i (p_i - pbar)/W + J A^-1 U_i`` carry the averaging and the coefficient
-        uncertainty; logit-scale intervals with t(``design_df``). For a ``by`` factor in the
-        model these equal the weighted observed shares (``svyciprop`` on the complete rows).
+        uncertainty (residualised on the calibration model of a fit with ``calibrated_on``,
+        as R ``svyrecvar`` on a calibrated design); logit-scale intervals with t(``design_df``). For a ``by`` factor in the
+        model these equal the weighted observed shares (``svyciprop`` on the complete rows),
+        and so do their influence values (``A^-1`` times the wave-indicator columns of ``J'``
+        picks the wave's score), hence their SEs, with or without calibration.
         """
         by_cols, labels, est, z = self._share_influence(data, by)
         return self._table(by_cols, labels, self.categories, est, z, level)
@@ -319,6 +260,10 @@ def weighted_mnlogit(
     reference: Any = None,
     strata: str | None = None,
     psu: str | None = None,
+    *,
+    calibrated_on: Sequence[str] | None = None,
+    calibration_by: str | None = None,
+    base_weight: str | None = None,
 ) -> SurveyMNLogitResult:
     """Design-based multinomial logit with sampling weights (R ``nnet::multinom`` estimates).
 
@@ -337,6 +282,12 @@ def weighted_mnlogit(
         order of a categorical column).
     strata, psu : str, optional
         Stratum and primary-sampling-unit columns (PSUs nested in strata).
+    calibrated_on, calibration_by, base_weight : optional
+        Raking columns, the column within whose levels the weights were calibrated
+        separately (``"wave"`` for pooled waves) and the base weights, as
+        :func:`pollwaves.survey.glm.weighted_logit`: the influence functions of the
+        coefficients and of the predicted shares are residualised on the calibration model
+        (per ``calibration_by`` level) before the design variance.
 
     Returns
     -------
@@ -359,6 +310,7 @@ def weighted_mnlogit(
     data = df.reset_index(drop=True)
     w_all = sampling_weights(data, weight)
     s, p_codes = design_codes(data, strata, psu)
+    cal = calibration(data, weight, calibrated_on, by=calibration_by, base_weight=base_weight)
     lhs, rhs = (part.strip() for part in formula.split("~", 1))
     yname, cats, order = _categories(data, lhs, reference)
     try:
@@ -366,7 +318,7 @@ def weighted_mnlogit(
     except (tokenize.TokenError, SyntaxError) as err:
         raise InputError(f"Cannot parse the formula: {err}", value=formula) from err
     complete = data[[yname, *model_cols]].notna().all(axis=1)
-    x_df = _model_matrix("~ " + rhs, data[complete], "drop", "")
+    x_df = model_matrix("~ " + rhs, data[complete], "drop", "")
     used = x_df.index.to_numpy()
     yk = pd.Categorical(data[yname].iloc[used], categories=order).codes.astype(np.int64)
     empty = [c for k, c in enumerate(order) if not (yk == k).any()]
@@ -378,16 +330,16 @@ def weighted_mnlogit(
         names = [str(c) for c in x_df.columns]
         raise rank_deficiency_error(x, names, x_df.design_info.term_name_slices, formula)
     w = w_all[used] / w_all[used].mean()  # scale-free; keeps the Newton tolerance absolute
-    beta, converged = _newton(x, yk, w, k1 := len(cats) - 1)
+    beta, converged = newton(x, yk, w, k1 := len(cats) - 1)
     if not converged or not np.isfinite(beta).all():
         msg, hint = "The multinomial logit did not converge (separation?)", "merge levels"
         raise InputError(msg, hint=f"{hint} where a response category never occurs")
-    prob, lse = _softmax(x, beta)
+    prob, lse = softmax(x, beta)
     resid = np.eye(k1 + 1)[yk][:, 1:] - prob[:, 1:]
     scores = (w[:, None, None] * resid[:, :, None] * x[:, None, :]).reshape(len(used), -1)
     infl = np.zeros((len(data), k1 * x.shape[1]))
-    infl[used] = scores @ np.linalg.inv(_information(x, w, prob))
+    infl[used] = scores @ np.linalg.inv(information(x, w, prob))
     eta_y = np.hstack([np.zeros((len(used), 1)), x @ beta])[np.arange(len(used)), yk]
     fit = dict(beta=beta, x=x, used=used, infl=infl, data=data, weight=weight, w_all=w_all)
-    fit |= dict(s=s, p=p_codes, categories=cats, order=order, spec=x_df.design_info)
+    fit |= dict(s=s, p=p_codes, cal=cal, categories=cats, order=order, spec=x_df.design_info)
     return SurveyMNLogitResult(fit | {"llf": float(w_all[used] @ (eta_y - lse))})

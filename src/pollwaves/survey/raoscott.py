@@ -5,16 +5,22 @@ weights), never frequency weights. The Pearson X^2 of the weighted table is corr
 the generalised design effects of the cell proportions, whose design-based covariance is
 estimated by linearisation (between PSUs within strata), exactly as R ``survey::svychisq``
 does for ``svydesign(ids=~psu, strata=~strata, weights=~weight)`` (``ids=~1`` when no PSU
-is given).
+is given). ``svychisq`` also takes a calibrated design (R ``calibrate(..., calfun =
+"raking")``): it then uses the calibrated ``svymean`` covariance of the cell proportions, so
+the design effects (and the F statistic and its df) change while the weighted table does
+not; ``calibrated_on`` does the same here.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from pollwaves.errors import InputError
+from pollwaves.survey.calibration import calibration
 from pollwaves.survey.design import check_columns, design_codes, design_variance
 from pollwaves.survey.weighting import sampling_weights
 
@@ -65,6 +71,10 @@ def rao_scott(
     weight: str | None,
     strata: str | None = None,
     psu: str | None = None,
+    *,
+    calibrated_on: Sequence[str] | None = None,
+    calibration_by: str | None = None,
+    base_weight: str | None = None,
 ) -> pd.DataFrame:
     """Rao-Scott tests of independence of two categorical variables (R ``svychisq``).
 
@@ -81,6 +91,17 @@ def rao_scott(
         *not* frequency weights). ``None``: equal weights.
     strata, psu : str, optional
         Stratum and primary-sampling-unit columns (PSUs are nested in strata).
+    calibrated_on : list of str, optional
+        Raking columns the weights were calibrated on: the linearised cell proportions are
+        residualised on the calibration model (base-weighted) before their design
+        covariance, as ``svychisq`` on a design from R ``calibrate(design, ~a + b + c,
+        population, calfun="raking")``. Rows with a missing ``row``/``col`` stay in the
+        calibration with zero contribution (R's subsetted calibrated design).
+    calibration_by : str, optional
+        Column within whose levels the weights were calibrated separately (``"wave"`` for
+        pooled waves): one residual regression per level (:mod:`pollwaves.survey.calibration`).
+    base_weight : str, optional
+        With ``calibrated_on``: the weights before calibration (``None``: equal).
 
     Returns
     -------
@@ -104,7 +125,8 @@ def rao_scott(
     orthogonal to the main effects; ``Delta = (C' D^-1 C / N)^-1 (C' D^-1 V D^-1 C)`` with
     ``D = diag(p)`` (empty cells get ``1/p = 0``). As in R, ``N`` (the table total) and
     ``nu`` count every row of the design, including rows with a missing ``row``/``col``;
-    only ``chisq_pearson`` depends on ``N``. Categories are those seen in complete rows
+    only ``chisq_pearson`` depends on ``N``. Calibration changes ``V`` only (R computes
+    ``svymean(mm, design, na.rm=TRUE)`` on the calibrated design). Categories are those seen in complete rows
     (R would return NaN when a category occurs only next to a missing value).
     """
     check_columns(df, [row, col, *(c for c in (strata, psu) if c)])
@@ -113,6 +135,7 @@ def rao_scott(
     data = df.reset_index(drop=True)
     w = sampling_weights(data, weight)
     s, p_codes = design_codes(data, strata, psu)
+    cal = calibration(data, weight, calibrated_on, by=calibration_by, base_weight=base_weight)
     ok = (data[row].notna() & data[col].notna()).to_numpy()
     if not ok.any():
         raise InputError("No rows with both variables answered", column=f"{row}, {col}")
@@ -130,6 +153,8 @@ def rao_scott(
     psum = wd.sum()
     mean2 = wd @ mm / psum
     z = wd[:, None] * (mm - mean2) / psum
+    if cal is not None:
+        z = cal.residualise(z)
     v = design_variance(z, s, p_codes, cov=True)
     nu = (int(p_codes.max()) + 1) - (int(s.max()) + 1)
 

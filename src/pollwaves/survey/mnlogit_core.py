@@ -1,0 +1,91 @@
+"""Numerical core of :mod:`pollwaves.survey.mnlogit`: probabilities, information, Newton.
+
+The weighted log pseudo-likelihood ``sum_i w_i log p_{i,y_i}`` of a multinomial logit with
+*sampling weights* (never frequency weights), its information matrix, the Newton-Raphson
+maximiser, the logit-scale share interval and the patsy model matrix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.formula._manager import FormulaManager
+
+from pollwaves.errors import InputError
+
+__all__ = ["information", "logit_ci", "model_matrix", "newton", "softmax"]
+
+_TOL, _MAXITER = 1e-11, 100
+
+
+def softmax(x: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities of all K categories (reference first) and the row log-normalisers."""
+    eta = np.hstack([np.zeros((x.shape[0], 1)), x @ beta])
+    m = eta.max(axis=1, keepdims=True)
+    e = np.exp(eta - m)
+    tot = e.sum(axis=1, keepdims=True)
+    return e / tot, (m + np.log(tot))[:, 0]
+
+
+def information(x: np.ndarray, w: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """Weighted information ``sum_i w_i (diag(p_i) - p_i p_i') (x) x_i x_i'`` (category-major)."""
+    k1, p = prob.shape[1] - 1, x.shape[1]
+    a = np.empty((k1 * p, k1 * p))
+    for j in range(k1):
+        for m in range(j, k1):
+            blk = x.T @ (x * (w * prob[:, j + 1] * ((j == m) - prob[:, m + 1]))[:, None])
+            a[j * p : (j + 1) * p, m * p : (m + 1) * p] = blk
+            a[m * p : (m + 1) * p, j * p : (j + 1) * p] = blk.T
+    return a
+
+
+def newton(x: np.ndarray, yk: np.ndarray, w: np.ndarray, k1: int) -> tuple[np.ndarray, bool]:
+    """Maximise ``sum w_i log p_{i,y_i}``; ``yk`` holds category codes (0 = reference)."""
+    ymat, beta = np.eye(k1 + 1)[yk][:, 1:], np.zeros((x.shape[1], k1))
+
+    def loglik(b: np.ndarray) -> tuple[float, np.ndarray]:
+        prob, lse = softmax(x, b)
+        return float(w @ (np.einsum("ij,ij->i", x @ b, ymat) - lse)), prob
+
+    ll, prob = loglik(beta)
+    for _ in range(_MAXITER):
+        grad = (x.T @ (w[:, None] * (ymat - prob[:, 1:]))).T.ravel()
+        try:
+            step = np.linalg.solve(information(x, w, prob), grad).reshape(k1, -1).T
+        except np.linalg.LinAlgError:  # information singular: separation
+            return beta, False
+        for _ in range(40):  # step halving: never accept a lower pseudo-likelihood
+            ll_new, prob_new = loglik(beta + step)
+            if ll_new >= ll - 1e-12 * abs(ll):
+                break
+            step = step / 2
+        beta, ll, prob = beta + step, ll_new, prob_new
+        if np.max(np.abs(step)) < _TOL * (1 + np.max(np.abs(beta))):
+            return beta, bool(prob.min() > 1e-12)  # p numerically 0 or 1: separation
+    return beta, False
+
+
+def logit_ci(p: np.ndarray, se: np.ndarray, df: float, level: float):
+    """Interval ``expit(logit(p) -+ t_df se / (p (1 - p)))`` (R ``svyciprop``, logit)."""
+    if not 0 < level < 1:
+        raise InputError("level must be between 0 and 1", value=level)
+    tq = stats.t.isf((1 - level) / 2, df) if df > 0 else np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eta, half = np.log(p / (1 - p)), tq * se / (p * (1 - p))
+        return 1 / (1 + np.exp(-(eta - half))), 1 / (1 + np.exp(-(eta + half)))
+
+
+def model_matrix(spec: Any, data: pd.DataFrame, na: str, what: str) -> pd.DataFrame:
+    manager = FormulaManager(engine="patsy")
+    try:
+        return manager.get_matrices(
+            spec, data, eval_env={"np": np}, pandas=True, na_action=manager.get_na_action(na)
+        )
+    except Exception as err:  # patsy: unknown columns, bad syntax, new levels, NA (raise)
+        raise InputError(
+            f"Cannot build the model matrix{what}: {err}",
+            hint=f"check the formula terms against the columns {list(data.columns)}",
+        ) from err
