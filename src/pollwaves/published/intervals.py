@@ -217,7 +217,9 @@ def _contrast(cells: list[dict], name: str, coefs: Mapping[str, float]) -> dict 
         lim = [(v * p["low"], v * p["high"]) for v, p in zip(coefs.values(), parts, strict=True)]
         low, high = sum(min(a) for a in lim), sum(max(a) for a in lim)
         value = sum(v * p["value"] for v, p in zip(coefs.values(), parts, strict=True))
-        basis = " + ".join(f"{v:g} x ({_label(p)})" for v, p in zip(coefs.values(), parts))
+        basis = " + ".join(
+            f"{v:g} x ({_label(p)})" for v, p in zip(coefs.values(), parts, strict=True)
+        )
         kind = "interval"
     urls = list(dict.fromkeys(u for c in parts for u in c["urls"]))
     return dict(cats=target, name=name, kind=kind, value=value, low=low, high=high,
