@@ -6,8 +6,10 @@ Model (``t`` in days, irregular spacing allowed)::
     y_k = logit(p_k) = x(t_k) + e_k,  e_k ~ N(0, r_k),  r_k = var(p_k) / (p_k (1 - p_k))^2
 
 ``var(p_k)`` is the design-based sampling variance of the wave estimate (from the sampling
-weights, :func:`pollwaves.survey.estimation.proportions`) or, for published numbers, an assumed
-``deff * p (1 - p) / n``; ``r_k`` is its delta-method transform to the logit scale.
+weights, :func:`pollwaves.survey.estimation.proportions`); ``r_k`` is its delta-method
+transform to the logit scale. Published numbers are not points but intervals (rounding,
+bounds): :func:`poll_average` sends them to the grid filter of
+:mod:`pollwaves.analysis.poll_grid`, same walk and ``q`` prior, censored likelihood.
 
 Initial state: exact diffuse (flat prior on the level). For a local level this is closed
 form and needs no large constant: given the first observation the filtered state is
@@ -36,7 +38,7 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.special import expit
 
-from pollwaves.analysis.poll_inputs import one_per_wave
+from pollwaves.analysis.poll_inputs import dates_index, one_per_wave
 from pollwaves.analysis.q_mixture import grid_weights, log_q_quantiles, mixture_quantiles
 from pollwaves.errors import InputError
 from pollwaves.survey.design import check_columns
@@ -97,24 +99,6 @@ class SmootherResult:
     q_low: float = np.nan
     q_high: float = np.nan
     method: str = "fixed"
-
-
-def _dates_index(values: Any, name: str) -> pd.Index:
-    """Dates as a numeric (days) or datetime index; missing values are an InputError."""
-    arr = np.asarray(values)
-    if arr.ndim != 1:
-        raise InputError(f"{name} must be one-dimensional", value=arr.shape)
-    if arr.dtype.kind in "iuf":
-        idx = pd.Index(arr.astype(float))
-    else:
-        try:
-            idx = pd.DatetimeIndex(pd.to_datetime(arr))
-        except (ValueError, TypeError) as err:
-            raise InputError(f"{name} are not dates", hint=str(err)) from err
-    if idx.isna().any():
-        i = int(np.flatnonzero(idx.isna())[0])
-        raise InputError(f"Missing date in {name}", row=i + 1, hint="every point needs a date")
-    return idx
 
 
 def _filter(t: np.ndarray, pos: np.ndarray, y: np.ndarray, r: np.ndarray, q: float):
@@ -246,7 +230,7 @@ def local_level_smoother(
     an :class:`InputError`, as is having no usable observation left (or, when ``q`` is
     estimated, fewer than two distinct observation dates).
     """
-    idx = _dates_index(dates, "dates")
+    idx = dates_index(dates, "dates")
     p = np.asarray(estimates, dtype=float)
     v = np.asarray(variances, dtype=float)
     if p.ndim != 1 or v.ndim != 1 or not len(idx) == len(p) == len(v):
@@ -270,7 +254,7 @@ def local_level_smoother(
     if not keep.any():
         raise InputError("No usable observation", hint="need 0 < p < 1 and a finite variance")
     obs = idx[keep]
-    out = idx[:0] if dates_out is None else _dates_index(dates_out, "dates_out")
+    out = idx[:0] if dates_out is None else dates_index(dates_out, "dates_out")
     if isinstance(obs, pd.DatetimeIndex) != isinstance(out, pd.DatetimeIndex):
         raise InputError("dates and dates_out must both be dates or both be numbers (days)")
     times = obs.append(out).unique().sort_values()
@@ -323,8 +307,13 @@ def poll_average(
     table : DataFrame
         One row per wave for the question/category (``question, wave, category,
         estimate``); the variance is ``se**2`` where ``se`` is present (design-based, from
-        the sampling weights), else ``deff * p (1 - p) / n`` (published numbers, assumed
-        ``deff``). Rows without either are dropped by the smoother's rule.
+        the sampling weights), else ``deff * p (1 - p) / n`` (published numbers). Rows
+        without either are dropped by the smoother's rule. With ``low, high, n, deff``
+        columns (published cells as intervals, proportions:
+        :func:`pollwaves.analysis.poll_inputs.published_interval_series`) the rows are
+        interval-censored observations and the grid smoother
+        :func:`pollwaves.analysis.poll_grid.censored_smoother` is used instead (always
+        integrated over ``q``; ``innovation_var`` and ``q_method`` are ignored).
     question, category : str
         Series to smooth.
     dates : mapping or Series
@@ -355,15 +344,6 @@ def poll_average(
     if rows.empty:
         raise InputError("No rows for the series", value=(question, category, domain))
     one_per_wave(rows, "More than one row per wave")
-    p = rows["estimate"].to_numpy(float)
-    var = np.full(len(rows), np.nan)
-    if "n" in rows.columns and "deff" in rows.columns:
-        var = rows["deff"].to_numpy(float) * p * (1 - p) / rows["n"].to_numpy(float)
-    if "se" in rows.columns:
-        se = rows["se"].to_numpy(float)
-        var = np.where(np.isnan(se), var, se**2)
-    elif not {"n", "deff"} <= set(rows.columns):
-        raise InputError("Need a variance source", hint="give an se column, or n and deff")
     dmap = dict(dates)
     missing = [w for w in rows["wave"].astype(str) if w not in dmap]
     if missing:
@@ -373,10 +353,32 @@ def poll_average(
     if grid is not None:
         out = pd.date_range(obs_dates.min().normalize(), obs_dates.max(), freq=grid)
         out = out[out >= obs_dates.min()]
+    if {"low", "high"} <= set(rows.columns):  # interval-censored published cells
+        from pollwaves.analysis.poll_grid import censored_smoother
+
+        check_columns(rows, ["n", "deff"])
+        res = censored_smoother(
+            obs_dates, rows["low"], rows["high"], rows["n"], rows["deff"], dates_out=out,
+            level=level,
+        )  # fmt: skip
+        return _frame(res, source, question, category)
+    p = rows["estimate"].to_numpy(float)
+    var = np.full(len(rows), np.nan)
+    if "n" in rows.columns and "deff" in rows.columns:
+        var = rows["deff"].to_numpy(float) * p * (1 - p) / rows["n"].to_numpy(float)
+    if "se" in rows.columns:
+        se = rows["se"].to_numpy(float)
+        var = np.where(np.isnan(se), var, se**2)
+    elif not {"n", "deff"} <= set(rows.columns):
+        raise InputError("Need a variance source", hint="give an se column, or n and deff")
     res = local_level_smoother(
         obs_dates, p, var, innovation_var=innovation_var, dates_out=out, level=level,
         q_method=q_method,
     )  # fmt: skip
+    return _frame(res, source, question, category)
+
+
+def _frame(res: SmootherResult, source: str, question: str, category: str) -> pd.DataFrame:
     frame = res.frame.assign(
         source=source, question=question, category=category, q=res.q, q_low=res.q_low,
         q_high=res.q_high,

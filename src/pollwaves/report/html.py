@@ -21,6 +21,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from pollwaves.analysis.model_waves import exclusion_notes
+from pollwaves.analysis.poll_inputs import moe_deff
 from pollwaves.files import atomic_write
 from pollwaves.report import sections as rs
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
@@ -196,6 +197,7 @@ def render_report(
         "claim_sources": rs.claim_sources(inputs.ledger),
         "claims_changes": rs.records(inputs.changes),
         "published_deff": float((config.get("trend") or {}).get("published_deff", 1.0)),
+        "published_moe": _published_moe((config.get("trend") or {}).get("published_moe")),
         "figures": figs, "figure_numbers": {f["name"]: f["number"] for f in figs},
         "sub": sub, "ame_by": {(r["variable"], r["level"]): r for r in sub["ame"]},
         "bounds": rs.bounds_context(inputs.bounds, threshold, sources,
@@ -246,3 +248,11 @@ def write_report(html_text: str, path: str | Path) -> None:
         Output file; parent folders are created.
     """
     atomic_write(path, lambda tmp: tmp.write_text(html_text, encoding="utf-8", newline="\n"))
+
+
+def _published_moe(moe: Mapping | None) -> dict | None:
+    """``trend.published_moe`` with the design effects it implies (``moe_deff``), or None."""
+    if not moe:
+        return None
+    implied = moe_deff(moe["percent"], moe["n"], float(moe["level"]))
+    return {"percent": list(moe["percent"]), "n": list(moe["n"]), "level": moe["level"], **implied}

@@ -331,17 +331,24 @@ def run_poll_average(
     out,
     *,
     level: float,
+    contrasts: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Poll-average trends (Kalman smoother) of the configured series, published and simulated.
 
     Bands are ``level`` intervals (``estimation.level``).
 
-    Microdata series use each wave's design-based variance; published series use the
-    published N with the design effect ``settings["published_deff"]`` (an assumption).
-    Series with fewer than two published waves have no published trend.
+    Microdata series use each wave's design-based variance (Kalman smoother). Published
+    series are interval-censored: every whole-sample published cell becomes the interval it
+    implies (:func:`pollwaves.published.intervals.implied_intervals`: rounding, bounds,
+    fractions, complement, contrasts built from their parts), with the published N and the
+    design effect ``settings["published_deff"]`` (derived from the published margins of
+    error, see config), smoothed by the grid filter
+    (:func:`pollwaves.analysis.poll_grid.censored_smoother`). Series with fewer than two
+    waves have no trend.
     """
     from pollwaves.analysis import poll_average as trend
     from pollwaves.analysis import poll_inputs
+    from pollwaves.published.intervals import implied_intervals
 
     fieldwork = {}
     for p in wave_yamls:
@@ -350,7 +357,7 @@ def run_poll_average(
     dates = poll_inputs.fieldwork_mid_dates(fieldwork)
     top = _read_csv(toplines_csv)
     cont = _read_csv(contrasts_csv).rename(columns={"contrast": "category"})
-    pub = _read_csv(published_csv)
+    intervals = implied_intervals(_read_csv(published_csv), contrasts or {})
     deff = float(settings["published_deff"])
     parts = []
     for item in settings["series"]:
@@ -363,10 +370,7 @@ def run_poll_average(
                     sub, question=q, category=cat, dates=dates, source="simulated", level=level
                 )
             )
-        have = pub[
-            (pub["question"] == q) & (pub["category"] == cat) & (pub["relation"] == "equals")
-        ]
-        series = poll_inputs.published_series(pub, q, cat, deff) if len(have) else have
+        series = poll_inputs.published_interval_series(intervals, q, cat, deff)
         if series["wave"].nunique() >= 2:
             parts.append(
                 trend.poll_average(
