@@ -60,8 +60,8 @@ _MIN_WEIGHT = 1e-12  # q grid points below this posterior weight are left out of
 
 def grid_states() -> np.ndarray:
     """The logit grid of the state."""
-    n = int(round((X_RANGE[1] - X_RANGE[0]) / DX)) + 1
-    return np.linspace(*X_RANGE, n)
+    n = int(np.floor((X_RANGE[1] - X_RANGE[0]) / DX + 1e-9)) + 1
+    return X_RANGE[0] + DX * np.arange(n)
 
 
 def interval_likelihood(
