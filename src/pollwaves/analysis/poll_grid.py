@@ -37,14 +37,14 @@ import pandas as pd
 from scipy import fft
 from scipy.special import expit, ndtr
 
-from pollwaves.analysis.poll_average import (
-    _GRID_POINTS,
+from pollwaves.analysis.poll_inputs import dates_index
+from pollwaves.analysis.q_mixture import grid_weights, log_q_quantiles
+from pollwaves.analysis.smoother_base import (
     FRAME_COLUMNS,
+    GRID_POINTS,
     LOG_Q_BOUNDS,
     SmootherResult,
-    dates_index,
 )
-from pollwaves.analysis.q_mixture import grid_weights, log_q_quantiles
 from pollwaves.errors import InputError
 
 __all__ = [
@@ -263,7 +263,7 @@ def censored_smoother(
     pos = times.get_indexer(obs)
     order = np.argsort(pos, kind="stable")
     lik = interval_likelihood(grid_states(), lo[keep], hi[keep], nn[keep], dd[keep])[order]
-    fit = grid_fit(t, pos[order], lik, np.linspace(*LOG_Q_BOUNDS, _GRID_POINTS), level)
+    fit = grid_fit(t, pos[order], lik, np.linspace(*LOG_Q_BOUNDS, GRID_POINTS), level)
     observed = np.isin(np.arange(len(t)), pos)
     cols = [times, expit(fit.median), expit(fit.low), expit(fit.high), fit.mean, fit.sd, observed]
     frame = pd.DataFrame(dict(zip(FRAME_COLUMNS, cols, strict=True)))
