@@ -152,8 +152,8 @@ def local_level_smoother(
         Observed proportions ``p_k`` in [0, 1] (not percent).
     variances : array-like of float
         Sampling variances of ``p_k`` on the proportion scale: design-based variances from
-        the sampling weights (``se**2`` of :func:`pollwaves.survey.estimation.proportions`), or an
-        assumed ``deff * p (1 - p) / n`` for published numbers.
+        the sampling weights (``se**2`` of :func:`pollwaves.survey.estimation.proportions`), or
+        ``deff * p (1 - p) / n`` for published point values (``trend.published_deff``).
     innovation_var : float, optional
         ``q``, variance of the logit walk per day. ``None``: estimated, see ``q_method``.
     dates_out : array-like, optional

@@ -83,11 +83,14 @@ def fieldwork_mid_dates(
 def published_series(
     published_used: pd.DataFrame, question: str, category: str, deff: float
 ) -> pd.DataFrame:
-    """One published point estimate per wave, with an assumed design effect.
+    """One published point estimate per wave, with a stated design effect (points only).
 
     Keeps rows with ``relation == "equals"``, ``qualifier`` in exact/approximate/fraction
     and no subgroup; ``estimate = value / 100``. The published numbers carry no variance,
-    so ``var = deff * p (1 - p) / n_respondents`` is an ASSUMPTION stated by ``deff``.
+    so ``var = deff * p (1 - p) / n_respondents`` rests on ``deff`` (the project's
+    ``trend.published_deff`` is derived from the published margins of error, see
+    :func:`moe_deff`). The poll average itself uses :func:`published_interval_series` (every
+    cell as the interval it implies); this point view is for showing exact cells as points.
     ``n_respondents`` is the conservative whole N of a qualified N (``>700`` -> 700), so the
     variance is conservative; rows without a published N (``n_qualifier`` unknown) carry no
     variance and are left out.
@@ -99,7 +102,7 @@ def published_series(
     question, category : str
         Codebook question and category.
     deff : float
-        Assumed design effect (> 0); no default on purpose: callers must state it.
+        Design effect (> 0); no default on purpose: callers must state it.
 
     Returns
     -------
