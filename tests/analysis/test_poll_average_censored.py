@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 from scipy import stats
-from scipy.special import expit, logit
+from scipy.special import logit
 
 from pollwaves import config
 from pollwaves.analysis import poll_average as pa
@@ -142,4 +142,3 @@ def test_published_deff_is_the_one_the_published_margins_imply():
     assert 0.95 < implied["matched_low"] < implied["matched_high"] < 1.15
     z = stats.norm.ppf(0.975)
     assert implied["high"] == pytest.approx(940 * (0.036 / z) ** 2 / 0.25)
-    assert expit(0.0) == 0.5
