@@ -33,6 +33,7 @@ rule all:
         "reports/tables/cleaning.csv",
         "reports/tables/contrasts.csv",
         "reports/tables/poll_average.csv",
+        "reports/tables/published_intervals.csv",
         "reports/tables/trend_predictions.csv",
         "reports/tables/subgroup_ame.csv",
         "reports/tables/alliance_shares.csv",

@@ -122,5 +122,6 @@ rule poll_average:
     params:
         settings=config["trend"],
         level=config["estimation"]["level"],
+        contrasts=config["estimation"]["contrasts"],
     script:
         "../scripts/poll_average.py"

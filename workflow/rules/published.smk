@@ -15,3 +15,19 @@ rule published:
         "../envs/pollwaves.yaml"
     script:
         "../scripts/published.py"
+
+
+rule published_intervals:
+    """The interval each published cell implies for the pollster's estimate (percent)."""
+    input:
+        published="data/processed/published/toplines.csv",
+    output:
+        "reports/tables/published_intervals.csv",
+    log:
+        "logs/published_intervals.log",
+    conda:
+        "../envs/pollwaves.yaml"
+    params:
+        contrasts=config["estimation"]["contrasts"],
+    script:
+        "../scripts/published_intervals.py"

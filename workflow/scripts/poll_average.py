@@ -10,4 +10,5 @@ with log_errors(snakemake.log[0]):
         snakemake.params.settings,
         snakemake.output[0],
         level=snakemake.params.level,
+        contrasts=snakemake.params.contrasts,
     )

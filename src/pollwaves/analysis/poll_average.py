@@ -6,8 +6,10 @@ Model (``t`` in days, irregular spacing allowed)::
     y_k = logit(p_k) = x(t_k) + e_k,  e_k ~ N(0, r_k),  r_k = var(p_k) / (p_k (1 - p_k))^2
 
 ``var(p_k)`` is the design-based sampling variance of the wave estimate (from the sampling
-weights, :func:`pollwaves.survey.estimation.proportions`) or, for published numbers, an assumed
-``deff * p (1 - p) / n``; ``r_k`` is its delta-method transform to the logit scale.
+weights, :func:`pollwaves.survey.estimation.proportions`); ``r_k`` is its delta-method
+transform to the logit scale. Published numbers are not points but intervals (rounding,
+bounds): :func:`poll_average` sends them to the grid filter of
+:mod:`pollwaves.analysis.poll_grid`, same walk and ``q`` prior, censored likelihood.
 
 Initial state: exact diffuse (flat prior on the level). For a local level this is closed
 form and needs no large constant: given the first observation the filtered state is
@@ -28,7 +30,6 @@ bound although much larger ``q`` fit nearly as well.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,8 +37,10 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.special import expit
 
-from pollwaves.analysis.poll_inputs import one_per_wave
+from pollwaves.analysis.poll_inputs import dates_index, one_per_wave
 from pollwaves.analysis.q_mixture import grid_weights, log_q_quantiles, mixture_quantiles
+from pollwaves.analysis.smoother_base import FRAME_COLUMNS, LOG_Q_BOUNDS, SmootherResult
+from pollwaves.analysis.smoother_base import GRID_POINTS as _GRID_POINTS
 from pollwaves.errors import InputError
 from pollwaves.survey.design import check_columns
 
@@ -46,75 +49,10 @@ __all__ = [
     "local_level_smoother", "poll_average",
 ]  # fmt: skip
 
-FRAME_COLUMNS = ["date", "estimate", "ci_low", "ci_high", "logit_mean", "logit_sd", "observed"]
 POLL_AVERAGE_COLUMNS = ["source", "question", "category", "date", "estimate", "ci_low"]
 POLL_AVERAGE_COLUMNS += ["ci_high", "observed", "q", "q_low", "q_high"]
 Q_METHODS = ("mixture", "ml")
-#: Search range of ``log q`` (q per day, logit scale). 1e-12/day is a constant for any
-#: realistic span (walk SD 2e-4 logit after a century); 10/day lets the walk move 3 logits
-#: in a day, so the trend reproduces every observation.
-LOG_Q_BOUNDS = (float(np.log(1e-12)), float(np.log(10.0)))
-_GRID_POINTS = 53  # deterministic pre-scan of log q (4 per decade) before the Brent refinement
 _LOG2PI = float(np.log(2 * np.pi))
-
-
-@dataclass(frozen=True)
-class SmootherResult:
-    """Output of :func:`local_level_smoother`.
-
-    Attributes
-    ----------
-    q : float
-        Innovation variance per day on the logit scale: the posterior median (``"mixture"``),
-        the ML estimate (``"ml"``) or the given value.
-    loglik : float
-        Exact diffuse log-likelihood at ``q_ml`` (log-density of the contrasts
-        ``y_k - y_1``).
-    frame : DataFrame
-        One row per distinct date (observations and ``dates_out``), sorted:
-        ``date, estimate, ci_low, ci_high, logit_mean, logit_sd, observed``.
-        Plug-in (``"ml"`` or given ``q``): ``estimate = expit(logit_mean)`` (posterior
-        median of the share), band ``expit(logit_mean -/+ z * logit_sd)`` with ``z`` the
-        normal quantile of ``level``. ``"mixture"``: ``estimate`` is the back-transformed
-        median and the band the back-transformed ``(1 -/+ level) / 2`` quantiles of the
-        mixture on the logit scale; ``logit_mean, logit_sd`` are the mixture's mean and SD.
-    level : float
-        Confidence level of the band (and of ``q_low, q_high``).
-    estimated : bool
-        Whether ``q`` was estimated (``innovation_var`` not given).
-    dropped : tuple of int
-        0-based input positions of observations left out (missing/0/1 estimate, missing
-        or infinite variance).
-    """
-
-    q: float
-    loglik: float
-    frame: pd.DataFrame
-    level: float
-    estimated: bool
-    dropped: tuple[int, ...]
-    q_ml: float = np.nan
-    q_low: float = np.nan
-    q_high: float = np.nan
-    method: str = "fixed"
-
-
-def _dates_index(values: Any, name: str) -> pd.Index:
-    """Dates as a numeric (days) or datetime index; missing values are an InputError."""
-    arr = np.asarray(values)
-    if arr.ndim != 1:
-        raise InputError(f"{name} must be one-dimensional", value=arr.shape)
-    if arr.dtype.kind in "iuf":
-        idx = pd.Index(arr.astype(float))
-    else:
-        try:
-            idx = pd.DatetimeIndex(pd.to_datetime(arr))
-        except (ValueError, TypeError) as err:
-            raise InputError(f"{name} are not dates", hint=str(err)) from err
-    if idx.isna().any():
-        i = int(np.flatnonzero(idx.isna())[0])
-        raise InputError(f"Missing date in {name}", row=i + 1, hint="every point needs a date")
-    return idx
 
 
 def _filter(t: np.ndarray, pos: np.ndarray, y: np.ndarray, r: np.ndarray, q: float):
@@ -214,8 +152,8 @@ def local_level_smoother(
         Observed proportions ``p_k`` in [0, 1] (not percent).
     variances : array-like of float
         Sampling variances of ``p_k`` on the proportion scale: design-based variances from
-        the sampling weights (``se**2`` of :func:`pollwaves.survey.estimation.proportions`), or an
-        assumed ``deff * p (1 - p) / n`` for published numbers.
+        the sampling weights (``se**2`` of :func:`pollwaves.survey.estimation.proportions`), or
+        ``deff * p (1 - p) / n`` for published point values (``trend.published_deff``).
     innovation_var : float, optional
         ``q``, variance of the logit walk per day. ``None``: estimated, see ``q_method``.
     dates_out : array-like, optional
@@ -246,7 +184,7 @@ def local_level_smoother(
     an :class:`InputError`, as is having no usable observation left (or, when ``q`` is
     estimated, fewer than two distinct observation dates).
     """
-    idx = _dates_index(dates, "dates")
+    idx = dates_index(dates, "dates")
     p = np.asarray(estimates, dtype=float)
     v = np.asarray(variances, dtype=float)
     if p.ndim != 1 or v.ndim != 1 or not len(idx) == len(p) == len(v):
@@ -270,7 +208,7 @@ def local_level_smoother(
     if not keep.any():
         raise InputError("No usable observation", hint="need 0 < p < 1 and a finite variance")
     obs = idx[keep]
-    out = idx[:0] if dates_out is None else _dates_index(dates_out, "dates_out")
+    out = idx[:0] if dates_out is None else dates_index(dates_out, "dates_out")
     if isinstance(obs, pd.DatetimeIndex) != isinstance(out, pd.DatetimeIndex):
         raise InputError("dates and dates_out must both be dates or both be numbers (days)")
     times = obs.append(out).unique().sort_values()
@@ -323,8 +261,13 @@ def poll_average(
     table : DataFrame
         One row per wave for the question/category (``question, wave, category,
         estimate``); the variance is ``se**2`` where ``se`` is present (design-based, from
-        the sampling weights), else ``deff * p (1 - p) / n`` (published numbers, assumed
-        ``deff``). Rows without either are dropped by the smoother's rule.
+        the sampling weights), else ``deff * p (1 - p) / n`` (published numbers). Rows
+        without either are dropped by the smoother's rule. With ``low, high, n, deff``
+        columns (published cells as intervals, proportions:
+        :func:`pollwaves.analysis.poll_inputs.published_interval_series`) the rows are
+        interval-censored observations and the grid smoother
+        :func:`pollwaves.analysis.poll_grid.censored_smoother` is used instead (always
+        integrated over ``q``; ``innovation_var`` and ``q_method`` are ignored).
     question, category : str
         Series to smooth.
     dates : mapping or Series
@@ -355,15 +298,6 @@ def poll_average(
     if rows.empty:
         raise InputError("No rows for the series", value=(question, category, domain))
     one_per_wave(rows, "More than one row per wave")
-    p = rows["estimate"].to_numpy(float)
-    var = np.full(len(rows), np.nan)
-    if "n" in rows.columns and "deff" in rows.columns:
-        var = rows["deff"].to_numpy(float) * p * (1 - p) / rows["n"].to_numpy(float)
-    if "se" in rows.columns:
-        se = rows["se"].to_numpy(float)
-        var = np.where(np.isnan(se), var, se**2)
-    elif not {"n", "deff"} <= set(rows.columns):
-        raise InputError("Need a variance source", hint="give an se column, or n and deff")
     dmap = dict(dates)
     missing = [w for w in rows["wave"].astype(str) if w not in dmap]
     if missing:
@@ -373,10 +307,32 @@ def poll_average(
     if grid is not None:
         out = pd.date_range(obs_dates.min().normalize(), obs_dates.max(), freq=grid)
         out = out[out >= obs_dates.min()]
+    if {"low", "high"} <= set(rows.columns):  # interval-censored published cells
+        from pollwaves.analysis.poll_grid import censored_smoother
+
+        check_columns(rows, ["n", "deff"])
+        res = censored_smoother(
+            obs_dates, rows["low"], rows["high"], rows["n"], rows["deff"], dates_out=out,
+            level=level,
+        )  # fmt: skip
+        return _frame(res, source, question, category)
+    p = rows["estimate"].to_numpy(float)
+    var = np.full(len(rows), np.nan)
+    if "n" in rows.columns and "deff" in rows.columns:
+        var = rows["deff"].to_numpy(float) * p * (1 - p) / rows["n"].to_numpy(float)
+    if "se" in rows.columns:
+        se = rows["se"].to_numpy(float)
+        var = np.where(np.isnan(se), var, se**2)
+    elif not {"n", "deff"} <= set(rows.columns):
+        raise InputError("Need a variance source", hint="give an se column, or n and deff")
     res = local_level_smoother(
         obs_dates, p, var, innovation_var=innovation_var, dates_out=out, level=level,
         q_method=q_method,
     )  # fmt: skip
+    return _frame(res, source, question, category)
+
+
+def _frame(res: SmootherResult, source: str, question: str, category: str) -> pd.DataFrame:
     frame = res.frame.assign(
         source=source, question=question, category=category, q=res.q, q_low=res.q_low,
         q_high=res.q_high,

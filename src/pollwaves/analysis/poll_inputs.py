@@ -1,8 +1,10 @@
 """Inputs of the poll average: fieldwork mid-dates and the published series.
 
-:func:`published_series` turns the used published toplines of one series into the frame the
-smoother (:func:`pollwaves.analysis.poll_average.poll_average`) takes, with the variance of a
-published share from its N and the ASSUMED design effect.
+:func:`published_interval_series` turns the implied intervals of the published cells of one
+series (:func:`pollwaves.published.intervals.implied_intervals`) into the interval-censored
+frame the poll average takes (:func:`pollwaves.analysis.poll_average.poll_average`), with the
+published N and the design effect ``trend.published_deff``. :func:`published_series` is the
+older point-estimate view (exact cells only), kept for the report's observed points.
 """
 
 from __future__ import annotations
@@ -12,13 +14,35 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from pollwaves.errors import InputError
 from pollwaves.survey.design import check_columns
 
-__all__ = ["PUBLISHED_QUALIFIERS", "fieldwork_mid_dates", "one_per_wave", "published_series"]
+__all__ = [
+    "PUBLISHED_QUALIFIERS", "dates_index", "fieldwork_mid_dates", "one_per_wave",
+    "moe_deff", "published_interval_series", "published_series",
+]  # fmt: skip
 
 PUBLISHED_QUALIFIERS = ("exact", "approximate", "fraction")
+
+
+def dates_index(values: Any, name: str) -> pd.Index:
+    """Dates as a numeric (days) or datetime index; missing values are an InputError."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise InputError(f"{name} must be one-dimensional", value=arr.shape)
+    if arr.dtype.kind in "iuf":
+        idx = pd.Index(arr.astype(float))
+    else:
+        try:
+            idx = pd.DatetimeIndex(pd.to_datetime(arr))
+        except (ValueError, TypeError) as err:
+            raise InputError(f"{name} are not dates", hint=str(err)) from err
+    if idx.isna().any():
+        i = int(np.flatnonzero(idx.isna())[0])
+        raise InputError(f"Missing date in {name}", row=i + 1, hint="every point needs a date")
+    return idx
 
 
 def one_per_wave(rows: pd.DataFrame, problem: str) -> None:
@@ -59,11 +83,14 @@ def fieldwork_mid_dates(
 def published_series(
     published_used: pd.DataFrame, question: str, category: str, deff: float
 ) -> pd.DataFrame:
-    """One published point estimate per wave, with an assumed design effect.
+    """One published point estimate per wave, with a stated design effect (points only).
 
     Keeps rows with ``relation == "equals"``, ``qualifier`` in exact/approximate/fraction
     and no subgroup; ``estimate = value / 100``. The published numbers carry no variance,
-    so ``var = deff * p (1 - p) / n_respondents`` is an ASSUMPTION stated by ``deff``.
+    so ``var = deff * p (1 - p) / n_respondents`` rests on ``deff`` (the project's
+    ``trend.published_deff`` is derived from the published margins of error, see
+    :func:`moe_deff`). The poll average itself uses :func:`published_interval_series` (every
+    cell as the interval it implies); this point view is for showing exact cells as points.
     ``n_respondents`` is the conservative whole N of a qualified N (``>700`` -> 700), so the
     variance is conservative; rows without a published N (``n_qualifier`` unknown) carry no
     variance and are left out.
@@ -75,7 +102,7 @@ def published_series(
     question, category : str
         Codebook question and category.
     deff : float
-        Assumed design effect (> 0); no default on purpose: callers must state it.
+        Design effect (> 0); no default on purpose: callers must state it.
 
     Returns
     -------
@@ -114,3 +141,81 @@ def published_series(
     out["estimate"] = rows["value"].astype(float) / 100
     cols = ["question", "wave", "domain", "category", "estimate", "n", "deff"]
     return out[cols + cols_fw].sort_values("wave", ignore_index=True)
+
+
+def published_interval_series(
+    intervals: pd.DataFrame, question: str, category: str, deff: float
+) -> pd.DataFrame:
+    """Interval-censored published observations of one series (proportions).
+
+    Parameters
+    ----------
+    intervals : DataFrame
+        :func:`pollwaves.published.intervals.implied_intervals` (percent).
+    question, category : str
+        Codebook question and category or contrast name.
+    deff : float
+        Design effect of the published estimates (> 0; ``trend.published_deff``).
+
+    Returns
+    -------
+    DataFrame
+        ``question, wave, domain, category, kind, estimate, low, high, n, deff,
+        fieldwork_start, fieldwork_end``, one row per wave with a published N and an
+        informative interval (not ``[0, 100]``), sorted by wave. ``estimate`` is the published
+        value (NaN for a bound) and is not used by the smoother; ``low, high`` are the implied
+        interval / 100. Rows without a published N carry no variance and are left out.
+    """
+    need = ["wave", "question", "category", "kind", "value", "low", "high", "n_respondents"]
+    check_columns(intervals, [*need, "fieldwork_start", "fieldwork_end"])
+    if not (np.isfinite(deff) and deff > 0):
+        raise InputError("deff must be a positive number", value=deff)
+    rows = intervals[(intervals["question"] == question) & (intervals["category"] == category)]
+    rows = rows[rows["n_respondents"].notna() & ((rows["low"] > 0) | (rows["high"] < 100))]
+    one_per_wave(rows, "Several published intervals for one wave")
+    n = rows["n_respondents"].astype(float)
+    if not (n > 0).all():
+        raise InputError(
+            "Non-positive n_respondents", wave=str(rows.loc[~(n > 0), "wave"].iloc[0])
+        )
+    out = rows.assign(
+        wave=rows["wave"].astype(str), domain="all", n=n, deff=float(deff),
+        estimate=rows["value"].astype(float) / 100, low=rows["low"].astype(float) / 100,
+        high=rows["high"].astype(float) / 100,
+    )  # fmt: skip
+    cols = ["question", "wave", "domain", "category", "kind", "estimate", "low", "high", "n"]
+    cols += ["deff", "fieldwork_start", "fieldwork_end"]
+    return out[cols].sort_values("wave", ignore_index=True)
+
+
+def moe_deff(moe_percent: Sequence[float], n: Sequence[float], level: float) -> dict[str, float]:
+    """Design effects implied by published margins of error (at ``p = 0.5``).
+
+    A margin ``m`` (percent, at ``level``) with ``N`` respondents implies
+    ``deff = N (m / 100 / z)^2 / 0.25``, ``z`` the normal quantile of ``level``. With only
+    a range of margins and a range of N published (not one margin per wave), every pairing
+    of the ends is possible.
+
+    Returns
+    -------
+    dict
+        ``matched_low, matched_high``: the pairings smallest margin x largest N and largest
+        margin x smallest N (a larger sample has the smaller margin); ``low, high``: the
+        smallest and largest deff of any pairing (``high`` = largest margin x largest N).
+    """
+    m = np.asarray(moe_percent, float) / 100
+    nn = np.asarray(n, float)
+    if m.size != 2 or nn.size != 2 or not (np.all(m > 0) and np.all(nn > 0)):
+        raise InputError("Give [low, high] positive margins and N", value=(moe_percent, n))
+    if not 0 < level < 1:
+        raise InputError("level must be in (0, 1)", value=level)
+    z = float(stats.norm.ppf(0.5 + level / 2))
+
+    def deff(mi: float, ni: float) -> float:
+        return float(ni * (mi / z) ** 2 / 0.25)
+
+    m_lo, m_hi, n_lo, n_hi = m.min(), m.max(), nn.min(), nn.max()
+    return dict(
+        matched_low=deff(m_lo, n_hi), matched_high=deff(m_hi, n_lo),
+        low=deff(m_lo, n_lo), high=deff(m_hi, n_hi),
+    )  # fmt: skip

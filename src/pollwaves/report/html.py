@@ -11,6 +11,7 @@ is no script.
 from __future__ import annotations
 
 import base64
+import math
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from pollwaves.analysis.model_waves import exclusion_notes
+from pollwaves.analysis.poll_inputs import moe_deff
+from pollwaves.analysis.q_mixture import LOG_Q_PRIOR
 from pollwaves.files import atomic_write
 from pollwaves.report import sections as rs
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
@@ -231,6 +234,9 @@ def render_report(
         "claim_sources": rs.claim_sources(inputs.ledger),
         "claims_changes": rs.records(inputs.changes),
         "published_deff": float((config.get("trend") or {}).get("published_deff", 1.0)),
+        "q_prior": {"centre": f"{math.exp(LOG_Q_PRIOR[0]):.0e}".replace("e-0", "e-"),
+                    "decades": f"{LOG_Q_PRIOR[1] / math.log(10):g}"},
+        "published_moe": _published_moe((config.get("trend") or {}).get("published_moe")),
         "figures": figs, "figure_numbers": {f["name"]: f["number"] for f in figs},
         "sub": sub, "ame_by": {(r["variable"], r["level"]): r for r in sub["ame"]},
         "bounds": rs.bounds_context(inputs.bounds, threshold, sources,
@@ -282,3 +288,11 @@ def write_report(html_text: str, path: str | Path) -> None:
         Output file; parent folders are created.
     """
     atomic_write(path, lambda tmp: tmp.write_text(html_text, encoding="utf-8", newline="\n"))
+
+
+def _published_moe(moe: Mapping | None) -> dict | None:
+    """``trend.published_moe`` with the design effects it implies (``moe_deff``), or None."""
+    if not moe:
+        return None
+    implied = moe_deff(moe["percent"], moe["n"], float(moe["level"]))
+    return {"percent": list(moe["percent"]), "n": list(moe["n"]), "level": moe["level"], **implied}

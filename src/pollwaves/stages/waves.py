@@ -44,6 +44,18 @@ def run_published(
     files.write_table(excluded, excl_out)
 
 
+def run_published_intervals(
+    published_csv: PathLike, contrasts: Mapping[str, Any] | None, out
+) -> pd.DataFrame:
+    """:func:`pollwaves.published.intervals.implied_intervals` of the used published cells
+    (percent; the table the published figure panels draw, a bound from ``low`` to ``high``)."""
+    from pollwaves.published.intervals import implied_intervals
+
+    res = implied_intervals(_read_csv(published_csv), contrasts or {})
+    files.write_table(res, out)
+    return res
+
+
 def run_harmonise(
     wave_yaml: PathLike,
     codebook_path: PathLike,
@@ -287,17 +299,20 @@ def run_poll_average(
     out,
     *,
     level: float,
+    contrasts: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Poll-average trends (Kalman smoother) of the configured series, published and simulated.
+    """Poll-average trends of the configured series, published and simulated.
 
-    Bands are ``level`` intervals (``estimation.level``).
-
-    Microdata series use each wave's design-based variance; published series use the
-    published N with the design effect ``settings["published_deff"]`` (an assumption).
-    Series with fewer than two published waves have no published trend.
+    Bands are ``level`` intervals (``estimation.level``). Microdata series: each wave's
+    design-based variance (Kalman smoother). Published series: every whole-sample cell as
+    the interval it implies (:func:`pollwaves.published.intervals.implied_intervals`), with
+    the published N and ``settings["published_deff"]`` (derived from the published margins
+    of error), by the grid filter (:mod:`pollwaves.analysis.poll_grid`). Series with fewer
+    than two waves have no trend.
     """
     from pollwaves.analysis import poll_average as trend
     from pollwaves.analysis import poll_inputs
+    from pollwaves.published.intervals import implied_intervals
 
     fieldwork = {}
     for p in wave_yamls:
@@ -306,34 +321,19 @@ def run_poll_average(
     dates = poll_inputs.fieldwork_mid_dates(fieldwork)
     top = _read_csv(toplines_csv)
     cont = _read_csv(contrasts_csv).rename(columns={"contrast": "category"})
-    pub = _read_csv(published_csv)
+    intervals = implied_intervals(_read_csv(published_csv), contrasts or {})
     deff = float(settings["published_deff"])
     parts = []
     for item in settings["series"]:
         q, cat = item["question"], item["category"]
         table = cont if cat in set(cont["category"][cont["question"] == q]) else top
         sub = table[(table["question"] == q) & (table["category"] == cat)]
-        if sub["wave"].nunique() >= 2:
-            parts.append(
-                trend.poll_average(
-                    sub, question=q, category=cat, dates=dates, source="simulated", level=level
-                )
-            )
-        have = pub[
-            (pub["question"] == q) & (pub["category"] == cat) & (pub["relation"] == "equals")
-        ]
-        series = poll_inputs.published_series(pub, q, cat, deff) if len(have) else have
-        if series["wave"].nunique() >= 2:
-            parts.append(
-                trend.poll_average(
-                    series,
-                    question=q,
-                    category=cat,
-                    dates=poll_inputs.fieldwork_mid_dates(series),
-                    source="published",
-                    level=level,
-                )
-            )
+        pub = poll_inputs.published_interval_series(intervals, q, cat, deff)
+        pub_dates = poll_inputs.fieldwork_mid_dates(pub) if len(pub) else {}
+        for source, rows, when in (("simulated", sub, dates), ("published", pub, pub_dates)):
+            if rows["wave"].nunique() >= 2:
+                parts.append(trend.poll_average(rows, question=q, category=cat, dates=when,
+                                                source=source, level=level))  # fmt: skip
     res = pd.concat(parts, ignore_index=True)
     files.write_table(res, out)
     return res

@@ -1,0 +1,289 @@
+"""Coverage of the poll-average band against known truth (SIMULATED truth, both sources).
+
+For every series of ``trend.series`` and both sources, replicate observations are drawn
+from the simulator's population true shares (``data/raw/simulation/truth.csv``, SIMULATED)
+with the project's own variances, the poll average is fitted exactly as
+:func:`pollwaves.stages.waves.run_poll_average` fits it, and the share of replicates whose
+``estimation.level`` band covers the truth is counted per series and date.
+
+- **Truth.** The simulator knows the true shares only at its waves (there is no continuous
+  true path in ``config/simulation.yaml``), so coverage is measured at the observation
+  dates (fieldwork mid-dates). Published waves after the last simulated wave (2024-12,
+  2025-11) carry the truth of the last simulated wave: an ASSUMED flat truth there.
+- **Simulated source.** Per wave ``p_hat = truth + N(0, se^2)`` with the design-based SE of
+  that wave from ``reports/tables/toplines.csv`` / ``contrasts.csv`` (the workflow's own
+  variances); without these tables (a fresh clone before the workflow ran) the SE is the
+  binomial one with the wave N of ``config/simulation.yaml`` (``variance_source`` says which).
+- **Published source.** For every wave and question with published whole-sample cells (the
+  real ones, :func:`pollwaves.published.select.published_main`), the pollster's estimates
+  of all categories are drawn jointly, ``N(truth, deff (diag(p) - p p') / N)`` with the
+  published N and ``trend.published_deff``, and every real cell is re-published in its own
+  form: a whole number stays a whole number, a ``>41`` becomes a lower bound at the whole
+  number below the drawn value, a ``1/4`` the nearest simple fraction, ``about``/``almost``
+  the same approximation, a sum a sum. The synthetic table then goes through
+  :func:`pollwaves.published.intervals.implied_intervals` (complement, contrasts from parts)
+  and the censored grid smoother, as in the workflow.
+
+The band is computed at the observation dates only (``grid=None``); the monthly output dates
+of the workflow do not change it there (they are time points without observations).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pollwaves import config
+from pollwaves.analysis import poll_average as pa
+from pollwaves.analysis import poll_inputs
+from pollwaves.errors import InputError
+from pollwaves.published.intervals import implied_intervals
+from pollwaves.published.select import published_main
+
+__all__ = ["PollStudy", "replicate_coverage", "run_poll_average_coverage", "summarise_bands"]
+
+DETAIL_COLUMNS = ["source", "question", "category", "wave", "date", "truth", "replicates"]
+DETAIL_COLUMNS += ["coverage", "mean_estimate", "mean_ci_width"]
+_RELATIONS = ("equals", "sum_of", "part_of")
+
+
+class PollStudy:
+    """Configured series, truth, variances and published forms, loaded once.
+
+    Parameters
+    ----------
+    root : path
+        Project root (``config/``, ``data/raw/``, optionally ``reports/tables/``).
+    """
+
+    def __init__(self, root: str | os.PathLike[str]):
+        root = Path(root)
+        cfg = config.load_yaml(root / "config" / "config.yaml")
+        self.level = float(cfg["estimation"]["level"])
+        self.contrasts = cfg["estimation"].get("contrasts") or {}
+        self.deff = float(cfg["trend"]["published_deff"])
+        self.series = [(s["question"], s["category"]) for s in cfg["trend"]["series"]]
+        truth = pd.read_csv(root / "data" / "raw" / "simulation" / "truth.csv", dtype=str)
+        truth = truth[truth["domain"] == "all"].astype({"share": float})
+        self.truth = {(w, q, c): s for w, q, c, s in truth[["wave", "question", "category",
+                                                              "share"]].itertuples(index=False)}  # fmt: skip
+        self.sim_waves = sorted(truth["wave"].unique())
+        waves_dir = root / cfg["waves_dir"]
+        fieldwork = {}
+        for p in sorted(waves_dir.glob("*.yaml")):
+            fw = config.load_yaml(p)["fieldwork"]
+            fieldwork[p.stem] = (fw["start"], fw["end"])
+        self.dates = poll_inputs.fieldwork_mid_dates(fieldwork)
+        self.simulated = self._simulated_inputs(root, cfg)
+        used, _ = published_main(
+            root / cfg["published"]["toplines"], root / cfg["published"]["labels"],
+            codebook_path=root / cfg["codebook"],
+        )  # fmt: skip
+        sub = used["subgroup_variable"]
+        used = used[(sub.isna() | (sub.astype(str) == "")) & used["relation"].isin(_RELATIONS)]
+        questions = {q for q, _ in self.series}
+        self.published = used[used["question"].isin(questions) & used["n_respondents"].notna()]
+        self.published = self.published.reset_index(drop=True)
+
+    def _simulated_inputs(self, root: Path, cfg: dict) -> dict:
+        """(question, category) -> frame ``wave, se`` of the microdata series."""
+        tables = root / "reports" / "tables"
+        out = {}
+        if (tables / "toplines.csv").exists() and (tables / "contrasts.csv").exists():
+            top = pd.read_csv(tables / "toplines.csv", dtype={"wave": str, "category": str})
+            cont = pd.read_csv(tables / "contrasts.csv", dtype={"wave": str})
+            cont = cont.rename(columns={"contrast": "category"})
+            self.variance_source = "reports/tables (design-based SE per wave)"
+            for q, c in self.series:
+                tab = cont if c in set(cont["category"][cont["question"] == q]) else top
+                rows = tab[(tab["question"] == q) & (tab["category"] == c)]
+                if "domain" in rows.columns:
+                    rows = rows[rows["domain"] == "all"]
+                out[(q, c)] = rows[["wave", "se"]].astype({"wave": str}).reset_index(drop=True)
+            return out
+        sim = config.load_yaml(root / "config" / "simulation.yaml")["waves"]
+        self.variance_source = "binomial SE with the wave N (no reports/tables/toplines.csv)"
+        for q, c in self.series:
+            rows = []
+            for w in self.sim_waves:
+                p = self.truth_share(w, q, c)
+                if p is not None and str(w) in sim:
+                    rows.append((w, math.sqrt(p * (1 - p) / float(sim[str(w)]["n"]))))
+            out[(q, c)] = pd.DataFrame(rows, columns=["wave", "se"])
+        return out
+
+    def truth_wave(self, wave: str) -> str | None:
+        """The simulated wave whose truth stands for ``wave`` (the last one not after it)."""
+        earlier = [w for w in self.sim_waves if w <= wave[:7]]
+        return earlier[-1] if earlier else None
+
+    def truth_share(self, wave: str, question: str, category: str) -> float | None:
+        """True share of a category or contrast at ``wave`` (None if not simulated)."""
+        w = self.truth_wave(str(wave))
+        coefs = self.contrasts.get(question, {}).get(category, {category: 1.0})
+        vals = [self.truth.get((w, question, str(k))) for k in coefs]
+        if w is None or any(v is None for v in vals):
+            return None
+        return float(sum(float(c) * v for c, v in zip(coefs.values(), vals, strict=True)))
+
+
+def _republish(row, e: float) -> dict:
+    """The drawn estimate ``e`` (percent) published in the form of the real ``row``."""
+    value, qual = float(row.value), str(row.qualifier)
+    out = dict(low=np.nan, high=np.nan)
+    if str(row.relation) == "part_of" or qual == "lower_bound":
+        v = float(math.floor(e))
+        out.update(value=v, low=v, high=100.0, percent=f">{v:g}")
+    elif qual == "upper_bound":
+        v = float(math.ceil(e))
+        out.update(value=v, low=0.0, high=v, percent=f"<{v:g}")
+    elif qual == "approximate":
+        almost = float(row.high) <= value
+        v = float(math.ceil(e) if almost else round(e))
+        out.update(value=v, low=v - 1, high=v if almost else v + 1, percent=f"~{v:g}")
+    elif qual == "fraction":
+        fr = [Fraction(i, j) for j in range(2, 6) for i in range(1, j)]
+        best = min(fr, key=lambda f: (abs(float(f) - e / 100), f.denominator))
+        v = 100 * float(best)
+        out.update(value=v, low=v, high=v, percent=f"{best.numerator}/{best.denominator}")
+    elif qual == "range":
+        v = float(math.floor(e))
+        out.update(value=v - 1, low=v - 1, high=v + 1, percent=f"{v - 1:g}-{v + 1:g}")
+    else:
+        digits = next(d for d in range(4) if abs(value * 10**d - round(value * 10**d)) < 1e-6)
+        v = round(e, digits)
+        out.update(value=v, low=v, high=v, percent=f"{v:g}")
+    return out
+
+
+def synthetic_published(study: PollStudy, rng: np.random.Generator) -> pd.DataFrame:
+    """One replicate of the published table: the real cells' forms, drawn estimates."""
+    rows = []
+    for (wave, question), group in study.published.groupby(["wave", "question"], sort=True):
+        w = study.truth_wave(str(wave))
+        cats = sorted({k for c in group["category"] for k in str(c).split("+")})
+        allc = [k for (tw, tq, k) in study.truth if tw == w and tq == question]
+        if w is None or not set(cats) <= set(allc):
+            continue
+        p = np.array([study.truth[(w, question, k)] for k in allc])
+        n = float(group["n_respondents"].iloc[0])
+        z = rng.standard_normal(len(p))  # covariance diag(p) - p p' (p sums to one)
+        draw = p + math.sqrt(study.deff / n) * (np.sqrt(p) * z - p * (np.sqrt(p) @ z))
+        est = dict(zip(allc, 100 * draw, strict=True))
+        for row in group.itertuples(index=False):
+            e = sum(est[k] for k in str(row.category).split("+"))
+            rows.append({**row._asdict(), **_republish(row, min(max(e, 0.05), 99.95))})
+    return pd.DataFrame(rows, columns=list(study.published.columns))
+
+
+def replicate_coverage(study: PollStudy, replicate: int, seed: int) -> pd.DataFrame:
+    """Band, truth and covered flag per source, series and observation date (one replicate)."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, replicate]))
+    out = []
+    for q, c in study.series:
+        rows = study.simulated[(q, c)]
+        truth = [study.truth_share(w, q, c) for w in rows["wave"]]
+        keep = [t is not None for t in truth]
+        rows, truth = rows[keep], np.array([t for t in truth if t is not None])
+        if len(rows) >= 2:
+            est = truth + rng.normal(0, 1, len(rows)) * rows["se"].to_numpy(float)
+            table = rows.assign(question=q, category=c, estimate=np.clip(est, 1e-4, 1 - 1e-4))
+            fit = pa.poll_average(table, question=q, category=c, dates=study.dates,
+                                  source="simulated", grid=None, level=study.level)  # fmt: skip
+            out.append(fit.assign(wave=rows["wave"].to_numpy(), truth=truth))
+    intervals = implied_intervals(synthetic_published(study, rng), study.contrasts)
+    for q, c in study.series:
+        series = poll_inputs.published_interval_series(intervals, q, c, study.deff)
+        truth = np.array([study.truth_share(w, q, c) for w in series["wave"]], dtype=float)
+        series, truth = series[~np.isnan(truth)], truth[~np.isnan(truth)]
+        if series["wave"].nunique() < 2:
+            continue
+        dates = poll_inputs.fieldwork_mid_dates(series)
+        fit = pa.poll_average(series, question=q, category=c, dates=dates, source="published",
+                              grid=None, level=study.level)  # fmt: skip
+        order = np.argsort(pd.DatetimeIndex([dates[w] for w in series["wave"]]), kind="stable")
+        out.append(fit.assign(wave=series["wave"].to_numpy()[order], truth=truth[order]))
+    res = pd.concat(out, ignore_index=True)
+    res["covered"] = (res["ci_low"] <= res["truth"]) & (res["truth"] <= res["ci_high"])
+    res["width"] = res["ci_high"] - res["ci_low"]
+    return res.assign(replicate=replicate)
+
+
+def summarise_bands(reps: pd.DataFrame, level: float) -> dict[str, pd.DataFrame]:
+    """Per-date detail and per-series summary of the replicate bands."""
+    keys = ["source", "question", "category", "wave", "date"]
+    detail = reps.groupby(keys, sort=False).agg(
+        truth=("truth", "first"), replicates=("replicate", "nunique"),
+        coverage=("covered", "mean"), mean_estimate=("estimate", "mean"),
+        mean_ci_width=("width", "mean"),
+    ).reset_index()[DETAIL_COLUMNS]  # fmt: skip
+    rows = []
+    for (source, q, c), d in detail.groupby(["source", "question", "category"], sort=False):
+        worst = d.loc[d["coverage"].idxmin()]
+        mean_cov = float(d["coverage"].mean())
+        rows.append(dict(
+            kind="poll_average_band", source=source, question=q, category=c,
+            replicates=int(d["replicates"].max()), dates=len(d), level=level,
+            mean_coverage=mean_cov, min_date_coverage=float(worst["coverage"]),
+            min_date_wave=str(worst["wave"]), mean_ci_width=float(d["mean_ci_width"].mean()),
+            target_met=bool(0.93 <= mean_cov <= 0.97 and worst["coverage"] >= 0.85),
+        ))  # fmt: skip
+    return {"summary": pd.DataFrame(rows), "detail": detail}
+
+
+def _chunk(args: tuple) -> pd.DataFrame:
+    root, reps, seed = args
+    study = PollStudy(root)
+    return pd.concat([replicate_coverage(study, r, seed) for r in reps], ignore_index=True)
+
+
+def run_poll_average_coverage(
+    root: str | os.PathLike[str], *, replicates: int, seed: int, workers: int = 1
+) -> dict[str, pd.DataFrame]:
+    """Coverage of the poll-average band for every configured series and both sources.
+
+    Parameters
+    ----------
+    root : path
+        Project root.
+    replicates : int
+        Replicate data sets (each: all series, both sources).
+    seed : int
+        Seed; replicate ``r`` uses ``SeedSequence([seed, r])``, so results do not depend on
+        ``workers``.
+    workers : int
+        Processes (replicates are split into contiguous chunks).
+
+    Returns
+    -------
+    dict
+        ``summary`` (one row per source x question x category: ``kind="poll_average_band",
+        source, question, category, replicates, dates, level, mean_coverage,
+        min_date_coverage, min_date_wave, mean_ci_width, target_met, variance_source``) and
+        ``detail`` (per date: ``source, question, category, wave, date, truth, replicates,
+        coverage, mean_estimate, mean_ci_width``). Truth and observations are SIMULATED.
+    """
+    if replicates < 1 or workers < 1:
+        raise InputError("replicates and workers must be >= 1", value=(replicates, workers))
+    study = PollStudy(root)
+    if workers == 1:
+        reps = pd.concat(
+            [replicate_coverage(study, r, seed) for r in range(replicates)], ignore_index=True
+        )
+    else:
+        chunks = [c.tolist() for c in np.array_split(np.arange(replicates), workers) if len(c)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(_chunk, [(str(root), c, seed) for c in chunks]))
+        reps = pd.concat(parts, ignore_index=True)
+    res = summarise_bands(reps, study.level)
+    res["summary"]["variance_source"] = np.where(
+        res["summary"]["source"] == "simulated", study.variance_source,
+        f"published N, deff {study.deff:g}, published forms",
+    )  # fmt: skip
+    return res
