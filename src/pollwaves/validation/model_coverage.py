@@ -240,8 +240,6 @@ def population_frame(
         over the waves that asked ``question``, ``n_w`` the wave's sample size, ``N`` the
         population size; see the module docstring for why this is the census fit.
     """
-    from pollwaves.simulate.targets import asked_questions
-
     sim = study.sim
     if question in sim.grid:
         raise InputError("population_frame does not collapse grid items", value=question)
@@ -252,7 +250,7 @@ def population_frame(
     cats = sim.categories(question)
     parts = []
     for wave in sim.waves:
-        if question not in asked_questions(sim.codebook, wave):
+        if (wave, question) not in sim.probs:  # not asked in the wave
             continue
         p = sim.person_probs(wave, question)
         n_w = int(study.cfg["waves"][wave]["n"])
