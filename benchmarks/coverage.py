@@ -90,7 +90,7 @@ def run_models(a: argparse.Namespace, argv: list[str] | None) -> None:
         est = pd.concat([res[kind] for res in results if kind in res], ignore_index=True)
         if est.empty:
             continue
-        truth, keys = study.truth_for(kind)
+        truth, keys = study.truth_for(kind, waves)
         tables.append(summarise(est, truth, kind=kind, keys=keys))
         if "model_spec" in keys:
             specs[kind] = _model_specs(est, truth)

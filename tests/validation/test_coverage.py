@@ -36,7 +36,7 @@ def _summary(study: Study, waves: list[str], replicates: int, checks) -> pd.Data
     tables = []
     for kind in results[0]:
         est = pd.concat([res[kind] for res in results], ignore_index=True)
-        truth, keys = study.truth_for(kind)
+        truth, keys = study.truth_for(kind, waves)
         tables.append(summarise(est, truth, kind=kind, keys=keys))
     return kind_summary(pd.concat(tables, ignore_index=True)).set_index(["kind", "method"])
 

@@ -86,10 +86,13 @@ class Study:
         self.dates = wave_mid_dates(waves_dir / f"{w}.yaml" for w in self.sim.waves)
         self.seed = int(self.cfg["seed"] if seed is None else seed)
 
-    def truth_for(self, kind: str) -> tuple[pd.Series, list[str]]:
+    def truth_for(
+        self, kind: str, waves: Sequence[str] | None = None
+    ) -> tuple[pd.Series, list[str]]:
         """Truth table and its keys for an estimate kind (``topline`` or a kind of
         :data:`pollwaves.validation.model_coverage.KINDS`: the population version of the
-        model, :func:`~pollwaves.validation.model_coverage.model_truths`)."""
+        model pooling ``waves``, default every simulated wave,
+        :func:`~pollwaves.validation.model_coverage.model_truths`)."""
         if kind == "topline":
             return self.truth, ["wave", "question", "category"]
         from pollwaves.validation import model_coverage as mc
@@ -99,7 +102,7 @@ class Study:
             raise InputError(
                 "Unknown estimate kind", value=kind, hint=f"use topline or one of {list(mc.KINDS)}"
             )
-        return mc.model_truths(self, [name])[kind], mc.KINDS[kind]
+        return mc.model_truths(self, [name], waves)[kind], mc.KINDS[kind]
 
 
 def harmonised_sample(study: Study, wave: str, rng: np.random.Generator) -> pd.DataFrame:

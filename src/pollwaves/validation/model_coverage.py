@@ -215,7 +215,12 @@ KINDS: dict[str, list[str]] = {
 
 # -- the population version of the models --------------------------------------------------
 def population_frame(
-    study, question: str, variables: Sequence[str], *, rows_per_respondent: int | None = None
+    study,
+    question: str,
+    variables: Sequence[str],
+    *,
+    waves: Sequence[str] | None = None,
+    rows_per_respondent: int | None = None,
 ) -> pd.DataFrame:
     """The SIMULATED population collapsed to wave x cell x answer rows with weights.
 
@@ -227,6 +232,9 @@ def population_frame(
         The modelled question (not a grid item).
     variables : list of str
         The model's demographic covariates (the cells).
+    waves : list of str, optional
+        The waves pooled (default: every simulated wave); those that did not ask
+        ``question`` are left out.
     rows_per_respondent : int, optional
         Split rows (equal parts of their weight, which leaves every fit unchanged) so that
         each wave has exactly ``rows_per_respondent * n_w`` rows: quantiles of the rows'
@@ -249,7 +257,7 @@ def population_frame(
     levels = np.array(np.unravel_index(np.arange(n_cells), dims)).T
     cats = sim.categories(question)
     parts = []
-    for wave in sim.waves:
+    for wave in sim.waves if waves is None else waves:
         if (wave, question) not in sim.probs:  # not asked in the wave
             continue
         p = sim.person_probs(wave, question)
@@ -272,19 +280,25 @@ def population_frame(
     return pd.concat(parts, ignore_index=True)
 
 
-def model_truths(study, names: Sequence[str] = tuple(CHECKS)) -> dict[str, pd.Series]:
+def model_truths(
+    study, names: Sequence[str] = tuple(CHECKS), waves: Sequence[str] | None = None
+) -> dict[str, pd.Series]:
     """The true value of every estimate of the checks ``names``, indexed by ``KINDS`` keys.
 
-    Runs each check on :func:`population_frame` (no calibration keywords: only the point
-    estimates are used); cached on ``study``.
+    Runs each check on :func:`population_frame` of ``waves`` (default: every simulated
+    wave; the waves the replicate samples pool), without calibration keywords (only the
+    point estimates are used); cached on ``study``.
     """
     cache = study.__dict__.setdefault("_model_truths", {})
+    waves = tuple(study.sim.waves if waves is None else waves)
     for name in names:
-        if name in cache:
+        if (name, waves) in cache:
             continue
         func, kinds, question = CHECKS[name]
         pad = 8 if name == "trend" else None
-        frame = population_frame(study, question, study.subgroups, rows_per_respondent=pad)
+        frame = population_frame(
+            study, question, study.subgroups, waves=waves, rows_per_respondent=pad
+        )
         out = func(study, frame, calibrate=False)
-        cache[name] = {k: out[k].set_index(KINDS[k])["estimate"] for k in kinds}
-    return {k: v for name in names for k, v in cache[name].items()}
+        cache[(name, waves)] = {k: out[k].set_index(KINDS[k])["estimate"] for k in kinds}
+    return {k: v for name in names for k, v in cache[(name, waves)].items()}
