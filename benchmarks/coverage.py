@@ -30,7 +30,13 @@ import pandas as pd
 
 from pollwaves.files import FLOAT_FORMAT
 from pollwaves.simulate.simulation import load_simulation_config
-from pollwaves.validation.coverage import Study, kind_summary, run_replicate, summarise
+from pollwaves.validation.coverage import (
+    Study,
+    binomial_band,
+    kind_summary,
+    run_replicate,
+    summarise,
+)
 from pollwaves.validation.model_coverage import CHECKS, KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,7 +97,8 @@ def run_models(a: argparse.Namespace, argv: list[str] | None) -> None:
         if est.empty:
             continue
         truth, keys = study.truth_for(kind, waves)
-        tables.append(summarise(est, truth, kind=kind, keys=keys))
+        level = float(study.estimation["level"])
+        tables.append(summarise(est, truth, kind=kind, keys=keys, level=level))
         if "model_spec" in keys:
             specs[kind] = _model_specs(est, truth)
     detail = pd.concat(tables, ignore_index=True)
@@ -109,7 +116,7 @@ def run_models(a: argparse.Namespace, argv: list[str] | None) -> None:
     detail = detail[
         ["kind", "method", *keys, *[c for c in detail if c not in {"kind", "method", *keys}]]
     ]
-    summary = kind_summary(detail)
+    summary = kind_summary(detail, float(study.estimation["level"]))
     detail.to_csv(out / DETAIL, index=False, float_format=FLOAT_FORMAT)
     summary.to_csv(out / SUMMARY, index=False, float_format=FLOAT_FORMAT)
     meta = _stamp(argv, start, a.replicates) | {
@@ -152,6 +159,28 @@ def _poll_average_runner():
     return run_poll_average_coverage
 
 
+def _level() -> float:
+    from pollwaves import config
+
+    return float(config.load_yaml(ROOT / "config" / "config.yaml")["estimation"]["level"])
+
+
+def _with_band(summary: pd.DataFrame, level: float) -> pd.DataFrame:
+    """The 99% binomial band of a correct ``level`` band for each row's replicates (when the
+    poll-average summary does not carry it), and whether the mean coverage is outside it."""
+    out = summary.copy()
+    if not {"band_low", "band_high"} <= set(out.columns):
+        bands = [binomial_band(int(r), level) for r in out["replicates"]]
+        out["band_low"] = [b[0] for b in bands]
+        out["band_high"] = [b[1] for b in bands]
+    if "outside_band" not in out.columns:
+        out["outside_band"] = (out["mean_coverage"] < out["band_low"]) | (
+            out["mean_coverage"] > out["band_high"]
+        )
+    out["band_level"] = out.get("band_level", 0.99)
+    return out
+
+
 def run_poll_average(a: argparse.Namespace, argv: list[str] | None) -> None:
     """The poll-average part: band coverage per series against the simulator's true paths."""
     runner = _poll_average_runner()
@@ -161,6 +190,7 @@ def run_poll_average(a: argparse.Namespace, argv: list[str] | None) -> None:
     else:
         seed = a.seed
     res = runner(ROOT, replicates=a.replicates, seed=seed, workers=a.workers)
+    res["summary"] = _with_band(res["summary"], _level())
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     res["summary"].to_csv(

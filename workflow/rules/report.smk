@@ -6,7 +6,6 @@ VALIDATION_META = "benchmarks/results/validation_coverage.meta.json"
 # The other committed coverage results, shown beside the estimates they validate (inputs
 # when they exist).
 COVERAGE_FILES = {
-    "detail": "benchmarks/results/validation_coverage_detail.csv",
     "poll": "benchmarks/results/poll_average_coverage.csv",
     "poll_meta": "benchmarks/results/poll_average_coverage.meta.json",
 }

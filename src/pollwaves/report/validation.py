@@ -3,10 +3,10 @@
 The coverage benchmark (``benchmarks/coverage.py``, outside the workflow) draws repeated
 samples from the SIMULATED population, puts each through the workflow's cleaning, raking and
 estimation, and records per estimate how often its interval covered the true value; the
-results are committed in ``benchmarks/results/`` (``validation_coverage*.csv``,
-``poll_average_coverage*.csv``, each with a ``.meta.json``). This module only reads and
-summarises those files for the report (mean and lowest coverage per estimate kind, the 99%
-binomial band); it computes no estimate.
+results are committed in ``benchmarks/results/`` (``validation_coverage.csv`` and
+``poll_average_coverage.csv``, each with a ``.meta.json``). This module only selects rows of
+those precomputed summaries for each place of the report (mean and lowest coverage per
+estimate kind, the 99% binomial band of a correct interval); it computes nothing.
 
 The true value of a model estimate (a predictive margin, an average marginal effect, a trend
 prediction, a multinomial share) is the census parameter: the same model fitted to the
@@ -22,18 +22,16 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
-__all__ = ["BLOCKS", "KINDS", "band", "load_results", "validation_context"]
+__all__ = ["BLOCKS", "KINDS", "load_results", "validation_context"]
 
 PathLike = str | os.PathLike[str]
 
 #: kind -> (what is validated, its true value in the simulated population)
 KINDS: dict[str, tuple[str, str]] = {
     "topline": (
-        "Weighted shares per wave",
+        "Weighted shares per wave, every question (toplines.csv)",
         "the share of the answer among all persons of the simulated population in that wave",
     ),
     "subgroup_margin": (
@@ -64,31 +62,22 @@ KINDS: dict[str, tuple[str, str]] = {
     ),
 }
 
-#: report place (figure name or extension table) -> kinds shown there; ``kind:question``
-#: restricts the toplines to one question.
+#: report place (figure name or extension table) -> the kinds shown there
 BLOCKS: dict[str, tuple[str, ...]] = {
-    "war_support_trend": ("topline:war_support",),
-    "alliance_trend": ("topline:alliance", "alliance_share", "alliance_neutral"),
+    "war_support_trend": ("topline",),
+    "alliance_trend": ("topline", "alliance_share", "alliance_neutral"),
     "poll_average": ("poll_average_band",),
     "subgroup": ("subgroup_margin", "subgroup_ame"),
     "trend": ("trend_prediction",),
 }
-
-
-def band(replicates: int, level: float, prob: float = 0.99) -> tuple[float, float]:
-    """Central ``prob`` range of the coverage rate of a correct ``level`` interval.
-
-    Binomial(``replicates``, ``level``) quantiles divided by ``replicates``.
-    """
-    lo = stats.binom.ppf((1 - prob) / 2, replicates, level) / replicates
-    hi = stats.binom.ppf(1 - (1 - prob) / 2, replicates, level) / replicates
-    return float(lo), float(hi)
+_NUMBERS = ["estimates", "replicates", "mean_coverage", "min_coverage", "n_outside_band",
+            "band_low", "band_high", "band_level"]  # fmt: skip
 
 
 def _csv(path: PathLike | None) -> pd.DataFrame | None:
     if path is None or not Path(path).exists():
         return None
-    return pd.read_csv(path, dtype={"wave": "string", "category": "string", "date": "string"})
+    return pd.read_csv(path, dtype={"category": "string"})
 
 
 def _json(path: PathLike | None) -> dict:
@@ -100,77 +89,53 @@ def _json(path: PathLike | None) -> dict:
 def load_results(
     summary: PathLike | None = None,
     meta: PathLike | None = None,
-    detail: PathLike | None = None,
     poll: PathLike | None = None,
     poll_meta: PathLike | None = None,
 ) -> dict:
     """Read the committed benchmark files; a file not given or missing gives ``None``/``{}``.
 
-    Returns ``{"summary", "meta", "detail", "poll", "poll_meta"}`` (``validation_coverage.csv``,
-    its ``.meta.json``, ``validation_coverage_detail.csv``, ``poll_average_coverage.csv``
-    and its ``.meta.json``).
+    Returns ``{"summary", "meta", "poll", "poll_meta"}``: ``validation_coverage.csv``, its
+    ``.meta.json``, ``poll_average_coverage.csv`` and its ``.meta.json``.
     """
-    return {
-        "summary": _csv(summary), "meta": _json(meta), "detail": _csv(detail),
-        "poll": _csv(poll), "poll_meta": _json(poll_meta),
-    }  # fmt: skip
+    return {"summary": _csv(summary), "meta": _json(meta), "poll": _csv(poll),
+            "poll_meta": _json(poll_meta)}  # fmt: skip
 
 
-def _row(kind: str, label: str, frame: pd.DataFrame, level: float) -> dict:
-    reps = frame["replicates"].astype(int)
-    lo, hi = band(int(reps.min()), level)
-    cov = frame["coverage"].astype(float)
-    return {
-        "kind": kind, "label": label, "estimand": KINDS.get(kind, (kind, ""))[1],
-        "estimates": len(frame), "replicates": int(reps.min()),
-        "replicates_max": int(reps.max()), "mean_coverage": float(cov.mean()),
-        "min_coverage": float(cov.min()),
-        "outside_band": int(((cov < lo) | (cov > hi)).sum()), "band_low": lo, "band_high": hi,
-        "mean_abs_bias": float(np.abs(frame["bias"].astype(float)).mean())
-        if "bias" in frame else float("nan"),
-    }  # fmt: skip
+def _cell(row: Mapping, col: str) -> float:
+    v = row.get(col)
+    return float("nan") if v is None or pd.isna(v) else float(v)
 
 
-def _model_rows(spec: str, detail: pd.DataFrame | None, summary, level: float) -> list[dict]:
-    kind, _, question = spec.partition(":")
-    label = KINDS.get(kind, (kind, ""))[0]
-    if detail is not None and kind in set(detail["kind"]):
-        rows = detail[(detail["kind"] == kind) & (detail["method"] == "raked")]
-        if question:
-            rows = rows[rows["question"] == question]
-            label = f"{label} ({question.replace('_', ' ')}, raked)"
-        if len(rows):
-            return [_row(kind, label, rows, level)]
-    if summary is not None and not question and kind in set(summary["kind"]):
-        s = summary[(summary["kind"] == kind) & (summary["method"] == "raked")].iloc[0]
-        lo, hi = band(int(s["replicates"]), level)
-        return [{
-            "kind": kind, "label": label, "estimand": KINDS.get(kind, (kind, ""))[1],
-            "estimates": int(s["estimates"]), "replicates": int(s["replicates"]),
-            "replicates_max": int(s["replicates"]), "mean_coverage": float(s["mean_coverage"]),
-            "min_coverage": float("nan"), "outside_band": float("nan"),
-            "band_low": lo, "band_high": hi, "mean_abs_bias": float(s["mean_abs_bias"]),
-        }]  # fmt: skip
-    return [{"kind": kind, "label": label, "missing": True,
-             "estimand": KINDS.get(kind, (kind, ""))[1]}]  # fmt: skip
+def _model_rows(kind: str, summary: pd.DataFrame | None) -> list[dict]:
+    label, truth = KINDS.get(kind, (kind, ""))
+    base = {"kind": kind, "label": label, "estimand": truth}
+    if summary is None or "kind" not in summary:
+        return [base | {"missing": True}]
+    rows = summary[(summary["kind"] == kind) & (summary.get("method", "raked") == "raked")]
+    if rows.empty:
+        return [base | {"missing": True}]
+    r = rows.iloc[0].to_dict()
+    return [base | {"missing": False} | {c: _cell(r, c) for c in _NUMBERS}]
 
 
-def _poll_rows(poll: pd.DataFrame | None, level: float) -> list[dict]:
+def _poll_rows(poll: pd.DataFrame | None) -> list[dict]:
     label, truth = KINDS["poll_average_band"]
     if poll is None or poll.empty:
         return [{"kind": "poll_average_band", "label": label, "estimand": truth, "missing": True}]
     out = []
-    for _, r in poll.sort_values(["source", "question", "category"], kind="stable").iterrows():
-        lo, hi = band(int(r["replicates"]), level)
-        cov = float(r["mean_coverage"])
+    for r in poll.sort_values(["source", "question", "category"], kind="stable").to_dict(
+        "records"
+    ):
+        outside = r.get("outside_band")
         out.append({
-            "kind": "poll_average_band", "estimand": truth,
-            "label": f"{r['source']}: {str(r['question']).replace('_', ' ')} = {r['category']}",
-            "estimates": 1, "replicates": int(r["replicates"]),
-            "replicates_max": int(r["replicates"]), "mean_coverage": cov,
-            "min_coverage": float(r.get("min_date_coverage", float("nan"))),
-            "outside_band": int(not lo <= cov <= hi), "band_low": lo, "band_high": hi,
-            "mean_abs_bias": float("nan"),
+            "kind": "poll_average_band", "estimand": truth, "estimates": 1.0, "missing": False,
+            "label": f"{r['source']}: {str(r['question']).replace('_', ' ')}, {r['category']}",
+            "replicates": _cell(r, "replicates"), "mean_coverage": _cell(r, "mean_coverage"),
+            "min_coverage": _cell(r, "min_date_coverage"),
+            "n_outside_band": float("nan") if outside is None or pd.isna(outside)
+            else float(str(outside) in ("True", "1", "1.0")),
+            "band_low": _cell(r, "band_low"), "band_high": _cell(r, "band_high"),
+            "band_level": _cell(r, "band_level"),
         })  # fmt: skip
     return out
 
@@ -178,8 +143,7 @@ def _poll_rows(poll: pd.DataFrame | None, level: float) -> list[dict]:
 def _run(meta: Mapping, kinds: Sequence[str]) -> dict:
     """Command, date, code revision and replicates of the run behind ``kinds``."""
     per = meta.get("kinds") or {}
-    runs = [per[k] for k in kinds if k in per] or [meta]
-    first = runs[0]
+    first = next((per[k] for k in kinds if k in per), meta)
     return {k: first.get(k) for k in ("command", "date", "code_revision", "replicates")}
 
 
@@ -191,28 +155,30 @@ def validation_context(results: Mapping, level: float) -> dict:
     results : mapping
         :func:`load_results`.
     level : float
-        The intervals' confidence level (``estimation.level``; the band is that of a
-        correct ``level`` interval).
+        The intervals' confidence level (``estimation.level``); the benchmark's own level
+        (its meta json) wins when given.
 
     Returns
     -------
     dict
-        ``{place: {"rows": [...], "run": {...}, "simulated": True}}``; a row has ``kind,
-        label, estimand, estimates, replicates, mean_coverage, min_coverage, outside_band,
-        band_low, band_high, mean_abs_bias`` or ``missing=True`` when the benchmark has no
-        result for the kind yet.
+        ``{place: {"rows", "run", "level", "band_level", "any"}}``; a row has ``kind, label,
+        estimand`` and the summary's ``estimates, replicates, mean_coverage, min_coverage,
+        n_outside_band, band_low, band_high, band_level``, or ``missing=True`` when the
+        benchmark has no result for the kind yet.
     """
     level = float((results.get("meta") or {}).get("level", level))
     out = {}
-    for place, specs in BLOCKS.items():
+    for place, kinds in BLOCKS.items():
         rows: list[dict] = []
-        kinds = [s.partition(":")[0] for s in specs]
-        for spec in specs:
-            if spec == "poll_average_band":
-                rows += _poll_rows(results.get("poll"), level)
+        for kind in kinds:
+            if kind == "poll_average_band":
+                rows += _poll_rows(results.get("poll"))
             else:
-                rows += _model_rows(spec, results.get("detail"), results.get("summary"), level)
-        meta = results.get("poll_meta") if kinds == ["poll_average_band"] else results.get("meta")
+                rows += _model_rows(kind, results.get("summary"))
+        meta = results.get("poll_meta") if "poll_average_band" in kinds else results.get("meta")
+        bands = [r["band_level"] for r in rows if not r.get("missing")]
+        bands = [b for b in bands if b == b]  # NaN: the summary has no band column
         out[place] = {"rows": rows, "run": _run(meta or {}, kinds), "level": level,
+                      "band_level": bands[0] if bands else None,
                       "any": any(not r.get("missing") for r in rows)}  # fmt: skip
     return out

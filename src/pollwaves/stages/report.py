@@ -311,8 +311,9 @@ def run_report(
     captions (none given: every wave simulated). ``vendor_csv``
     (``reports/tables/vendor_weight_comparison.csv``) compares the raked with the vendor's
     weights. ``coverage_files`` (keywords of :func:`pollwaves.report.validation.load_results`:
-    ``detail``, ``poll``, ``poll_meta``; files that do not exist are skipped) are the other
-    committed coverage results, shown beside the estimates they validate.
+    ``poll``, ``poll_meta``; files that do not exist are skipped) are the poll-average
+    coverage results; with the validation table they are shown beside the estimates they
+    validate.
     """
     from pollwaves.report import html as report
     from pollwaves.report.validation import load_results

@@ -177,6 +177,7 @@ def summarise(
     kind: str,
     keys: Sequence[str],
     bounded: bool | None = None,
+    level: float = 0.95,
 ) -> pd.DataFrame:
     """Per-estimate bias, coverage and CI width over replicates.
 
@@ -194,6 +195,9 @@ def summarise(
         undefined by construction). Default: true except for the differences of
         :data:`pollwaves.validation.model_coverage.UNBOUNDED_KINDS`, whose estimates are kept
         whenever their truth is finite.
+    level : float
+        Confidence level of the intervals (``estimation.level``): the 99% band is that of a
+        correct ``level`` interval.
 
     Returns
     -------
@@ -227,7 +231,7 @@ def summarise(
         mean_ci_width=("width", "mean"),
     ).reset_index()
     out["bias"] = out["mean_estimate"] - out["truth"]
-    bands = out["replicates"].map(lambda r: binomial_band(int(r)))
+    bands = out["replicates"].map(lambda r: binomial_band(int(r), level))
     out["band_low"] = [b[0] for b in bands]
     out["band_high"] = [b[1] for b in bands]
     out["outside_band"] = (out["coverage"] < out["band_low"]) | (
@@ -237,10 +241,13 @@ def summarise(
     return out
 
 
-def kind_summary(table: pd.DataFrame) -> pd.DataFrame:
+def kind_summary(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """One row per (kind, method): mean coverage, share outside the 99% band, bias, width.
 
-    For kinds estimated both raked and unweighted, ``raked_bias_ok`` is the share of the
+    Also the lowest coverage of an estimate (``min_coverage``), the number of estimates
+    outside their band (``n_outside_band``) and the ``band_level`` (0.99) binomial band
+    ``band_low, band_high`` of a correct ``level`` interval for the kind's (fewest)
+    ``replicates``: what the report prints beside the estimates. For kinds estimated both raked and unweighted, ``raked_bias_ok`` is the share of the
     estimates whose unweighted bias exceeds 1 pp that have a raked bias under 1 pp (target:
     all of them), over ``n_unweighted_biased`` such estimates.
     """
@@ -253,7 +260,13 @@ def kind_summary(table: pd.DataFrame) -> pd.DataFrame:
         mean_abs_bias=("bias", lambda b: float(np.abs(b).mean())),
         max_abs_bias=("bias", lambda b: float(np.abs(b).max())),
         mean_ci_width=("mean_ci_width", "mean"),
+        min_coverage=("coverage", "min"),
+        n_outside_band=("outside_band", "sum"),
     ).reset_index()
+    bands = [binomial_band(int(r), level) for r in out["replicates"]]
+    out["band_low"] = [b[0] for b in bands]
+    out["band_high"] = [b[1] for b in bands]
+    out["band_level"] = 0.99
     keys = [c for c in table.columns if c in ("wave", "question", "category", "domain")]
     both_kinds = table.groupby("kind")["method"].nunique()
     paired = table[table["kind"].isin(both_kinds.index[both_kinds > 1])]
