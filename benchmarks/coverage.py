@@ -189,7 +189,8 @@ def run_poll_average(a: argparse.Namespace, argv: list[str] | None) -> None:
         seed = int(load_simulation_config(ROOT / "config" / "simulation.yaml")["seed"])
     else:
         seed = a.seed
-    res = runner(ROOT, replicates=a.replicates, seed=seed, workers=a.workers)
+    replicates = a.poll_replicates or a.replicates
+    res = runner(ROOT, replicates=replicates, seed=seed, workers=a.workers)
     res["summary"] = _with_band(res["summary"], _level())
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -199,7 +200,7 @@ def run_poll_average(a: argparse.Namespace, argv: list[str] | None) -> None:
     res["detail"].to_csv(
         out / "poll_average_coverage_detail.csv", index=False, float_format=FLOAT_FORMAT
     )
-    meta = _stamp(argv, start, a.replicates) | {"seed": seed, "band": 0.99}
+    meta = _stamp(argv, start, replicates) | {"seed": seed, "band": 0.99, "level": _level()}
     meta["data"] = "SIMULATED true paths and poll series (pollwaves.simulate)"
     (out / "poll_average_coverage.meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
@@ -217,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--size", type=int, help="population size (default: config)")
     ap.add_argument("--seed", type=int, help="poll-average part: seed (default: simulation)")
+    ap.add_argument(
+        "--poll-replicates", type=int, help="poll-average part (default: --replicates)"
+    )
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     a = ap.parse_args(argv)
     if a.part in ("poll_average", "all"):

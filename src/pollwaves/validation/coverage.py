@@ -9,7 +9,10 @@ SIMULATED data; ``benchmarks/coverage.py`` is the command-line entry point.
 Each replicate sample skips only the file round trip (writing and re-reading a delivery):
 the simulated answers are put straight into the harmonised layout, then
 :func:`pollwaves.intake.cleaning.clean_wave`, :func:`pollwaves.survey.weighting.rake` and
-:func:`pollwaves.survey.estimation.proportions` run exactly as in the workflow.
+:func:`pollwaves.survey.estimation.proportions` run exactly as in the workflow. The pooled
+model checks (:mod:`pollwaves.validation.model_coverage`) run the workflow's analysis
+functions on each replicate's pooled raked samples and compare with the census version of
+the same model (fitted to the whole simulated population).
 """
 
 from __future__ import annotations
