@@ -3,6 +3,12 @@
 # a clear message, so the rest of the workflow is not blocked.
 VALIDATION = "benchmarks/results/validation_coverage.csv"
 VALIDATION_META = "benchmarks/results/validation_coverage.meta.json"
+# The other committed coverage results, shown beside the estimates they validate (inputs
+# when they exist).
+COVERAGE_FILES = {
+    "poll": "benchmarks/results/poll_average_coverage.csv",
+    "poll_meta": "benchmarks/results/poll_average_coverage.meta.json",
+}
 REPORT_FIGURES = [
     *expand("reports/figures/{question}_trend.png", question=config["report"]["trend_questions"]),
     "reports/figures/poll_average.png",
@@ -76,6 +82,7 @@ rule public_demand_report:
             if Path(VALIDATION).exists() and Path(VALIDATION_META).exists()
             else []
         ),
+        coverage=lambda wildcards: [p for p in COVERAGE_FILES.values() if Path(p).exists()],
     output:
         report(
             "reports/public_demand.html",
@@ -92,5 +99,6 @@ rule public_demand_report:
         config=config,
         validation=VALIDATION,
         validation_meta=VALIDATION_META,
+        coverage_files=COVERAGE_FILES,
     script:
         "../scripts/public_demand_report.py"

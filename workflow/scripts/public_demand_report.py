@@ -15,4 +15,5 @@ with log_errors(snakemake.log[0]):
         model_waves_csv=snakemake.input.model_waves,
         wave_yamls=snakemake.input.mappings,
         vendor_csv=snakemake.input.vendor,
+        coverage_files=snakemake.params.coverage_files,
     )

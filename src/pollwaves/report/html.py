@@ -26,6 +26,7 @@ from pollwaves.analysis.poll_inputs import moe_deff
 from pollwaves.analysis.q_mixture import LOG_Q_PRIOR
 from pollwaves.files import atomic_write
 from pollwaves.report import sections as rs
+from pollwaves.report import validation as rv
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.tables import Labels, Numbers, finite, missing_raking_values
 
@@ -59,7 +60,8 @@ class ReportInputs:
     ``trend_tests``: the war-support models; ``bounds`` and ``effect``: the report's derived
     tables (:func:`~pollwaves.report.tables.undecided_bounds`,
     :func:`~pollwaves.report.tables.weighting_effect`); ``validation`` (+ ``validation_meta``):
-    the coverage benchmark, optional; ``vendor``: raked against vendor-weighted toplines
+    the coverage benchmark, optional; ``coverage``: all its committed files
+    (:func:`pollwaves.report.validation.load_results`; shown beside the estimates), optional; ``vendor``: raked against vendor-weighted toplines
     (:func:`~pollwaves.report.tables.vendor_comparison`), optional; ``model_waves``: the waves each pooled model uses
     (:func:`pollwaves.analysis.model_waves.coverage_table`), optional. Which microdata are
     SIMULATED is given to :func:`render_report` as a
@@ -85,6 +87,7 @@ class ReportInputs:
     vendor: pd.DataFrame | None = None
     changes: pd.DataFrame | None = None
     toplines: pd.DataFrame | None = None
+    coverage: Mapping = field(default_factory=dict)
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -223,6 +226,12 @@ def render_report(
         inputs.trend_tests, labels,
     )  # fmt: skip
     validation = None if inputs.validation is None else rs.records(inputs.validation)
+    results = dict(inputs.coverage or {})
+    if not results and inputs.validation is not None:
+        results = {"summary": inputs.validation, "meta": dict(inputs.validation_meta or {})}
+    coverage = {}
+    if results.get("summary") is not None or results.get("poll") is not None:
+        coverage = rv.validation_context(results, float(est.get("level", 0.95)))
     context = {
         "n": n, "labels": labels, "verdicts": rs.VERDICTS, "sources": sources, "prov": prov,
         "model_notes": [] if inputs.model_waves is None else exclusion_notes(inputs.model_waves),
@@ -260,6 +269,7 @@ def render_report(
             str(c) for c in inputs.validation.columns],
         "validation_meta": dict(inputs.validation_meta or {}),
         "toplines": rs.toplines_context(inputs.toplines),
+        "coverage": coverage,
     }  # fmt: skip
     html = _environment(labels).get_template("report.html.j2").render(context)
     return html, n

@@ -320,6 +320,7 @@ def run_report(
     model_waves_csv: PathLike | None = None,
     wave_yamls: Sequence[PathLike] | None = None,
     vendor_csv: PathLike | None = None,
+    coverage_files: Mapping[str, PathLike] | None = None,
 ) -> None:
     """Build ``reports/public_demand.html`` from the tables and figures.
 
@@ -329,9 +330,13 @@ def run_report(
     models leave out; the ``simulated`` flags of ``wave_yamls`` word the banner and the
     captions (none given: every wave simulated). ``vendor_csv``
     (``reports/tables/vendor_weight_comparison.csv``) compares the raked with the vendor's
-    weights.
+    weights. ``coverage_files`` (keywords of :func:`pollwaves.report.validation.load_results`:
+    ``poll``, ``poll_meta``; files that do not exist are skipped) are the poll-average
+    coverage results; with the validation table they are shown beside the estimates they
+    validate.
     """
     from pollwaves.report import html as report
+    from pollwaves.report.validation import load_results
 
     missing = [k for k in REPORT_TABLES if k not in tables]
     if missing:
@@ -357,6 +362,7 @@ def run_report(
         validation_meta=meta,
         model_waves=None if model_waves_csv is None else read_table(model_waves_csv),
         vendor=None if vendor_csv is None else read_table(vendor_csv),
+        coverage=load_results(validation_csv, validation_meta, **(coverage_files or {})),
     )
     html = report.build_report(
         inputs,

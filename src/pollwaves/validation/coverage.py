@@ -9,12 +9,15 @@ SIMULATED data; ``benchmarks/coverage.py`` is the command-line entry point.
 Each replicate sample skips only the file round trip (writing and re-reading a delivery):
 the simulated answers are put straight into the harmonised layout, then
 :func:`pollwaves.intake.cleaning.clean_wave`, :func:`pollwaves.survey.weighting.rake` and
-:func:`pollwaves.survey.estimation.proportions` run exactly as in the workflow.
+:func:`pollwaves.survey.estimation.proportions` run exactly as in the workflow. The pooled
+model checks (:mod:`pollwaves.validation.model_coverage`) run the workflow's analysis
+functions on each replicate's pooled raked samples and compare with the census version of
+the same model (fitted to the whole simulated population).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from pollwaves import config
+from pollwaves.analysis.attitudes import wave_mid_dates
 from pollwaves.errors import InputError
 from pollwaves.intake import cleaning
 from pollwaves.intake.margins import add_derived_columns, load_margins
@@ -30,9 +34,15 @@ from pollwaves.simulate.simulation import REFUSED, Simulation, load_simulation_c
 from pollwaves.survey.estimation import proportions
 from pollwaves.survey.weighting import rake
 
-ModelCheck = Callable[["Study", pd.DataFrame, int], tuple[str, pd.DataFrame]]
-
-__all__ = ["Study", "harmonised_sample", "replicate_wave", "summarise", "binomial_band"]
+__all__ = [
+    "Study",
+    "binomial_band",
+    "harmonised_sample",
+    "kind_summary",
+    "replicate_wave",
+    "run_replicate",
+    "summarise",
+]
 
 
 class Study:
@@ -59,7 +69,10 @@ class Study:
         study = config.load_yaml(root / "config" / "config.yaml")
         self.weighting = study["weighting"]
         self.estimation = study["estimation"]
-        self.subgroups = list(study["models"]["subgroups"])
+        self.models = dict(study["models"])
+        self.subgroups = list(self.models["subgroups"])
+        claims = config.load_yaml(root / study["claims"])
+        self.invasion_date = str(claims["invasion_date"])
         self.margins = load_margins(root / study["margins"], schemas / "margins.schema.yaml")
         self.sim = Simulation(self.cfg, self.codebook, root, size=size, seed=seed)
         truth = self.sim.truth()
@@ -72,13 +85,27 @@ class Study:
             for w in self.sim.waves
         }
         self.questions = config.variables_by_kind(self.codebook, "question")
+        waves_dir = root / study["waves_dir"]
+        self.dates = wave_mid_dates(waves_dir / f"{w}.yaml" for w in self.sim.waves)
         self.seed = int(self.cfg["seed"] if seed is None else seed)
 
-    def truth_for(self, kind: str) -> tuple[pd.Series, list[str]]:
-        """Truth table and its keys for an estimate kind (see :data:`MODEL_CHECKS`)."""
+    def truth_for(
+        self, kind: str, waves: Sequence[str] | None = None
+    ) -> tuple[pd.Series, list[str]]:
+        """Truth table and its keys for an estimate kind (``topline`` or a kind of
+        :data:`pollwaves.validation.model_coverage.KINDS`: the population version of the
+        model pooling ``waves``, default every simulated wave,
+        :func:`~pollwaves.validation.model_coverage.model_truths`)."""
         if kind == "topline":
             return self.truth, ["wave", "question", "category"]
-        return TRUTHS[kind](self)
+        from pollwaves.validation import model_coverage as mc
+
+        name = next((n for n, (_, kinds, _) in mc.CHECKS.items() if kind in kinds), None)
+        if name is None:
+            raise InputError(
+                "Unknown estimate kind", value=kind, hint=f"use topline or one of {list(mc.KINDS)}"
+            )
+        return mc.model_truths(self, [name], waves)[kind], mc.KINDS[kind]
 
 
 def harmonised_sample(study: Study, wave: str, rng: np.random.Generator) -> pd.DataFrame:
@@ -147,7 +174,13 @@ def binomial_band(replicates: int, level: float = 0.95, band: float = 0.99) -> t
 
 
 def summarise(
-    estimates: pd.DataFrame, truth: pd.Series, *, kind: str, keys: Sequence[str]
+    estimates: pd.DataFrame,
+    truth: pd.Series,
+    *,
+    kind: str,
+    keys: Sequence[str],
+    bounded: bool | None = None,
+    level: float = 0.95,
 ) -> pd.DataFrame:
     """Per-estimate bias, coverage and CI width over replicates.
 
@@ -160,16 +193,32 @@ def summarise(
         Population truth indexed by ``keys``.
     kind : str
         Label of the estimate kind (e.g. ``topline``).
+    bounded : bool, optional
+        The estimate is a share: truths of exactly 0 or 1 are left out (their intervals are
+        undefined by construction). Default: true except for the differences of
+        :data:`pollwaves.validation.model_coverage.UNBOUNDED_KINDS`, whose estimates are kept
+        whenever their truth is finite.
+    level : float
+        Confidence level of the intervals (``estimation.level``): the 99% band is that of a
+        correct ``level`` interval.
 
     Returns
     -------
     DataFrame
         ``kind, method, <keys>, truth, replicates, mean_estimate, bias, coverage,
-        mean_ci_width, band_low, band_high, outside_band``. Estimates whose truth is exactly
-        0 or 1 are left out (their intervals are undefined by construction).
+        mean_ci_width, band_low, band_high, outside_band``. Replicate estimates without a
+        truth (e.g. of a model the population version does not select) are not counted, so
+        ``replicates`` can be smaller than the number of replicates run.
     """
+    from pollwaves.validation.model_coverage import UNBOUNDED_KINDS
+
+    if bounded is None:
+        bounded = kind not in UNBOUNDED_KINDS
     est = estimates.join(truth.rename("truth"), on=list(keys))
-    est = est[est["truth"].between(0, 1, inclusive="neither")]
+    if bounded:
+        est = est[est["truth"].between(0, 1, inclusive="neither")]
+    else:
+        est = est[np.isfinite(est["truth"].to_numpy(float))]
     est = est.assign(
         covered=(est["ci_low"] <= est["truth"]) & (est["truth"] <= est["ci_high"]),
         width=est["ci_high"] - est["ci_low"],
@@ -185,7 +234,7 @@ def summarise(
         mean_ci_width=("width", "mean"),
     ).reset_index()
     out["bias"] = out["mean_estimate"] - out["truth"]
-    bands = out["replicates"].map(lambda r: binomial_band(int(r)))
+    bands = out["replicates"].map(lambda r: binomial_band(int(r), level))
     out["band_low"] = [b[0] for b in bands]
     out["band_high"] = [b[1] for b in bands]
     out["outside_band"] = (out["coverage"] < out["band_low"]) | (
@@ -195,10 +244,13 @@ def summarise(
     return out
 
 
-def kind_summary(table: pd.DataFrame) -> pd.DataFrame:
+def kind_summary(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """One row per (kind, method): mean coverage, share outside the 99% band, bias, width.
 
-    For kinds estimated both raked and unweighted, ``raked_bias_ok`` is the share of the
+    Also the lowest coverage of an estimate (``min_coverage``), the number of estimates
+    outside their band (``n_outside_band``) and the ``band_level`` (0.99) binomial band
+    ``band_low, band_high`` of a correct ``level`` interval for the kind's (fewest)
+    ``replicates``: what the report prints beside the estimates. For kinds estimated both raked and unweighted, ``raked_bias_ok`` is the share of the
     estimates whose unweighted bias exceeds 1 pp that have a raked bias under 1 pp (target:
     all of them), over ``n_unweighted_biased`` such estimates.
     """
@@ -211,10 +263,18 @@ def kind_summary(table: pd.DataFrame) -> pd.DataFrame:
         mean_abs_bias=("bias", lambda b: float(np.abs(b).mean())),
         max_abs_bias=("bias", lambda b: float(np.abs(b).max())),
         mean_ci_width=("mean_ci_width", "mean"),
+        min_coverage=("coverage", "min"),
+        n_outside_band=("outside_band", "sum"),
     ).reset_index()
+    bands = [binomial_band(int(r), level) for r in out["replicates"]]
+    out["band_low"] = [b[0] for b in bands]
+    out["band_high"] = [b[1] for b in bands]
+    out["band_level"] = 0.99
     keys = [c for c in table.columns if c in ("wave", "question", "category", "domain")]
-    raked = table[table["method"] == "raked"].set_index(["kind", *keys])["bias"]
-    plain = table[table["method"] == "unweighted"].set_index(["kind", *keys])["bias"]
+    both_kinds = table.groupby("kind")["method"].nunique()
+    paired = table[table["kind"].isin(both_kinds.index[both_kinds > 1])]
+    raked = paired[paired["method"] == "raked"].set_index(["kind", *keys])["bias"]
+    plain = paired[paired["method"] == "unweighted"].set_index(["kind", *keys])["bias"]
     both = pd.concat({"raked": raked, "plain": plain}, axis=1).dropna()
     biased = both[both["plain"].abs() > 0.01]
     ok = (biased["raked"].abs() < 0.01).groupby(level="kind").agg(["mean", "size"])
@@ -224,14 +284,18 @@ def kind_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_replicate(
-    study: Study, waves: Sequence[str], replicate: int, models: Sequence[ModelCheck] = ()
+    study: Study, waves: Sequence[str], replicate: int, checks: Sequence[str] = ()
 ) -> dict[str, pd.DataFrame]:
     """One replicate of every wave: topline estimates plus the pooled model checks.
 
-    ``models`` are callables ``(study, pooled_sample, replicate) -> (kind, estimates)``
-    whose estimates carry the keys of their truth table; they run on the pooled raked
-    samples of the replicate (waves are independent samples: pooled with wave strata).
+    ``checks`` are names of :data:`pollwaves.validation.model_coverage.CHECKS`; each runs
+    the workflow's analysis function on the pooled raked samples of the replicate (waves are
+    independent samples: pooled with wave strata) and returns its estimate kinds. A check
+    that raises :class:`InputError` (e.g. separation in a small replicate) is counted in
+    ``failures`` (``check, replicate, error``), not fatal.
     """
+    from pollwaves.validation.model_coverage import CHECKS
+
     parts, samples = [], []
     for wave in waves:
         est, df = replicate_wave(study, wave, replicate)
@@ -240,87 +304,12 @@ def run_replicate(
     out = {"topline": pd.concat(parts, ignore_index=True)}
     pooled = pd.concat(samples, ignore_index=True)
     failures = []
-    for check in models:
+    for name in checks:
         try:
-            kind, est = check(study, pooled, replicate)
-        except InputError as err:  # e.g. separation in a small replicate: count, report
-            failures.append({"check": check.__name__, "replicate": replicate, "error": str(err)})
+            res = CHECKS[name][0](study, pooled)
+        except InputError as err:
+            failures.append({"check": name, "replicate": replicate, "error": str(err)})
             continue
-        out[kind] = est.assign(replicate=replicate)
+        out |= {kind: est.assign(replicate=replicate) for kind, est in res.items()}
     out["failures"] = pd.DataFrame(failures, columns=["check", "replicate", "error"])
     return out
-
-
-#: Model checks run on each replicate's pooled sample, and the truth each is compared with
-#: (filled in by the modelling modules' checks below).
-MODEL_CHECKS: list[ModelCheck] = []
-TRUTHS: dict[str, Callable[[Study], tuple[pd.Series, list[str]]]] = {}
-
-ALLIANCE_FORMULA = "alliance ~ C(wave) + C(sex) + C(age_group) + C(education) + C(settlement)"
-
-
-def _mnlogit_shares(study: Study, pooled: pd.DataFrame, replicate: int):
-    """Alliance shares by wave from the weighted multinomial logit (wave strata)."""
-    from pollwaves.survey.mnlogit import weighted_mnlogit
-
-    fit = weighted_mnlogit(pooled, ALLIANCE_FORMULA, "weight", strata="wave")
-    shares = fit.predicted_shares(by="wave", level=float(study.estimation["level"]))
-    return "mnlogit_share", shares.assign(question="alliance", method="raked")
-
-
-MODEL_CHECKS.append(_mnlogit_shares)
-TRUTHS["mnlogit_share"] = lambda st: (st.truth, ["wave", "question", "category"])
-
-
-def _subgroup_predictions(study: Study, pooled: pd.DataFrame, replicate: int):
-    """Predicted war support per subgroup from the pooled design-based logit.
-
-    The estimand is each subgroup's pooled share of support over the war waves, predicted
-    as the weighted mean of the fitted probabilities within the subgroup, with a
-    linearisation CI (averaging term plus the coefficients' influence functions).
-    """
-    from pollwaves.survey.design import design_codes, design_variance
-    from pollwaves.survey.glm import weighted_logit
-
-    war = pooled[pooled["war_support"].notna()].reset_index(drop=True)
-    war["y"] = (war["war_support"] == "support").astype(float)
-    rhs = " + ".join(f"C({v})" for v in ["wave", *study.subgroups])
-    fit = weighted_logit(war, f"y ~ {rhs}", "weight", strata="wave")
-    x = np.asarray(fit.glm.model.exog)
-    p = np.asarray(fit.glm.fittedvalues)
-    w = war["weight"].to_numpy(float)
-    infl = fit.influence()
-    s, psu = design_codes(war, "wave", None)
-    dof = len(np.unique(psu)) - len(np.unique(s))
-    tq = stats.t.ppf(0.5 + float(study.estimation["level"]) / 2, dof)
-    rows = []
-    for var in study.subgroups:
-        for lev in sorted(war[var].unique()):
-            d = (war[var] == lev).to_numpy(float)
-            total = (w * d).sum()
-            pbar = (w * d * p).sum() / total
-            jac = ((w * d * p * (1 - p))[:, None] * x).sum(axis=0) / total
-            z = w * d * (p - pbar) / total + infl @ jac
-            se = float(np.sqrt(design_variance(z[:, None], s, psu)[0]))
-            eta, half = np.log(pbar / (1 - pbar)), tq * se / (pbar * (1 - pbar))
-            rows.append(
-                {
-                    "domain": f"{var}={lev}",
-                    "estimate": pbar,
-                    "se": se,
-                    "ci_low": 1 / (1 + np.exp(-(eta - half))),
-                    "ci_high": 1 / (1 + np.exp(-(eta + half))),
-                    "method": "raked",
-                }
-            )
-    return "subgroup_prediction", pd.DataFrame(rows)
-
-
-def _subgroup_truth(study: Study) -> tuple[pd.Series, list[str]]:
-    t = study.subgroup_truth
-    t = t[(t["question"] == "war_support") & (t["category"] == "support") & (t["domain"] != "all")]
-    return t.groupby("domain")["share"].mean(), ["domain"]
-
-
-MODEL_CHECKS.append(_subgroup_predictions)
-TRUTHS["subgroup_prediction"] = _subgroup_truth
