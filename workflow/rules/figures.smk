@@ -4,6 +4,7 @@ rule trend_figure:
         toplines="reports/tables/toplines.csv",
         contrasts="reports/tables/contrasts.csv",
         published="data/processed/published/toplines.csv",
+        published_intervals="reports/tables/published_intervals.csv",
         claims=config["claims"],
         codebook=config["codebook"],
         mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),

@@ -16,4 +16,5 @@ with log_errors(snakemake.log[0]):
         codebook_yaml=snakemake.input.codebook,
         contrasts=snakemake.params.contrasts,
         stacks=snakemake.params.stacks,
+        published_intervals_csv=snakemake.input.published_intervals,
     )

@@ -179,10 +179,10 @@ def draw_published(ax, frame: pd.DataFrame, bands: Sequence[Band], xpos: Mapping
 
 def _label(kind: str, v: float, lo: float, hi: float) -> str:
     f = lambda y: f"{y:.1f}".rstrip("0").rstrip(".")  # noqa: E731
-    if kind == "lower_bound":
-        return f"≥{f(lo)}"
+    if kind == "lower_bound":  # the published number when there is one (">30" -> "≥30")
+        return f"≥{f(v if np.isfinite(v) else lo)}"
     if kind == "upper_bound":
-        return f"≤{f(hi)}"
+        return f"≤{f(v if np.isfinite(v) else hi)}"
     if kind == "interval":
         return f"{f(lo)}–{f(hi)}"
     return ("~" if kind in ("approximate", "fraction") else "") + f(v)

@@ -83,8 +83,13 @@ def run_trend_figure(
     codebook_yaml: PathLike | None = None,
     contrasts: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
     stacks: Mapping[str, Mapping[str, int]] | None = None,
+    published_intervals_csv: PathLike | None = None,
 ) -> None:
     """Draw the paper's diagram for one question: published above the weighted estimates.
+
+    ``published_intervals_csv`` (``reports/tables/published_intervals.csv``,
+    :func:`pollwaves.published.intervals.implied_intervals`) gives each published cell's
+    implied interval (rounding, bounds tightened by the other published answers).
 
     The alliance diagram marks the invasion date of ``claims_yaml`` (``invasion_date``);
     ``level`` is the confidence level of the toplines' intervals (``estimation.level``);
@@ -116,6 +121,8 @@ def run_trend_figure(
         )  # fmt: skip
     if contrasts_csv is not None:
         kw["contrasts"] = read_table(contrasts_csv)
+    if published_intervals_csv is not None:
+        kw["published_intervals"] = read_table(published_intervals_csv)
     top, pub = read_table(toplines_csv), read_table(published_csv)
     prov = provenance(wave_yamls)
     notice = prov.notice(notice)
