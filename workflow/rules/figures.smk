@@ -37,6 +37,7 @@ rule poll_average_figure:
         toplines="reports/tables/toplines.csv",
         contrasts="reports/tables/contrasts.csv",
         published="data/processed/published/toplines.csv",
+        published_intervals="reports/tables/published_intervals.csv",
         mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
         claims=config["claims"],
     output:

@@ -15,4 +15,5 @@ with log_errors(snakemake.log[0]):
         snakemake.output.svg,
         level=snakemake.params.level,
         gap_days=snakemake.params.gap_days,
+        published_intervals_csv=snakemake.input.published_intervals,
     )

@@ -22,6 +22,8 @@ from pollwaves.survey.design import check_columns
 __all__ = [
     "PUBLISHED_QUALIFIERS", "dates_index", "fieldwork_mid_dates", "one_per_wave",
     "moe_deff", "published_interval_series", "published_series",
+    "BOUND_KINDS",
+    "published_bound_points",
 ]  # fmt: skip
 
 PUBLISHED_QUALIFIERS = ("exact", "approximate", "fraction")
@@ -219,3 +221,49 @@ def moe_deff(moe_percent: Sequence[float], n: Sequence[float], level: float) -> 
         matched_low=deff(m_lo, n_hi), matched_high=deff(m_hi, n_lo),
         low=deff(m_lo, n_lo), high=deff(m_hi, n_hi),
     )  # fmt: skip
+
+
+BOUND_KINDS = ("interval", "lower_bound", "upper_bound")
+
+
+def published_bound_points(
+    intervals: pd.DataFrame, series: Sequence[Mapping[str, str]]
+) -> pd.DataFrame:
+    """Published cells of the poll-average series that are bounds or intervals, not numbers.
+
+    Parameters
+    ----------
+    intervals : DataFrame
+        :func:`pollwaves.published.intervals.implied_intervals` (percent), e.g.
+        ``reports/tables/published_intervals.csv``.
+    series : list of mapping
+        ``trend.series`` (``question``, ``category``).
+
+    Returns
+    -------
+    DataFrame
+        ``source="published", question, category, wave, date, estimate=NaN, ci_low,
+        ci_high`` (shares): the interval the published cell implies for the published
+        estimate (e.g. 2023-11 neutral 22.5-48 %), to be drawn as a bar, never as a point.
+        Rows without fieldwork dates are left out.
+    """
+    cols = ["source", "question", "category", "wave", "date", "estimate", "ci_low", "ci_high"]
+    check_columns(intervals, ["wave", "question", "category", "kind", "low", "high"])
+    want = {(s["question"], s["category"]) for s in series}
+    pairs = zip(intervals["question"], intervals["category"], strict=True)
+    wanted = np.array([(q, c) in want for q, c in pairs], dtype=bool)
+    keep = intervals["kind"].isin(BOUND_KINDS).to_numpy() & wanted
+    rows = intervals[keep]
+    if rows.empty or not {"fieldwork_start", "fieldwork_end"} <= set(rows.columns):
+        return pd.DataFrame(columns=cols)
+    rows = rows[rows["fieldwork_start"].notna() & rows["fieldwork_end"].notna()]
+    if rows.empty:
+        return pd.DataFrame(columns=cols)
+    dates = fieldwork_mid_dates(rows.drop_duplicates("wave"))
+    out = pd.DataFrame({
+        "source": "published", "question": rows["question"], "category": rows["category"],
+        "wave": rows["wave"].astype(str), "date": [dates[str(w)] for w in rows["wave"]],
+        "estimate": np.nan, "ci_low": rows["low"].astype(float) / 100,
+        "ci_high": rows["high"].astype(float) / 100,
+    })  # fmt: skip
+    return out[cols].reset_index(drop=True)

@@ -109,6 +109,21 @@ def _shade_gaps(ax, gaps, colour: str, sim: bool) -> None:
                           "alpha": 0.8})  # fmt: skip
 
 
+def _bound_bars(ax, bars: pd.DataFrame, colour) -> None:
+    """Published bounds and intervals as bars (capped ends; an end above the axis: arrow)."""
+    top = ax.get_ylim()[1]
+    lo, hi = 100 * bars["ci_low"].to_numpy(float), 100 * bars["ci_high"].to_numpy(float)
+    clipped = np.minimum(hi, top)
+    lc = ax.vlines(bars["date"], lo, clipped, colors=colour, lw=2.4, alpha=0.55, zorder=3)
+    lc.set_gid("published_bound")
+    ax.plot(bars["date"], lo, ls="none", marker="_", ms=9, mew=2, color=colour, zorder=3)
+    open_end = hi > top
+    ax.plot(bars["date"][~open_end], clipped[~open_end], ls="none", marker="_", ms=9, mew=2,
+            color=colour, zorder=3)  # fmt: skip
+    ax.plot(bars["date"][open_end], clipped[open_end], ls="none", marker="^", ms=6,
+            color=colour, zorder=3)  # fmt: skip
+
+
 def _draw_series(ax, avg, obs, q, cat, colour, gap_days) -> None:
     for source in ("simulated", "published"):
         a = avg[(avg["source"] == source) & (avg["question"] == q) & (avg["category"] == cat)]
@@ -122,6 +137,10 @@ def _draw_series(ax, avg, obs, q, cat, colour, gap_days) -> None:
             ax.plot(a["date"], 100 * a["estimate"], color=c, lw=2, ls="-" if sim else "--")
         if len(a) or len(o):
             _shade_gaps(ax, data_gaps(_observed_dates(a, o), gap_days), c, sim)
+        bars = o[o["estimate"].isna()]  # published bounds/intervals: a bar, never a point
+        o = o[o["estimate"].notna()]
+        if len(bars):
+            _bound_bars(ax, bars, c)
         if len(o):
             y = 100 * o["estimate"]
             _ci(ax, o["date"], y, 100 * o["ci_low"], 100 * o["ci_high"], c)
@@ -185,7 +204,7 @@ def poll_average_figure(
     if not series:
         raise InputError("No poll-average series to draw", hint="check trend.series")
     colours = {**SERIES_COLOURS, **(colours or {})}
-    limits = family_limits([avg, obs], series)
+    limits = family_limits([avg, obs[obs["estimate"].notna()]], series)
     ncol = 2 if len(series) > 1 else 1
     nrow = -(-(len(series) + 1) // ncol)
     lv = level_label(level)
@@ -194,13 +213,13 @@ def poll_average_figure(
         FigureCanvasAgg(fig)
         axes = fig.subplots(nrow, ncol, sharex=True, squeeze=False).ravel()
         for ax, (q, cat) in zip(axes, series, strict=False):
+            ax.set_ylim(*limits[q])  # first: bound bars are clipped at the panel's top
             _draw_series(ax, avg, obs, q, cat, colours.get((q, cat), PALETTE[4]), gap_days)
             if invasion_date:
                 ax.axvline(pd.Timestamp(invasion_date), color="0.15", ls=":", lw=1.3)
             ax.set_title(SERIES_TITLES.get((q, cat), f"{q}: {cat}"), fontsize=FONT + 1.5,
                          loc="left")  # fmt: skip
             ax.set_ylabel("% of respondents", fontsize=FONT)
-            ax.set_ylim(*limits[q])
             ax.set_gid(f"panel:{q}:{cat}")
         for ax in axes[len(series) :]:
             ax.set_axis_off()
@@ -223,6 +242,10 @@ def poll_average_figure(
             Patch(facecolor="0.85", edgecolor="0.35", hatch="///", label=f"strip: more than "
                   f"{days} days without a\npublished poll (the band widens there)"),
         ]  # fmt: skip
+        if obs["estimate"].isna().any():
+            handles.append(Line2D([], [], color="0.15", lw=2.4, alpha=0.55, marker="_", ms=9,
+                                  label="published bound or range (no point):\nthe interval "
+                                  "the published cell implies"))  # fmt: skip
         if invasion_date:
             handles.append(Line2D([], [], color="0.15", ls=":", lw=1.3, label="invasion"))
         spare = axes[len(series)] if len(axes) > len(series) else None

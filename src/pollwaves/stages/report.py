@@ -205,12 +205,14 @@ def run_poll_average_figure(
     *,
     level: float,
     gap_days: float = 180.0,
+    published_intervals_csv: PathLike | None = None,
 ) -> None:
     """Poll-average trend lines with their bands and the observed points (published, simulated).
 
     ``settings`` is the ``trend`` block of config.yaml (``series``, ``published_deff``);
     ``level`` the confidence level of the bands and intervals (``estimation.level``);
-    ``gap_days`` (``report.gap_days``) the longest span between polls that is not shaded.
+    ``gap_days`` (``report.gap_days``) the longest span between polls that is not shaded;
+    ``published_intervals_csv`` adds the published bounds and intervals of the series as bars.
     """
     from pollwaves.report import figures_common, figures_extra
 
@@ -223,6 +225,11 @@ def run_poll_average_figure(
         series, _fieldwork(wave_yamls), float(settings["published_deff"]),
         level=float(level),
     )  # fmt: skip
+    if published_intervals_csv is not None:
+        from pollwaves.analysis.poll_inputs import published_bound_points
+
+        bars = published_bound_points(read_table(published_intervals_csv), series)
+        obs = pd.concat([obs, bars], ignore_index=True) if len(bars) else obs
     fig = figures_extra.poll_average_figure(
         read_table(poll_average_csv), obs, notice=notice,
         series=[(s["question"], s["category"]) for s in series],
