@@ -38,17 +38,17 @@ def test_workflow_end_to_end(tmp_path):
     assert "SIMULATED" in text and 'class="banner' in text
     assert not re.search(r"""(src|href)=["']https?://[^"']+\.(css|js|png|svg)""", text)
     header = top.read_text(encoding="utf-8").splitlines()[0]
-    assert header == (
-        "question,wave,domain,category,estimate,se,ci_low,ci_high,n,n_eff,deff,simulated"
-    )
+    result = "question,wave,domain,category,estimate,se,ci_low,ci_high,n,n_eff,deff"
+    assert header == (f"{result},question_label,category_label,moe,estimate_unweighted,simulated")
+    for table in sorted((proj / "reports/tables").glob("*.csv")):  # provenance everywhere
+        first = table.read_text(encoding="utf-8").splitlines()[0]
+        assert first.endswith(",simulated"), table.name
     weighting = (proj / "reports/tables/weighting.csv").read_text(encoding="utf-8")
     for col in ("imputed_education", "dropped_sex", "n_dropped", "corr_vendor_weight"):
         assert col in weighting.splitlines()[0], col
     assert weighting.splitlines()[0].endswith(",simulated")
     vendor = proj / "reports/tables/toplines_vendor_weight.csv"
-    assert vendor.read_text(encoding="utf-8").splitlines()[0] == header.replace(
-        ",simulated", ",weight,simulated"
-    )
+    assert vendor.read_text(encoding="utf-8").splitlines()[0] == f"{result},weight,simulated"
     waves_in_table = {line.split(",")[1] for line in top.read_text().splitlines()[1:]}
     assert waves_in_table == set(WAVES)
 

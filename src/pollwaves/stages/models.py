@@ -29,6 +29,7 @@ from pollwaves.analysis.model_waves import (
 from pollwaves.analysis.subgroups import subgroup_model
 from pollwaves.analysis.trends import trend_models
 from pollwaves.errors import InputError
+from pollwaves.stages.flags import parquet_flags, tag_simulated
 
 PathLike = str | os.PathLike[str]
 log = logging.getLogger(__name__)
@@ -41,9 +42,15 @@ def _note(coverage: pd.DataFrame) -> None:
         log.warning("%s.", note)
 
 
-def _write_all(tables: Mapping[str, pd.DataFrame], outputs: Mapping[str, PathLike]) -> None:
+def _write_all(
+    tables: Mapping[str, pd.DataFrame],
+    outputs: Mapping[str, PathLike],
+    flags: Mapping[str, bool],
+    source: str | None = None,
+) -> None:
+    """Write each table with its ``simulated`` column (:func:`pollwaves.stages.flags.tag_simulated`)."""
     for name, path in outputs.items():
-        files.write_table(tables[name], path)
+        files.write_table(tag_simulated(tables[name], flags, source=source), path)
 
 
 def _with_raking(
@@ -116,7 +123,7 @@ def run_war_models(
     tables = {f"trend_{k}": v for k, v in trend.items()} | {
         f"subgroup_{k}": v for k, v in sub.items()
     }
-    _write_all(tables, outputs)
+    _write_all(tables, outputs, parquet_flags(waves))
     prov = provenance(wave_yamls)
     notice = prov.notice(notice)
     fig = figures_models.forest_figure(sub["ame"], notice=notice, level=level, prov=prov)
@@ -162,7 +169,8 @@ def run_alliance_models(
         parts.append(sh.assign(domain=var + "=" + sh.pop(var).astype(str), wave="pooled"))
     shares = pd.concat(parts, ignore_index=True)
     cols = ["wave", "domain", "category", "estimate", "se", "ci_low", "ci_high"]
-    files.write_table(shares[cols], shares_out)
+    flags = parquet_flags(waves)
+    files.write_table(tag_simulated(shares[cols], flags), shares_out)
     neutral = fit.combined_share(None, ["both", "outside"], by="period", level=level)
     neutral = neutral.set_index("period").reindex(["before", "after"]).reset_index()
     neutral["category"] = "both + outside"
@@ -178,7 +186,7 @@ def run_alliance_models(
         "p_value": float(2 * stats.norm.sf(abs(d / se))) if se > 0 else np.nan,
     }
     out = pd.concat([neutral, pd.DataFrame([diff])], ignore_index=True)
-    files.write_table(out, neutral_out)
+    files.write_table(tag_simulated(out, flags), neutral_out)
 
 
 def run_attitudes(
@@ -203,19 +211,15 @@ def run_attitudes(
     ``simulated`` flag from its parquet metadata.
     """
     from pollwaves.analysis.attitudes import stance_differences
-    from pollwaves.stages.waves import wave_simulated
 
     pooled, cal = _with_raking(load_pooled(waves), raking, margins_path, root)
     res = attitudes_by_stance(pooled, level=float(level), calibrated_on=cal)
     _note(res["waves"])
-    files.write_table(res["shares"], shares_out)
-    files.write_table(res["tests"], tests_out)
+    flags = parquet_flags(waves)
+    files.write_table(tag_simulated(res["shares"], flags), shares_out)
+    files.write_table(tag_simulated(res["tests"], flags), tests_out)
     if differences_out is None:
         return
-    flags = {}
-    for p in waves:
-        wave = files.parquet_metadata(p).get("wave") or str(pd.read_parquet(p)["wave"].iloc[0])
-        flags[str(wave)] = wave_simulated(None, p)
     diff = stance_differences(pooled, flags, calibrated_on=cal, level=float(level))
     files.write_table(diff, differences_out)
 
@@ -227,7 +231,8 @@ def run_model_waves(waves: Sequence[PathLike], settings: Mapping[str, Any], out:
     (:func:`pollwaves.analysis.model_waves.coverage_table`, with the terms the model stages
     select their waves by).
     """
-    files.write_table(coverage_table(load_pooled(waves), settings), out)
+    table = coverage_table(load_pooled(waves), settings)
+    files.write_table(tag_simulated(table, parquet_flags(waves)), out)
 
 
 def run_claims(
@@ -289,7 +294,8 @@ def run_claims(
             previous = None  # a ledger of an older format: nothing to compare with
     tables_out = {"ledger": ledger, "evidence": evidence, "sensitivity": sens,
                   "changes": ledger_changes(previous, ledger)}  # fmt: skip
-    _write_all({k: v for k, v in tables_out.items() if k in outputs}, outputs)
+    flags = {w: bool(s.get("simulated", True)) for w, s in specs.items()}
+    _write_all({k: v for k, v in tables_out.items() if k in outputs}, outputs, flags, "source")
     if history_csv is not None:
         Path(history_csv).parent.mkdir(parents=True, exist_ok=True)
         files.write_table(ledger, history_csv)

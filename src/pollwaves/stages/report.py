@@ -308,10 +308,15 @@ def run_report_tables(
         micro, pub, deff=float(published_deff), level=float(level)
     )
     files.write_table(bounds, bounds_out)
-    files.write_table(report_tables.weighting_effect(top, read_table(unweighted_csv)), effect_out)
+    from pollwaves.stages.flags import tag_simulated
+
+    sim = top["simulated"].astype(str).str.lower() == "true"
+    flags = dict(zip(top["wave"].astype(str), sim, strict=True))
+    effect = report_tables.weighting_effect(top, read_table(unweighted_csv))
+    files.write_table(tag_simulated(effect, flags), effect_out)
     if vendor_csv is not None and vendor_out is not None:
         comparison = report_tables.vendor_comparison(top, read_table(vendor_csv))
-        files.write_table(comparison, vendor_out)
+        files.write_table(tag_simulated(comparison, flags), vendor_out)
 
 
 #: ``run_report`` table inputs: keyword -> ReportInputs field.

@@ -52,7 +52,7 @@ def run_published_intervals(
     from pollwaves.published.intervals import implied_intervals
 
     res = implied_intervals(_read_csv(published_csv), contrasts or {})
-    files.write_table(res, out)
+    files.write_table(res.assign(simulated=False), out)  # real published numbers
     return res
 
 
@@ -334,7 +334,11 @@ def run_poll_average(
             if rows["wave"].nunique() >= 2:
                 parts.append(trend.poll_average(rows, question=q, category=cat, dates=when,
                                                 source=source, level=level))  # fmt: skip
-    res = pd.concat(parts, ignore_index=True)
+    from pollwaves.stages.flags import tag_simulated, yaml_flags
+
+    res = tag_simulated(
+        pd.concat(parts, ignore_index=True), yaml_flags(wave_yamls), source="source"
+    )
     files.write_table(res, out)
     return res
 

@@ -1,0 +1,70 @@
+"""The ``simulated`` column of every output table: where the numbers come from.
+
+A CSV copied out of the project must still say whether it rests on SIMULATED respondent
+data. Per-wave rows take their wave's flag; rows from the real published toplines
+(``source == "published"``) are ``False``; pooled results (models over several waves) are
+``True`` when any wave they pool is simulated.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from pollwaves import config, files
+from pollwaves.errors import InputError
+
+__all__ = ["parquet_flags", "tag_simulated", "yaml_flags"]
+
+PathLike = str | os.PathLike[str]
+
+
+def parquet_flags(paths: Sequence[PathLike]) -> dict[str, bool]:
+    """Wave -> ``simulated`` from the weighted wave files' parquet metadata."""
+    out = {}
+    for p in paths:
+        meta = files.parquet_metadata(p)
+        flag = meta.get("simulated")
+        if flag not in ("true", "false"):
+            raise InputError(
+                "the parquet file does not record whether the wave is simulated",
+                file=str(p),
+                hint="rerun the step that wrote it (snakemake --forcerun harmonise weight)",
+            )
+        out[str(meta.get("wave", Path(p).stem))] = flag == "true"
+    return out
+
+
+def yaml_flags(wave_yamls: Sequence[PathLike]) -> dict[str, bool]:
+    """Wave -> ``simulated`` from the wave mappings (``config/waves/{wave}.yaml``)."""
+    return {Path(p).stem: bool(config.load_yaml(p).get("simulated", True)) for p in wave_yamls}
+
+
+def tag_simulated(
+    table: pd.DataFrame, flags: Mapping[str, bool], *, source: str | None = None
+) -> pd.DataFrame:
+    """``table`` with a last column ``simulated`` (kept as it is when already there).
+
+    Parameters
+    ----------
+    table : DataFrame
+        An output table.
+    flags : mapping
+        Wave -> whether its respondent data are simulated.
+    source : str, optional
+        Column naming the evidence (``published`` rows are real published numbers).
+    """
+    if "simulated" in table.columns:
+        cols = [c for c in table.columns if c != "simulated"]
+        return table[[*cols, "simulated"]]
+    pooled = any(flags.values())
+    if "wave" in table.columns:
+        flag = table["wave"].astype(str).map(lambda w: flags.get(w, pooled)).astype(bool)
+    else:
+        flag = pd.Series(pooled, index=table.index, dtype=bool)
+    if source is not None and source in table.columns:
+        flag = flag & (table[source].astype(str) != "published")
+    return table.assign(simulated=flag.to_numpy(bool))
