@@ -32,7 +32,12 @@ from pollwaves.intake.addwave import check_wave_id, check_workflow_accepts, proj
 from pollwaves.intake.cleaning import clean_wave, straightlining_items
 from pollwaves.intake.derive import Where, check_numeric
 from pollwaves.intake.harmonise import harmonise_with_raw
-from pollwaves.intake.mapping import NEEDS_REVIEW, load_wave_config, required_variables
+from pollwaves.intake.mapping import (
+    NEEDS_REVIEW,
+    load_wave_config,
+    required_variables,
+    resolve_delivery,
+)
 from pollwaves.intake.readers import Delivery, read_delivery
 
 __all__ = ["check_wave"]
@@ -372,8 +377,9 @@ def check_wave(wave: str, root: str | os.PathLike[str] = ".") -> list[InputError
     if not isinstance(file, str) or not isinstance(data.get("columns"), dict):
         return problems
     try:
+        resolved = resolve_delivery(paths["root"], file, wave=wave, source=source)
         delivery = read_delivery(
-            paths["root"] / file, str(fmt), encoding=data.get("encoding"), sheet=data.get("sheet")
+            resolved, str(fmt), encoding=data.get("encoding"), sheet=data.get("sheet")
         )
     except InputError as exc:
         kw = {"column": exc.column, "row": exc.row, "value": exc.value, "key": exc.key}

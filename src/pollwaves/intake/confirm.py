@@ -23,7 +23,7 @@ from pollwaves.config import code_key, load_codebook, load_yaml
 from pollwaves.errors import InputError
 from pollwaves.files import atomic_write
 from pollwaves.intake.addwave import check_wave_id, project_paths
-from pollwaves.intake.mapping import NEEDS_REVIEW
+from pollwaves.intake.mapping import NEEDS_REVIEW, resolve_delivery
 from pollwaves.intake.readers import Delivery, read_delivery
 
 __all__ = ["ConfirmResult", "confirm_wave"]
@@ -177,7 +177,7 @@ def confirm_wave(
     if todo:
         codebook = load_codebook(paths["codebook"], paths["schemas"] / "codebook.schema.yaml")
         delivery = read_delivery(
-            paths["root"] / str(data.get("file")),
+            resolve_delivery(paths["root"], data.get("file"), wave=wave, source=str(path)),
             str(data.get("format")),
             encoding=data.get("encoding"),
             sheet=data.get("sheet"),

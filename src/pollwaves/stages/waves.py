@@ -18,7 +18,12 @@ import pandas as pd
 from pollwaves import config, files
 from pollwaves.errors import InputError
 from pollwaves.intake import cleaning, harmonise, readers
-from pollwaves.intake.mapping import load_wave_config, raking_sources, required_variables
+from pollwaves.intake.mapping import (
+    load_wave_config,
+    raking_sources,
+    required_variables,
+    resolve_delivery,
+)
 from pollwaves.intake.margins import add_derived_columns, load_margins
 from pollwaves.intake.raking import prepare_raking
 from pollwaves.published import select as published
@@ -70,7 +75,7 @@ def run_harmonise(
         required = ["resp_id", *raking_sources(list(weighting_variables), margins_cfg)]
     codebook = config.load_codebook(codebook_path, schemas / "codebook.schema.yaml")
     cfg = load_wave_config(wave_yaml, schemas / "wave.schema.yaml", codebook, required=required)
-    file = Path(root) / cfg["file"]
+    file = resolve_delivery(root, cfg["file"], wave=cfg["wave"], source=str(wave_yaml))
     delivery = readers.read_delivery(
         file, cfg["format"], encoding=cfg.get("encoding"), sheet=cfg.get("sheet")
     )
