@@ -85,6 +85,8 @@ def load_yaml(path: str | os.PathLike[str]) -> Any:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         msg = f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}"
         hint = "fix the YAML syntax (indentation, quoting, duplicate keys)"
+        if "constructor for the tag" in msg:
+            hint = "remove the tag: configuration files are plain YAML (quote a value that starts with !)"
         raise InputError(msg, file=str(path), hint=hint) from None
 
 

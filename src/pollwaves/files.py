@@ -9,6 +9,7 @@ compare them by value, not byte for byte, across machines.
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -20,9 +21,11 @@ from pollwaves.errors import InputError
 
 __all__ = [
     "FLOAT_FORMAT",
+    "WriteError",
     "atomic_write",
     "parquet_metadata",
     "read_parquet",
+    "write_error",
     "write_parquet",
     "write_table",
 ]
@@ -31,22 +34,51 @@ FLOAT_FORMAT = "%.10g"
 """printf format of every float in a CSV table: 10 significant digits."""
 
 
+class WriteError(InputError):
+    """An output could not be written (read-only folder, disk full, file-size limit).
+
+    The message names the path and the fix; the earlier file at the path is untouched.
+    """
+
+
+def write_error(exc: OSError, path: Path) -> WriteError:
+    """A :class:`WriteError` naming ``path`` and the fix for the kind of ``exc``."""
+    code = getattr(exc, "errno", None)
+    if isinstance(exc, PermissionError) or code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        problem = "permission denied: the output folder is not writable"
+        hint = f"make {path.parent} writable (chmod u+w) or run in a copy of the project you own"
+    elif code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        problem = f"the disk is full or a file-size limit was reached ({exc.strerror})"
+        hint = "free disk space (or raise the file-size limit: ulimit -f) and rerun"
+    else:
+        problem = f"cannot write the file ({exc.strerror or exc})"
+        hint = "check the path, the free disk space and the folder permissions, then rerun"
+    return WriteError(f"{problem}; the earlier file is unchanged", file=str(path), hint=hint)
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
     """Write via ``write(tmp)`` to a temp file next to ``path``, then ``os.replace``.
 
-    A failing ``write`` leaves no temporary file and the previous ``path`` untouched.
+    A failing ``write`` leaves no temporary file and the previous ``path`` untouched. An
+    ``OSError`` (read-only folder, disk full, file-size limit) becomes a
+    :class:`WriteError` naming ``path`` and the fix.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise write_error(exc, path) from exc
     os.close(fd)
     tmp = Path(name)
     try:
         write(tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+            raise write_error(exc, path) from exc
         raise
     return path
 

@@ -3,9 +3,28 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-validate(config, schema="../schemas/config.schema.yaml")
+from pollwaves.errors import InputError
+from pollwaves.stages.preflight import check_project, load_config
 
 ROOT = Path(workflow.basedir)
+
+# The project's own validator first (the message names the file, the key path and a fix),
+# then Snakemake's; then every other config, wave mapping and delivery, before any job starts.
+try:
+    load_config(ROOT)
+except InputError as exc:
+    raise WorkflowError(f"pollwaves: {exc}") from None
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+try:
+    check_project(ROOT, config)
+except InputError as exc:
+    raise WorkflowError(f"pollwaves: {exc}") from None
+
 SCHEMAS = ROOT / "workflow" / "schemas"
 WAVES = sorted(p.stem for p in Path(config["waves_dir"]).glob("*.yaml"))
 

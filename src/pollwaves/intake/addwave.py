@@ -29,7 +29,7 @@ from pollwaves.files import atomic_write
 from pollwaves.intake.mapping import required_variables
 from pollwaves.intake.patterns import patterns
 from pollwaves.intake.propose import propose
-from pollwaves.intake.readers import ENCODINGS, Delivery, read_delivery
+from pollwaves.intake.readers import ENCODINGS, Delivery, read_delivery, refuse_foreign_bytes
 from pollwaves.intake.reimport import reviewed_columns
 from pollwaves.intake.render import cleaning_rules, render_mapping
 from pollwaves.intake.summary import AddWaveResult
@@ -141,6 +141,7 @@ def project_paths(root: PathLike) -> dict[str, Path]:
 
 def _detect_csv_encoding(path: Path) -> str:
     raw = path.read_bytes()
+    refuse_foreign_bytes(raw, path)
     for encoding in ("utf-8", "cp1251"):
         try:
             raw.decode(encoding)

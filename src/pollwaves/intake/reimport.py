@@ -14,8 +14,8 @@ from typing import Any
 
 from pollwaves.config import code_key, load_yaml
 from pollwaves.errors import InputError
-from pollwaves.intake.propose import describe
 from pollwaves.intake.mapping import resolve_delivery
+from pollwaves.intake.propose import describe
 from pollwaves.intake.readers import Delivery, read_delivery
 
 __all__ = ["Reimport", "reviewed_columns"]
