@@ -21,8 +21,6 @@ import re
 import shutil
 from pathlib import Path
 
-import yaml
-
 from pollwaves.config import load_codebook, load_yaml, schema_dir, variables_by_kind
 from pollwaves.errors import InputError
 from pollwaves.files import atomic_write
@@ -314,7 +312,6 @@ def add_wave(
         n_published=old.get("n_published") if reimport and reimport.keep else None,
         missing_codes=list(old.get("missing_codes") or []) if reimport and reimport.keep else [],
     )
-    yaml.safe_load(text)  # the draft must be valid YAML
     if not same:
         atomic_write(target, lambda tmp: shutil.copyfile(source, tmp))
     atomic_write(config_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
