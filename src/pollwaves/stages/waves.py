@@ -346,7 +346,7 @@ def run_poll_average(
 
 def run_collect(tables: Sequence[PathLike], out) -> pd.DataFrame:
     """Stack per-wave one-row tables (e.g. weighting diagnostics) in wave order."""
-    df = pd.concat([pd.read_csv(p) for p in tables], ignore_index=True)
+    df = pd.concat([files.read_table(p) for p in tables], ignore_index=True)
     df = df.sort_values("wave", kind="stable")
     files.write_table(df, out)
     return df
@@ -354,7 +354,9 @@ def run_collect(tables: Sequence[PathLike], out) -> pd.DataFrame:
 
 def _read_csv(path: PathLike) -> pd.DataFrame:
     """Read a table written by :func:`pollwaves.files.write_table` (ids and waves as text)."""
-    return pd.read_csv(path, dtype={"wave": "string", "category": "string"}, keep_default_na=True)
+    return files.read_table(
+        path, dtype={"wave": "string", "category": "string"}, keep_default_na=True
+    )
 
 
 read_estimates = _read_csv  # public name for the other stages
