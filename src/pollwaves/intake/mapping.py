@@ -96,7 +96,22 @@ def _check_wave_keys(data: dict, source: str) -> None:
             f"set wave: {stem!r} or rename the file to {wave}.yaml",
         )
     seen: dict[str, str] = {}
+    missing = {code_key(c): c for c in data.get("missing_codes") or []}
     for raw, spec in data["columns"].items():
+        for code, category in (spec.get("values") or {}).items():
+            if category is not None and code_key(code) in missing:
+                raise InputError(
+                    f"code {code!r} of column {raw!r} is both mapped (to {category!r}) and "
+                    "listed in missing_codes: which one wins is not decided",
+                    wave=wave,
+                    file=source,
+                    column=str(raw),
+                    key=f"columns.{raw}.values.{code}",
+                    value=code,
+                    hint=f"either delete {code!r} from missing_codes (and write `{code}: null` "
+                    "in the columns where it means a refusal) or delete the mapping "
+                    f"`{code}: {category}` from columns.{raw}.values",
+                )
         var = spec["variable"]
         if var in seen:
             msg = f"variable {var!r} is mapped from two raw columns ({seen[var]!r}, {raw!r})"
