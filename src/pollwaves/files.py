@@ -199,8 +199,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     # Python < 3.12 does not quote a bare carriage return when the line ends in "\n": such
     # a cell would split its row. Then every text cell is quoted (numbers stay bare).
     cr = any(
-        safe[c].map(lambda v: isinstance(v, str) and "\r" in v, na_action="ignore").any()
-        for c in _text_columns(safe)
+        isinstance(v, str) and "\r" in v for c in _text_columns(safe) for v in safe[c].tolist()
     )
     quoting = csv.QUOTE_NONNUMERIC if cr else csv.QUOTE_MINIMAL
 

@@ -18,6 +18,7 @@ import pandas as pd
 from pollwaves import config, files
 from pollwaves.errors import InputError
 from pollwaves.intake import cleaning, harmonise, readers
+from pollwaves.intake.feasible import cleaning_outcome_problem, min_respondents
 from pollwaves.intake.mapping import (
     load_wave_config,
     raking_sources,
@@ -88,6 +89,11 @@ def run_harmonise(
         raw_codes=cleaning.straightlining_items(rules),
     )
     kept, log = cleaning.clean_wave(df, rules, codebook, wave=cfg["wave"], raw_codes=raw)
+    few = cleaning_outcome_problem(
+        log, rules, wave=cfg["wave"], min_n=min_respondents(root), file=str(cfg["file"])
+    )
+    if few is not None:  # the same words as check-wave, before the weight stage runs
+        raise few
     write_harmonised(kept, log, cfg, out_parquet, out_log)
     return kept
 
