@@ -52,3 +52,25 @@ def get_invasion_date():
     from pollwaves.config import load_yaml
 
     return str(load_yaml(config["claims"])["invasion_date"])
+
+
+# The last good reports/ survive a failed run: copied when a run starts, put back when it
+# fails (Snakemake removes a job's outputs before the job runs). See README 'Trust and failure'.
+onstart:
+    from pollwaves.stages.keep import backup_outputs
+
+    backup_outputs()
+
+
+onerror:
+    from pollwaves.stages.keep import restore_outputs
+
+    try:
+        restored = restore_outputs()
+    except Exception as exc:  # e.g. the disk is still full: say so, keep the copies
+        print(f"pollwaves: could not restore reports/ ({exc}); copies are in .snakemake/")
+    else:
+        if restored:
+            print(
+                f"pollwaves: the run failed; restored {len(restored)} earlier file(s) in reports/"
+            )
