@@ -381,7 +381,7 @@ def check_wave(wave: str, root: str | os.PathLike[str] = ".") -> list[InputError
         )
     except InputError as exc:
         kw = {"column": exc.column, "row": exc.row, "value": exc.value, "key": exc.key}
-        add(exc.problem, file=file, hint=exc.hint, **kw)
+        add(exc.problem, file=source if exc.key == "file" else file, hint=exc.hint, **kw)
         return problems
     _data_problems(data, delivery, codebook, lambda msg, **kw: add(msg, file=file, **kw))
     if not problems:  # the real loader, harmonisation, cleaning and weighting must agree

@@ -19,7 +19,7 @@ from pollwaves.errors import InputError
 from pollwaves.intake.propose import ColumnProposal
 from pollwaves.intake.readers import Delivery
 
-__all__ = ["DEFAULT_CLEANING", "cleaning_rules", "render_mapping"]
+__all__ = ["DEFAULT_CLEANING", "check_round_trip", "cleaning_rules", "printable", "render_mapping"]
 
 DEFAULT_CLEANING: dict[str, Any] = {
     "min_duration_sec": 240,
@@ -95,8 +95,8 @@ def _y(value: Any) -> str:
     return text
 
 
-def _c(text: Any) -> str:
-    """Text for a ``#`` comment: line breaks and control characters escaped (``\\n``)."""
+def printable(text: Any) -> str:
+    """One line of text: line breaks and control characters escaped (``\\n``)."""
     return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
@@ -125,10 +125,10 @@ def check_round_trip(text: str, expected: dict, *, wave: str, file: str) -> None
 
 
 def _header(wave: str, source: Path, rel_file: str, file_label: str | None) -> list[str]:
-    label = f' (file label: "{_c(file_label)}")' if file_label else ""
+    label = f' (file label: "{printable(file_label)}")' if file_label else ""
     return [
         f"# Mapping of the delivery {rel_file} (wave {wave}), DRAFTED by `pollwaves add-wave`",
-        f"# from {_c(source.name)}{label}.",
+        f"# from {printable(source.name)}{label}.",
         "#",
         "# HOW TO FINISH THIS FILE (README section 'Adding a new wave'). Every column carries `review:`:",
         "#   confirmed     its label names one codebook variable and every code is mapped;",
@@ -243,9 +243,9 @@ def render_mapping(
         if not prop.confirmed:
             spec["candidates"] = prop.candidates
         label = f" {prop.label!r}" if prop.label and prop.label != prop.column else ""
-        lines.append(f"  # {_c(prop.column)}{_c(label)}: {_c(prop.evidence)}")
+        lines.append(f"  # {printable(prop.column)}{printable(label)}: {printable(prop.evidence)}")
         if not prop.confirmed or prop.derive:
-            lines += [f"  #   {_c(note)}" for note in prop.notes]
+            lines += [f"  #   {printable(note)}" for note in prop.notes]
         lines.append(f"  {_y(prop.column)}: {_y(spec)}")
         columns[prop.column] = spec
     unmapped = [p for p in proposals if not p.variable]
@@ -254,7 +254,7 @@ def render_mapping(
         for prop in unmapped:
             label = f" {prop.label!r}" if prop.label and prop.label != prop.column else ""
             cands = f" (weak candidates: {', '.join(prop.candidates)})" if prop.candidates else ""
-            lines.append(f"  #   {_c(prop.column)}{_c(label)}{_c(cands)}")
+            lines.append(f"  #   {printable(prop.column)}{printable(label)}{printable(cands)}")
     lines.append("cleaning:  # copied from the latest earlier wave; check")
     for key, rule in cleaning.items():
         if isinstance(rule, dict):
