@@ -125,3 +125,26 @@ def test_bundled_delivery_is_accepted(template: Path) -> None:
     assert (template / CSV).is_file()
     code, message = run(Case("ok", "accepted", lambda p, r: None, ["preflight"], 0), template)
     assert code == 0, message
+
+
+def test_read_only_project_gives_a_clean_message(template: Path, tmp_path: Path, monkeypatch):
+    """add-wave into a folder it may not write: the path and the fix, no traceback."""
+    import tempfile
+
+    proj = tmp_path / "proj"
+    shutil.copytree(template, proj, symlinks=True)
+    new = tmp_path / "new.csv"
+    shutil.copy2(proj / CSV, new)
+    before = snapshot(proj)
+
+    def denied(*args, dir=None, **kwargs):  # root ignores chmod: refuse as a read-only fs
+        raise PermissionError(13, "Permission denied", str(dir))
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    case = Case("read_only", "crash", lambda p, r: None,
+                ["add-wave", str(new), "--wave", "2024-09", "--root", "{root}"], 2)  # fmt: skip
+    code, message = run(case, proj)
+    assert code == 2, message
+    assert "permission denied" in message and "data/raw/waves" in message
+    assert "chmod" in message and "Traceback" not in message
+    assert snapshot(proj) == before
