@@ -102,7 +102,11 @@ def test_a_killed_run_then_a_rerun_gives_identical_outputs(built, sig) -> None:
 def test_a_concurrent_run_is_refused_by_the_lock(built) -> None:
     proj, before = built
     first = start_report(proj)
-    second = run(proj)
+    os.killpg(first.pid, signal.SIGSTOP)  # hold the first run (and its lock) still
+    try:
+        second = run(proj, "--forcerun", "public_demand_report")
+    finally:
+        os.killpg(first.pid, signal.SIGCONT)
     out = second.stdout + second.stderr
     assert second.returncode != 0
     assert "lock" in out.lower(), out[-2000:]
