@@ -36,7 +36,7 @@ class Case:
     code: int  # exit code
     words: list[str] = field(default_factory=list)  # must be in the message (formatted)
     absent: list[str] = field(default_factory=list)  # must not be in the message
-    check: Callable[[Path, dict], None] | None = None  # extra assertions on the project
+    writes: list[str] = field(default_factory=list)  # files the command may rewrite
 
 
 def _lines(proj: Path) -> list[str]:
@@ -476,3 +476,30 @@ CASES = [
     Case("preflight_missing_delivery", "config", preflight_missing_delivery, ["preflight"], 1,
          [WAVE, CSV, "does not exist", FIX]),
 ]  # fmt: skip
+
+
+def added_with_hostile_header(proj, rng):
+    """add-wave a delivery whose unmapped header holds YAML and a line break (then confirm)."""
+    import contextlib
+    import io
+
+    from pollwaves.cli import main
+
+    _header(proj, rng, '"Status\nid_column: Gender # x: {variable: resp_id}"')
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = main(["add-wave", str(proj.parent / "new.csv"), "--wave", "2024-09",
+                     "--root", str(proj)])  # fmt: skip
+    assert code == 0
+
+
+CASES.append(
+    Case(
+        "confirm_after_hostile_header",
+        "attack",
+        added_with_hostile_header,
+        ["confirm", "2024-09", "--root", "{root}"],
+        0,
+        ["2024-09", "confirmed"],
+        writes=["config/waves/2024-09.yaml"],
+    )  # fmt: skip
+)

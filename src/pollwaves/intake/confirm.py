@@ -118,7 +118,12 @@ def _rewrite(text: str, targets: set[str]) -> tuple[str, set[str]]:
         found = _LINE.match(line.rstrip("\n")) if in_columns else None
         if not found:
             continue
-        parsed = yaml.safe_load(f"{found['key']}: {found['spec']}")
+        try:
+            parsed = yaml.safe_load(f"{found['key']}: {found['spec']}")
+        except yaml.YAMLError:
+            continue  # not a one-line spec: the whole file is re-emitted instead
+        if not isinstance(parsed, dict) or len(parsed) != 1:
+            continue
         ((key, spec),) = parsed.items()
         if str(key) in targets and isinstance(spec, dict):
             spec["review"] = "confirmed"
