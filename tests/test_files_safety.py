@@ -88,3 +88,27 @@ def test_file_size_limit_gives_a_write_error_and_keeps_the_old_file(tmp_path):
     assert "Traceback" not in run.stderr
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]  # no temporary file left
+
+
+def test_published_formula_text_is_defused_in_the_stage_output(root, tmp_path):
+    """=HYPERLINK / +cmd in a real published row reach data/processed/published defused."""
+    from pollwaves.stages.waves import read_estimates, run_published
+
+    src = (root / "data/raw/published/toplines.csv").read_text(encoding="utf-8").splitlines()
+    head, first = src[0], src[1]
+    cells = next(__import__("csv").reader([first]))
+    cells[-2] = '=HYPERLINK("http://evil.example","x")'  # source_quote
+    cells[-1] = "+cmd|' /C calc'!A0"  # flag
+    buf = __import__("io").StringIO()
+    __import__("csv").writer(buf, lineterminator="\n").writerow(cells)
+    toplines = tmp_path / "toplines.csv"
+    toplines.write_text("\n".join([head, buf.getvalue().rstrip("\n"), *src[2:]]) + "\n",
+                        encoding="utf-8")  # fmt: skip
+    used, excluded = tmp_path / "used.csv", tmp_path / "excluded.csv"
+    run_published(toplines, root / "config/published_labels.yaml",
+                  root / "config/codebook.yaml", used, excluded)  # fmt: skip
+    text = used.read_text(encoding="utf-8") + excluded.read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and "'+cmd" in text
+    assert ",=HYPERLINK" not in text and ",+cmd" not in text and '"=HYPERLINK' not in text
+    back = pd.concat([read_estimates(used), read_estimates(excluded)])
+    assert '=HYPERLINK("http://evil.example","x")' in set(back["source_quote"])
