@@ -39,15 +39,16 @@ def test_workflow_end_to_end(tmp_path):
     assert not re.search(r"""(src|href)=["']https?://[^"']+\.(css|js|png|svg)""", text)
     header = top.read_text(encoding="utf-8").splitlines()[0]
     assert header == (
-        "question,wave,domain,category,estimate,se,ci_low,ci_high,n,n_eff,deff,simulated"
-    )
+        "question,wave,domain,category,estimate,se,ci_low,ci_high,n,n_eff,deff,"
+        "question_label,category_label,moe,estimate_unweighted,simulated"
+    )  # toplines.csv gained labels, moe and the unweighted share (issue 13 item 1)
     weighting = (proj / "reports/tables/weighting.csv").read_text(encoding="utf-8")
     for col in ("imputed_education", "dropped_sex", "n_dropped", "corr_vendor_weight"):
         assert col in weighting.splitlines()[0], col
     assert weighting.splitlines()[0].endswith(",simulated")
     vendor = proj / "reports/tables/toplines_vendor_weight.csv"
-    assert vendor.read_text(encoding="utf-8").splitlines()[0] == header.replace(
-        ",simulated", ",weight,simulated"
+    assert vendor.read_text(encoding="utf-8").splitlines()[0] == (
+        "question,wave,domain,category,estimate,se,ci_low,ci_high,n,n_eff,deff,weight,simulated"
     )
     waves_in_table = {line.split(",")[1] for line in top.read_text().splitlines()[1:]}
     assert waves_in_table == set(WAVES)
