@@ -304,6 +304,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # read-only folder, disk full, file-size limit, unreadable file
+        from pollwaves.files import write_error
+
+        print(f"error: {write_error(exc, Path(exc.filename or '.'))}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

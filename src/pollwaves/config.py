@@ -85,6 +85,8 @@ def load_yaml(path: str | os.PathLike[str]) -> Any:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         msg = f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}"
         hint = "fix the YAML syntax (indentation, quoting, duplicate keys)"
+        if "constructor for the tag" in msg:
+            hint = "remove the tag: configuration files are plain YAML (quote a value that starts with !)"
         raise InputError(msg, file=str(path), hint=hint) from None
 
 
@@ -285,6 +287,14 @@ def load_codebook(path: str | os.PathLike[str], schema_path: str | os.PathLike[s
         hint = "define `resp_id: {kind: id, ...}` and use kind: id for nothing else"
         raise InputError(msg, file=source, key=key, hint=hint)
     for name, spec in data["variables"].items():
+        for i, pattern in enumerate(spec.get("label_patterns") or []):
+            try:
+                re.compile(pattern)
+            except (re.error, TypeError) as exc:
+                msg = f"invalid regular expression {pattern!r}: {exc}"
+                hint = "fix the pattern (Python re syntax; double backslashes in YAML)"
+                key = f"variables.{name}.label_patterns.{i}"
+                raise InputError(msg, file=source, key=key, hint=hint) from None
         for cat, cat_spec in (spec.get("categories") or {}).items():
             for i, pattern in enumerate(cat_spec["patterns"]):
                 try:

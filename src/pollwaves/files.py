@@ -9,7 +9,10 @@ compare them by value, not byte for byte, across machines.
 
 from __future__ import annotations
 
+import csv
+import errno
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -20,9 +23,14 @@ from pollwaves.errors import InputError
 
 __all__ = [
     "FLOAT_FORMAT",
+    "WriteError",
     "atomic_write",
     "parquet_metadata",
+    "defuse_cell",
     "read_parquet",
+    "read_table",
+    "restore_cell",
+    "write_error",
     "write_parquet",
     "write_table",
 ]
@@ -31,32 +39,148 @@ FLOAT_FORMAT = "%.10g"
 """printf format of every float in a CSV table: 10 significant digits."""
 
 
+class WriteError(InputError):
+    """An output could not be written (read-only folder, disk full, file-size limit).
+
+    The message names the path and the fix; the earlier file at the path is untouched.
+    """
+
+
+def write_error(exc: OSError, path: Path) -> WriteError:
+    """A :class:`WriteError` naming ``path`` and the fix for the kind of ``exc``."""
+    code = getattr(exc, "errno", None)
+    if isinstance(exc, PermissionError) or code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        problem = "permission denied: the output folder is not writable"
+        hint = f"make {path.parent} writable (chmod u+w) or run in a copy of the project you own"
+    elif code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        problem = f"the disk is full or a file-size limit was reached ({exc.strerror})"
+        hint = "free disk space (or raise the file-size limit: ulimit -f) and rerun"
+    else:
+        problem = f"cannot write the file ({exc.strerror or exc})"
+        hint = "check the path, the free disk space and the folder permissions, then rerun"
+    return WriteError(f"{problem}; the earlier file is unchanged", file=str(path), hint=hint)
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
     """Write via ``write(tmp)`` to a temp file next to ``path``, then ``os.replace``.
 
-    A failing ``write`` leaves no temporary file and the previous ``path`` untouched.
+    A failing ``write`` leaves no temporary file and the previous ``path`` untouched. An
+    ``OSError`` (read-only folder, disk full, file-size limit) becomes a
+    :class:`WriteError` naming ``path`` and the fix.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise write_error(exc, path) from exc
     os.close(fd)
     tmp = Path(name)
     try:
         write(tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+            raise write_error(exc, path) from exc
         raise
     return path
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?|[+-]?(inf|infinity|nan)", re.I)
+
+
+def _is_formula(text: str) -> bool:
+    """Whether a spreadsheet could run ``text`` as a formula (a plain number is harmless)."""
+    if text[:1] == "'":
+        return _is_formula(text[1:])
+    return text[:1] in FORMULA_TRIGGERS and not _NUMBER.fullmatch(text)
+
+
+def defuse_cell(value: object) -> object:
+    """Prefix a text cell that a spreadsheet would read as a formula with ``'`` (OWASP).
+
+    A cell starting with ``= + - @``, a tab or a carriage return (and not a plain number
+    such as ``-1.5``) gets a leading single quote; so does a cell that already starts with
+    ``'`` followed by such text, so that :func:`restore_cell` undoes it exactly. Other
+    values are returned unchanged.
+    """
+    if isinstance(value, str) and _is_formula(value):
+        return "'" + value
+    return value
+
+
+def restore_cell(value: object) -> object:
+    """Undo :func:`defuse_cell` (``restore_cell(defuse_cell(x)) == x`` for every ``x``)."""
+    if isinstance(value, str) and value[:1] == "'" and _is_formula(value[1:]):
+        return value[1:]
+    return value
+
+
+def _text_columns(df: pd.DataFrame) -> list:
+    return [
+        c
+        for c in df.columns
+        if df[c].dtype == object or isinstance(df[c].dtype, (pd.StringDtype, pd.CategoricalDtype))
+    ]
+
+
+def _map_text(df: pd.DataFrame, fn: Callable[[object], object]) -> pd.DataFrame:
+    """``df`` with ``fn`` applied to every text cell and column name (a copy if changed)."""
+    cols = _text_columns(df)
+    names = [fn(c) for c in df.columns]
+    if not cols and names == list(df.columns):
+        return df
+    out = df.copy()
+    for c in cols:
+        if isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype(object)
+        out[c] = out[c].map(fn, na_action="ignore")
+        if isinstance(df[c].dtype, pd.StringDtype):
+            out[c] = out[c].astype(df[c].dtype)
+    out.columns = names
+    return out
+
+
+def read_table(path: str | os.PathLike[str], **kwargs: object) -> pd.DataFrame:
+    """Read a CSV table written by :func:`write_table` (formula-defused cells restored).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The table.
+    **kwargs
+        Passed to :func:`pandas.read_csv` (``dtype``, ``keep_default_na``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table as it was written: numeric columns unaffected, text cells and column
+        names that :func:`write_table` prefixed with ``'`` restored.
+
+    Raises
+    ------
+    InputError
+        If the file does not exist.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("table not found", file=str(path), hint="run the step that writes it")
+    return _map_text(pd.read_csv(path, **kwargs), restore_cell)
+
+
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write a CSV table deterministically and atomically.
+    """Write a CSV table deterministically and atomically, formula cells defused.
 
     UTF-8, ``\\n`` line endings, floats with 10 significant digits, no index; written to a
     temporary file in the target folder and moved into place (``os.replace``), so a
-    failure never leaves a half-written file and an existing file stays untouched.
+    failure never leaves a half-written file and an existing file stays untouched. Text
+    cells and column names that a spreadsheet would run as a formula (``=HYPERLINK(...)``,
+    ``+cmd|...``, ``@SUM``, ``-2+3``) get a leading ``'`` (:func:`defuse_cell`, OWASP CSV
+    injection advice); :func:`read_table` removes it again, so tables round-trip.
 
     Parameters
     ----------
@@ -71,9 +195,23 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         The written path.
     """
 
+    safe = _map_text(df, defuse_cell)
+    # Python < 3.12 does not quote a bare carriage return when the line ends in "\n": such
+    # a cell would split its row. Then every text cell is quoted (numbers stay bare).
+    cr = any(
+        isinstance(v, str) and "\r" in v for c in _text_columns(safe) for v in safe[c].tolist()
+    )
+    quoting = csv.QUOTE_NONNUMERIC if cr else csv.QUOTE_MINIMAL
+
     def _write(tmp: Path) -> None:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            df.to_csv(fh, index=False, lineterminator="\n", float_format=FLOAT_FORMAT)
+            safe.to_csv(
+                fh,
+                index=False,
+                lineterminator="\n",
+                float_format=FLOAT_FORMAT,
+                quoting=quoting,
+            )
 
     return atomic_write(path, _write)
 

@@ -143,9 +143,19 @@ def test_estimate_wave_with_the_vendor_weight_and_stacking(root, tmp_path, study
     assert pd.read_csv(stacked["vendor"]).columns[-1] == "simulated"
 
 
-def test_log_errors_writes_the_traceback_and_reraises(tmp_path):
+def test_log_errors_writes_the_traceback_and_reraises(tmp_path, capsys):
     log = tmp_path / "logs/weight/x.log"
-    with pytest.raises(InputError):
+    with pytest.raises(SystemExit) as info:  # an InputError: one message, no traceback
+        with log_errors(log):
+            raise InputError("no respondent in category f_y", wave=WAVE, respondent="r1")
+    assert info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: no respondent in category f_y") and str(log) in err
+    assert "Traceback" not in err
+    with pytest.raises(ZeroDivisionError):  # a programming error is re-raised unchanged
+        with log_errors(log):
+            1 / 0  # noqa: B018
+    with pytest.raises(SystemExit):
         with log_errors(log):
             raise InputError("no respondent in category f_y", wave=WAVE, respondent="r1")
     text = log.read_text(encoding="utf-8")

@@ -3,9 +3,28 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-validate(config, schema="../schemas/config.schema.yaml")
+from pollwaves.errors import InputError
+from pollwaves.stages.preflight import check_project, load_config
 
 ROOT = Path(workflow.basedir)
+
+# The project's own validator first (the message names the file, the key path and a fix),
+# then Snakemake's; then every other config, wave mapping and delivery, before any job starts.
+try:
+    load_config(ROOT)
+except InputError as exc:
+    raise WorkflowError(f"pollwaves: {exc}") from None
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+try:
+    check_project(ROOT, config)
+except InputError as exc:
+    raise WorkflowError(f"pollwaves: {exc}") from None
+
 SCHEMAS = ROOT / "workflow" / "schemas"
 WAVES = sorted(p.stem for p in Path(config["waves_dir"]).glob("*.yaml"))
 
@@ -33,3 +52,25 @@ def get_invasion_date():
     from pollwaves.config import load_yaml
 
     return str(load_yaml(config["claims"])["invasion_date"])
+
+
+# The last good reports/ survive a failed run: copied when a run starts, put back when it
+# fails (Snakemake removes a job's outputs before the job runs). See README 'Trust and failure'.
+onstart:
+    from pollwaves.stages.keep import backup_outputs
+
+    backup_outputs()
+
+
+onerror:
+    from pollwaves.stages.keep import restore_outputs
+
+    try:
+        restored = restore_outputs()
+    except Exception as exc:  # e.g. the disk is still full: say so, keep the copies
+        print(f"pollwaves: could not restore reports/ ({exc}); copies are in .snakemake/")
+    else:
+        if restored:
+            print(
+                f"pollwaves: the run failed; restored {len(restored)} earlier file(s) in reports/"
+            )

@@ -21,15 +21,13 @@ import re
 import shutil
 from pathlib import Path
 
-import yaml
-
 from pollwaves.config import load_codebook, load_yaml, schema_dir, variables_by_kind
 from pollwaves.errors import InputError
 from pollwaves.files import atomic_write
 from pollwaves.intake.mapping import required_variables
 from pollwaves.intake.patterns import patterns
 from pollwaves.intake.propose import propose
-from pollwaves.intake.readers import ENCODINGS, Delivery, read_delivery
+from pollwaves.intake.readers import ENCODINGS, Delivery, read_delivery, refuse_foreign_bytes
 from pollwaves.intake.reimport import reviewed_columns
 from pollwaves.intake.render import cleaning_rules, render_mapping
 from pollwaves.intake.summary import AddWaveResult
@@ -141,6 +139,7 @@ def project_paths(root: PathLike) -> dict[str, Path]:
 
 def _detect_csv_encoding(path: Path) -> str:
     raw = path.read_bytes()
+    refuse_foreign_bytes(raw, path)
     for encoding in ("utf-8", "cp1251"):
         try:
             raw.decode(encoding)
@@ -313,7 +312,6 @@ def add_wave(
         n_published=old.get("n_published") if reimport and reimport.keep else None,
         missing_codes=list(old.get("missing_codes") or []) if reimport and reimport.keep else [],
     )
-    yaml.safe_load(text)  # the draft must be valid YAML
     if not same:
         atomic_write(target, lambda tmp: shutil.copyfile(source, tmp))
     atomic_write(config_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -29,10 +29,13 @@ from pollwaves.config import (
 )
 from pollwaves.errors import InputError
 from pollwaves.intake.addwave import check_wave_id, check_workflow_accepts, project_paths
-from pollwaves.intake.cleaning import clean_wave, straightlining_items
 from pollwaves.intake.derive import Where, check_numeric
-from pollwaves.intake.harmonise import harmonise_with_raw
-from pollwaves.intake.mapping import NEEDS_REVIEW, load_wave_config, required_variables
+from pollwaves.intake.feasible import predict_jobs
+from pollwaves.intake.mapping import (
+    NEEDS_REVIEW,
+    required_variables,
+    resolve_delivery,
+)
 from pollwaves.intake.readers import Delivery, read_delivery
 
 __all__ = ["check_wave"]
@@ -372,26 +375,15 @@ def check_wave(wave: str, root: str | os.PathLike[str] = ".") -> list[InputError
     if not isinstance(file, str) or not isinstance(data.get("columns"), dict):
         return problems
     try:
+        resolved = resolve_delivery(paths["root"], file, wave=wave, source=source)
         delivery = read_delivery(
-            paths["root"] / file, str(fmt), encoding=data.get("encoding"), sheet=data.get("sheet")
+            resolved, str(fmt), encoding=data.get("encoding"), sheet=data.get("sheet")
         )
     except InputError as exc:
         kw = {"column": exc.column, "row": exc.row, "value": exc.value, "key": exc.key}
-        add(exc.problem, file=file, hint=exc.hint, **kw)
+        add(exc.problem, file=source if exc.key == "file" else file, hint=exc.hint, **kw)
         return problems
     _data_problems(data, delivery, codebook, lambda msg, **kw: add(msg, file=file, **kw))
-    if not problems:  # the real loader, harmonisation and cleaning must agree
-        try:
-            cfg = load_wave_config(path, schema_path, codebook, required=required)
-            rules = cfg.get("cleaning", {})
-            frame, raw = harmonise_with_raw(
-                delivery, cfg, codebook, file=file, raw_codes=straightlining_items(rules)
-            )
-            kept = clean_wave(frame, rules, codebook, wave=wave, raw_codes=raw)[0]
-        except InputError as exc:
-            problems.append(exc)
-        else:  # the missing-value rule and feasibility checks of `weight` must pass too
-            from pollwaves.intake.raking import check_wave_raking
-
-            problems.extend(check_wave_raking(kept, wave, paths["root"]))
+    if not problems:  # the real loader, harmonisation, cleaning and weighting must agree
+        problems.extend(predict_jobs(path, delivery, codebook, required, paths["root"], file))
     return problems

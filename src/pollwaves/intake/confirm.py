@@ -23,7 +23,7 @@ from pollwaves.config import code_key, load_codebook, load_yaml
 from pollwaves.errors import InputError
 from pollwaves.files import atomic_write
 from pollwaves.intake.addwave import check_wave_id, project_paths
-from pollwaves.intake.mapping import NEEDS_REVIEW
+from pollwaves.intake.mapping import NEEDS_REVIEW, resolve_delivery
 from pollwaves.intake.readers import Delivery, read_delivery
 
 __all__ = ["ConfirmResult", "confirm_wave"]
@@ -118,7 +118,12 @@ def _rewrite(text: str, targets: set[str]) -> tuple[str, set[str]]:
         found = _LINE.match(line.rstrip("\n")) if in_columns else None
         if not found:
             continue
-        parsed = yaml.safe_load(f"{found['key']}: {found['spec']}")
+        try:
+            parsed = yaml.safe_load(f"{found['key']}: {found['spec']}")
+        except yaml.YAMLError:
+            continue  # not a one-line spec: the whole file is re-emitted instead
+        if not isinstance(parsed, dict) or len(parsed) != 1:
+            continue
         ((key, spec),) = parsed.items()
         if str(key) in targets and isinstance(spec, dict):
             spec["review"] = "confirmed"
@@ -177,7 +182,7 @@ def confirm_wave(
     if todo:
         codebook = load_codebook(paths["codebook"], paths["schemas"] / "codebook.schema.yaml")
         delivery = read_delivery(
-            paths["root"] / str(data.get("file")),
+            resolve_delivery(paths["root"], data.get("file"), wave=wave, source=str(path)),
             str(data.get("format")),
             encoding=data.get("encoding"),
             sheet=data.get("sheet"),

@@ -27,6 +27,7 @@ from pollwaves.intake.derive import Where as _Where
 from pollwaves.intake.derive import derive_categories, vendor_weights
 from pollwaves.intake.derive import show as _show
 from pollwaves.intake.mapping import check_wave_against_codebook
+from pollwaves.intake.plausible import check_durations, empty_column
 from pollwaves.intake.readers import Delivery
 
 __all__ = ["frame_columns", "harmonise_wave", "harmonise_with_raw", "raw_code"]
@@ -88,6 +89,10 @@ def _ids(series: pd.Series, raw: str, where: _Where) -> list[str]:
 
 
 def _duration(series: pd.Series, raw: str, ids: list[str], where: _Where) -> np.ndarray:
+    return check_durations(_duration_values(series, raw, ids, where), raw, ids, where)
+
+
+def _duration_values(series: pd.Series, raw: str, ids: list[str], where: _Where) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series.astype("float64").to_numpy()
     out = np.full(len(series), np.nan)
@@ -340,6 +345,7 @@ def harmonise_with_raw(
         if raw is None:
             out[var] = [None] * n
             continue
+        empty_column(data[raw], raw, var, where)
         spec = columns[raw]
         categories = variables[var]["categories"]
         labels = {

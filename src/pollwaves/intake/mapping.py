@@ -22,7 +22,63 @@ __all__ = [
     "load_wave_config",
     "raking_sources",
     "required_variables",
+    "resolve_delivery",
 ]
+
+#: The folder, relative to the project root, that every delivery must be inside.
+DELIVERY_DIR = "data/raw/waves"
+
+
+def resolve_delivery(
+    root: str | os.PathLike[str], file: Any, *, wave: str | None = None, source: str | None = None
+) -> Path:
+    """Resolve a mapping's ``file:`` to a delivery inside ``<root>/data/raw/waves/``.
+
+    Symlinks are followed (:meth:`pathlib.Path.resolve`); an absolute path, a path with
+    ``..`` or one that resolves outside the folder is refused, and so is a missing file.
+    The message never shows the contents of the refused file.
+
+    Parameters
+    ----------
+    root : str or path-like
+        The project root.
+    file : str
+        The ``file:`` value of the mapping (relative to the root).
+    wave, source : str, optional
+        Wave id and mapping file, named in the error.
+
+    Returns
+    -------
+    pathlib.Path
+        The resolved delivery path.
+
+    Raises
+    ------
+    InputError
+        If ``file`` is not a relative path inside ``data/raw/waves/`` or does not exist.
+    """
+    where = {"wave": wave, "file": source, "key": "file"}
+    hint = (
+        f"put the delivery in {DELIVERY_DIR}/ (pollwaves add-wave copies it there) and set "
+        f"`file: {DELIVERY_DIR}/<wave>.<ext>`"
+    )
+    if not isinstance(file, str) or not file.strip():
+        raise InputError("`file:` must name the delivery", value=file, hint=hint, **where)
+    if "\x00" in file or Path(file).is_absolute() or file.startswith(("/", "\\", "~")):
+        raise InputError("`file:` must be a path relative to the project root", value=file,
+                         hint=hint, **where)  # fmt: skip
+    if ".." in Path(file).parts or ".." in file.replace("\\", "/").split("/"):
+        raise InputError("`file:` must not contain '..'", value=file, hint=hint, **where)
+    base = (Path(root) / DELIVERY_DIR).resolve()
+    path = (Path(root) / file).resolve()
+    if base not in path.parents:
+        problem = f"`file:` resolves (symlinks followed) outside {DELIVERY_DIR}/"
+        raise InputError(problem, value=file, hint=hint, **where)
+    if not path.is_file():
+        problem = "the delivery named by `file:` does not exist"
+        fix = f"copy the delivery to {file} or correct `file:` (or run pollwaves add-wave)"
+        raise InputError(problem, value=file, hint=fix, **where)
+    return path
 
 
 def _check_wave_keys(data: dict, source: str) -> None:
@@ -40,7 +96,22 @@ def _check_wave_keys(data: dict, source: str) -> None:
             f"set wave: {stem!r} or rename the file to {wave}.yaml",
         )
     seen: dict[str, str] = {}
+    missing = {code_key(c): c for c in data.get("missing_codes") or []}
     for raw, spec in data["columns"].items():
+        for code, category in (spec.get("values") or {}).items():
+            if category is not None and code_key(code) in missing:
+                raise InputError(
+                    f"code {code!r} of column {raw!r} is both mapped (to {category!r}) and "
+                    "listed in missing_codes: which one wins is not decided",
+                    wave=wave,
+                    file=source,
+                    column=str(raw),
+                    key=f"columns.{raw}.values.{code}",
+                    value=code,
+                    hint=f"either delete {code!r} from missing_codes (and write `{code}: null` "
+                    "in the columns where it means a refusal) or delete the mapping "
+                    f"`{code}: {category}` from columns.{raw}.values",
+                )
         var = spec["variable"]
         if var in seen:
             msg = f"variable {var!r} is mapped from two raw columns ({seen[var]!r}, {raw!r})"

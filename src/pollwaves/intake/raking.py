@@ -31,6 +31,7 @@ __all__ = [
     "raking_problems",
     "raking_setup",
     "wave_seed",
+    "too_few_message",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -98,6 +99,14 @@ def _ids(df: pd.DataFrame, mask: pd.Series) -> list[str]:
     return [str(df.at[i, col]) if col else str(i) for i in rows]
 
 
+def too_few_message(wave: str, n: int, min_n: int, detail: str = "") -> str:
+    """The one sentence for a wave with fewer than ``min_n`` respondents."""
+    return (
+        f"wave {wave} has {n} respondent{'s' if n != 1 else ''} after cleaning{detail}; "
+        f"weighting needs at least {min_n} (weighting.min_respondents)"
+    )
+
+
 def _run(
     df: pd.DataFrame,
     margins: Mapping[str, Any],
@@ -117,6 +126,12 @@ def _run(
         return None, {}, [err]
     targets, derived, sources = raking_setup(margins, list(settings["variables"]), file=file)
     info: dict[str, Any] = {"sources": sources, "targets": targets, "derived": derived}
+    if len(df) < int(opts["min_respondents"]):
+        return (
+            None,
+            info,
+            _feasibility(df, targets, derived, wave, file, int(opts["min_respondents"])),
+        )
     problems: list[InputError] = []
     fix_map = f"map it in config/waves/{wave}.yaml, or drop it from weighting.variables"
     for var in sources:
@@ -192,18 +207,17 @@ def _feasibility(
     min_n: int,
 ) -> list[InputError]:
     """Too few respondents; categories without a target; target categories not in the sample."""
-    problems = []
-    if len(df) < min_n:
-        problems.append(
+    if len(df) < min_n:  # the cause; the empty categories would only be its consequences
+        return [
             InputError(
-                f"wave {wave} has {len(df)} respondents after cleaning; raking needs at "
-                f"least {min_n} (weighting.min_respondents)",
+                too_few_message(wave, len(df), min_n),
                 wave=wave,
                 value=len(df),
                 hint=f"check the delivery and data/processed/cleaning/{wave}.csv (cleaning may "
                 "have dropped most respondents), or lower weighting.min_respondents",
             )
-        )
+        ]
+    problems = []
     work = add_derived_columns(df, derived)
     for col, tgt in targets.items():
         source = f" (from {', '.join(derived[col])})" if col in derived else ""

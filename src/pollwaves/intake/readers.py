@@ -21,7 +21,7 @@ import pandas as pd
 
 from pollwaves.errors import InputError
 
-__all__ = ["ENCODINGS", "FORMATS", "Delivery", "read_delivery"]
+__all__ = ["ENCODINGS", "FORMATS", "Delivery", "read_delivery", "refuse_foreign_bytes"]
 
 FORMATS = ("sav", "dta", "csv", "xlsx", "parquet")
 ENCODINGS = ("utf-8", "cp1251")
@@ -201,12 +201,34 @@ def _read_spss_stata(
     return df, labels, info
 
 
+def refuse_foreign_bytes(raw: bytes, path: Path) -> None:
+    """Refuse a "csv" that is UTF-16/UTF-32 text, a workbook or other binary data.
+
+    Raises
+    ------
+    InputError
+        Naming the file, what it is, and how to export a CSV that can be read.
+    """
+    fix = "re-export the delivery as 'CSV UTF-8' (Excel: Save As > CSV UTF-8 (Comma delimited))"
+    boms = (b"\xff\xfe", b"\xfe\xff")
+    wide = len(raw) >= 4 and ((raw[1], raw[3]) == (0, 0) or (raw[0], raw[2]) == (0, 0))
+    if raw.startswith(boms) or wide:
+        kind = "UTF-16 or UTF-32 text (an Excel 'Unicode text' export)"
+        raise InputError(f"the csv is {kind}, not UTF-8 or cp1251", file=str(path), hint=fix)
+    if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise InputError("the csv is an Excel workbook, not a text file", file=str(path),
+                         hint="rename it to .xlsx, or " + fix)  # fmt: skip
+    if b"\x00" in raw[:65536]:
+        raise InputError("the csv holds binary data (NUL bytes)", file=str(path), hint=fix)
+
+
 def _decode(path: Path, encoding: str | None) -> str:
     if encoding is None or encoding.lower() not in ENCODINGS:
         problem = "a csv delivery needs an encoding" if encoding is None else "unknown encoding"
         hint = "set `encoding: utf-8` or `encoding: cp1251` in the wave configuration"
         raise InputError(problem, file=str(path), value=encoding, hint=hint)
     raw = path.read_bytes()
+    refuse_foreign_bytes(raw, path)
     codec = "utf-8-sig" if encoding.lower() == "utf-8" else encoding
     try:
         return raw.decode(codec)
@@ -221,12 +243,41 @@ def _decode(path: Path, encoding: str | None) -> str:
         ) from None
 
 
+def _check_fields(text: str, sep: str, path: Path) -> None:
+    """Refuse a csv cut off mid-row or with a ragged row (field count unlike the header's)."""
+    hint = (
+        "the file looks cut off (an interrupted upload or copy) or a row lost fields; "
+        "ask the vendor for a complete re-export (every row has as many fields as the header)"
+    )
+    try:
+        rows = list(csv.reader(_io.StringIO(text), delimiter=sep, strict=True))
+    except csv.Error as exc:
+        line = text.count("\n") + (0 if text.endswith("\n") else 1)
+        raise InputError(f"cannot parse the csv file near line {line}: {exc} (an unclosed "
+                         "quote: the last row is cut off)", file=str(path), hint=hint) from None  # fmt: skip
+    if not rows:
+        return
+    width = len(rows[0])
+    for i, row in enumerate(rows[1:], start=1):
+        if row and len(row) != width and any(cell.strip() for cell in row):
+            last = i == len(rows) - 1
+            where = "the last row is cut off: " if last and len(row) < width else ""
+            raise InputError(
+                f"{where}data row {i} (line {i + 1}) has {len(row)} field(s), the header has "
+                f"{width}",
+                file=str(path),
+                row=i,
+                hint=hint,
+            )
+
+
 def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
     text = _decode(path, encoding)
     try:  # delimiter from the header line: "," (default), ";" or tab
         sep = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t").delimiter
     except csv.Error:
         sep = ","
+    _check_fields(text, sep, path)
     try:
         df = pd.read_csv(_io.StringIO(text), sep=sep, header=None, dtype=str, na_filter=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

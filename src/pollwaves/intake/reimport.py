@@ -14,6 +14,7 @@ from typing import Any
 
 from pollwaves.config import code_key, load_yaml
 from pollwaves.errors import InputError
+from pollwaves.intake.mapping import resolve_delivery
 from pollwaves.intake.propose import describe
 from pollwaves.intake.readers import Delivery, read_delivery
 
@@ -95,7 +96,7 @@ def reviewed_columns(config_path: Path, root: Path, new: Delivery) -> Reimport:
         return Reimport({}, {}, {}, "the existing mapping has no columns")
     try:
         old = read_delivery(
-            root / str(old_cfg.get("file")),
+            resolve_delivery(root, old_cfg.get("file")),
             str(old_cfg.get("format")),
             encoding=old_cfg.get("encoding"),
             sheet=old_cfg.get("sheet"),

@@ -15,10 +15,11 @@ from typing import Any
 
 import yaml
 
+from pollwaves.errors import InputError
 from pollwaves.intake.propose import ColumnProposal
 from pollwaves.intake.readers import Delivery
 
-__all__ = ["DEFAULT_CLEANING", "cleaning_rules", "render_mapping"]
+__all__ = ["DEFAULT_CLEANING", "check_round_trip", "cleaning_rules", "printable", "render_mapping"]
 
 DEFAULT_CLEANING: dict[str, Any] = {
     "min_duration_sec": 240,
@@ -61,19 +62,73 @@ def cleaning_rules(earlier: list[dict], wave: str, questions: set[str]) -> dict:
     return rules
 
 
+#: Characters that would break a line (or a comment) of the draft: escaped in every string.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+class _OneLineDumper(yaml.SafeDumper):
+    """Safe dumper that writes a string holding a line break or control character in
+    double quotes with escapes (``"a\\nb"``), so every value stays on one line."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = '"' if _UNSAFE.search(data) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_OneLineDumper.add_representer(str, _represent_str)
+
+
 def _y(value: Any) -> str:
-    """One YAML scalar or flow collection on a single line."""
-    text = yaml.safe_dump(
-        value, default_flow_style=True, allow_unicode=True, sort_keys=False, width=1 << 30
+    """One YAML scalar or flow collection on a single line (through the YAML emitter)."""
+    text = yaml.dump(
+        value,
+        Dumper=_OneLineDumper,
+        default_flow_style=True,
+        allow_unicode=True,
+        sort_keys=False,
+        width=1 << 30,
     )
-    return text.removesuffix("\n").removesuffix("\n...").strip()
+    text = text.removesuffix("\n").removesuffix("\n...").strip()
+    if "\n" in text:  # never: _represent_str escapes every line break
+        raise ValueError(f"YAML value does not fit on one line: {value!r}")
+    return text
+
+
+def printable(text: Any) -> str:
+    """One line of text: line breaks and control characters escaped (``\\n``)."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
+def check_round_trip(text: str, expected: dict, *, wave: str, file: str) -> None:
+    """Re-read a drafted mapping; refuse it unless it parses back to ``expected``.
+
+    Raises
+    ------
+    InputError
+        If the text is not valid YAML or parses to anything else (a header crafted with YAML
+        syntax or a line break would otherwise add keys of its own).
+    """
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        parsed = exc
+    if parsed != expected:
+        raise InputError(
+            "the drafted mapping does not read back as written (a column header, label or "
+            "value holds YAML syntax or line breaks); nothing was written",
+            wave=wave,
+            file=file,
+            hint="rename the offending column headers in the delivery (plain text, no line "
+            "breaks) and rerun add-wave; please report this as a bug",
+        )
 
 
 def _header(wave: str, source: Path, rel_file: str, file_label: str | None) -> list[str]:
-    label = f' (file label: "{file_label}")' if file_label else ""
+    label = f' (file label: "{printable(file_label)}")' if file_label else ""
     return [
         f"# Mapping of the delivery {rel_file} (wave {wave}), DRAFTED by `pollwaves add-wave`",
-        f"# from {source.name}{label}.",
+        f"# from {printable(source.name)}{label}.",
         "#",
         "# HOW TO FINISH THIS FILE (README section 'Adding a new wave'). Every column carries `review:`:",
         "#   confirmed     its label names one codebook variable and every code is mapped;",
@@ -170,6 +225,7 @@ def render_mapping(
     if not_asked:
         lines.append(f"not_asked: {_y(list(not_asked))}  # not found in the delivery; check")
     lines.append("columns:")
+    columns: dict[Any, Any] = {}
     for prop in mapped:
         spec: dict[str, Any] = {"variable": prop.variable}
         if prop.kept is not None:
@@ -187,21 +243,40 @@ def render_mapping(
         if not prop.confirmed:
             spec["candidates"] = prop.candidates
         label = f" {prop.label!r}" if prop.label and prop.label != prop.column else ""
-        lines.append(f"  # {prop.column}{label}: {prop.evidence}")
+        lines.append(f"  # {printable(prop.column)}{printable(label)}: {printable(prop.evidence)}")
         if not prop.confirmed or prop.derive:
-            lines += [f"  #   {note}" for note in prop.notes]
+            lines += [f"  #   {printable(note)}" for note in prop.notes]
         lines.append(f"  {_y(prop.column)}: {_y(spec)}")
+        columns[prop.column] = spec
     unmapped = [p for p in proposals if not p.variable]
     if unmapped:
         lines.append("  # Not mapped (ignored by the workflow; add a line to use one):")
         for prop in unmapped:
             label = f" {prop.label!r}" if prop.label and prop.label != prop.column else ""
             cands = f" (weak candidates: {', '.join(prop.candidates)})" if prop.candidates else ""
-            lines.append(f"  #   {prop.column}{label}{cands}")
+            lines.append(f"  #   {printable(prop.column)}{printable(label)}{printable(cands)}")
     lines.append("cleaning:  # copied from the latest earlier wave; check")
     for key, rule in cleaning.items():
         if isinstance(rule, dict):
-            lines += [f"  {key}:"] + [f"    {k}: {_y(v)}" for k, v in rule.items()]
+            lines += [f"  {_y(key)}:"] + [f"    {_y(k)}: {_y(v)}" for k, v in rule.items()]
         else:
-            lines.append(f"  {key}: {_y(rule)}")
-    return "\n".join(lines) + "\n"
+            lines.append(f"  {_y(key)}: {_y(rule)}")
+    text = "\n".join(lines) + "\n"
+    expected = {
+        "wave": wave,
+        "file": rel_file,
+        "format": fmt,
+        "encoding": encoding if fmt in ("csv", "sav", "dta") else None,
+        "sheet": None,
+        "fieldwork": dates,
+        "n_published": n_published,
+        "simulated": simulated,
+        "id_column": id_col,
+        "missing_codes": wave_missing,
+        "missing_labels": list(refusal_patterns),
+        **({"not_asked": list(not_asked)} if not_asked else {}),
+        "columns": columns or None,
+        "cleaning": dict(cleaning) or None,
+    }
+    check_round_trip(text, yaml.safe_load(yaml.safe_dump(expected)), wave=wave, file=rel_file)
+    return text

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pollwaves.intake.propose import ColumnProposal
 from pollwaves.intake.reimport import Reimport
+from pollwaves.intake.render import printable
 
 __all__ = ["AddWaveResult"]
 
@@ -79,7 +80,7 @@ class AddWaveResult:
                 f"Next: glance at {config} (fieldwork, n_published, simulated, not_asked), then "
                 f"run `pollwaves check-wave {self.wave}` and `snakemake --cores all`."
             )
-        return "\n".join(lines)
+        return "\n".join(printable(line) for line in lines)  # a header may hold a line break
 
     def _reimport_lines(self) -> list[str]:
         """What a re-import kept and re-proposed."""

@@ -29,6 +29,8 @@ from pollwaves.errors import InputError
 
 __all__ = [
     "N_QUALIFIERS",
+    "WAVE_ID",
+    "wave_id_problem",
     "PRECISION",
     "RAW_COLUMNS",
     "NValue",
@@ -82,6 +84,22 @@ _N_HINT = (
     "write digits (899), a lower bound ('>700', 'more than 700', 'at least 700'), a range "
     "('755-767', '755 or 767'), 'about 800', or leave empty"
 )
+
+
+#: A published wave id: ``YYYY-MM``, ``YYYY-MM?`` (month uncertain), ``YYYY-MM/MM`` (fieldwork
+#: across two months) or ``undated``.
+WAVE_ID = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])(\?|/(0[1-9]|1[0-2]))?|undated")
+WAVE_ID_HINT = "write the wave as YYYY-MM (e.g. 2020-09), YYYY-MM/MM, YYYY-MM? or undated"
+
+
+def wave_id_problem(cell: object) -> str | None:
+    """Why a published ``wave_id`` cell is malformed (None when it is well formed)."""
+    text = "" if cell is None or (not isinstance(cell, str) and pd.isna(cell)) else str(cell)
+    if not text.strip():
+        return None  # an empty cell is reported as empty
+    if not WAVE_ID.fullmatch(text.strip()):
+        return "malformed wave_id"
+    return None
 
 
 def _unit(n: int) -> int:
@@ -212,6 +230,10 @@ def load_published(path: PathLike) -> pd.DataFrame:
             hint = "every number needs a wave, question, answer and source URL"
             kw = {"file": file, "column": col, "row": row, "value": value, "hint": hint}
             raise InputError("required cell is empty or malformed", **kw)
+    for i, cell in enumerate(df["wave_id"], start=1):
+        if wave_id_problem(cell):
+            kw = {"file": file, "column": "wave_id", "row": i, "value": cell}
+            raise InputError("malformed wave_id", hint=WAVE_ID_HINT, **kw)
     ns = [parse_n(c, row=i, file=file) for i, c in enumerate(df["n_respondents"], start=1)]
     df["n_published"] = df["n_respondents"]
     df["n_respondents"] = pd.array([v.n for v in ns], dtype="Int64")

@@ -20,7 +20,14 @@ import pandas as pd
 from pollwaves.errors import InputError
 from pollwaves.files import atomic_write
 from pollwaves.published.labels import LABELS_HINT, _targets, load_published_labels
-from pollwaves.published.parse import RAW_COLUMNS, PathLike, parse_n, parse_percent
+from pollwaves.published.parse import (
+    RAW_COLUMNS,
+    WAVE_ID_HINT,
+    PathLike,
+    parse_n,
+    parse_percent,
+    wave_id_problem,
+)
 
 __all__ = ["DUPLICATE_KEY", "add_published", "published_row_problems"]
 
@@ -92,6 +99,8 @@ def published_row_problems(
                     col,
                     "give every number a wave, question, answer, percent and source URL",
                 )
+        if wave_id_problem(rec["wave_id"]):
+            add("malformed wave_id", "wave_id", WAVE_ID_HINT)
         for col, parse in (("n_respondents", parse_n), ("percent", parse_percent)):
             if col == "n_respondents" or rec[col].strip():
                 try:

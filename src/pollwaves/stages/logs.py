@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from pollwaves.errors import InputError
 
 __all__ = ["log_errors"]
 
@@ -15,9 +18,12 @@ __all__ = ["log_errors"]
 def log_errors(path: str | os.PathLike[str] | None) -> Iterator[None]:
     """Run the body of a rule script; on an error write it and its traceback to ``path``.
 
-    The log file is emptied on entry, so it never shows the error of an earlier run. The
-    exception is re-raised unchanged: the rule still fails with a non-zero exit and
-    Snakemake still prints the message on the console.
+    The log file is emptied on entry, so it never shows the error of an earlier run. An
+    :class:`~pollwaves.errors.InputError` (bad input, or an output that cannot be written:
+    read-only folder, disk full) is printed as one message without a traceback on the
+    console (the traceback stays in the log) and the script exits with status 1; a
+    programming error (anything else) is re-raised unchanged. Either way the rule fails
+    with a non-zero exit.
 
     Parameters
     ----------
@@ -40,6 +46,17 @@ def log_errors(path: str | os.PathLike[str] | None) -> Iterator[None]:
     except BaseException as exc:
         if log is not None:
             text = "".join(traceback.format_exception(exc))
-            with open(log, "a", encoding="utf-8") as fh:
-                fh.write(f"ERROR: {exc}\n\n{text}")
+            try:
+                with open(log, "a", encoding="utf-8") as fh:
+                    fh.write(f"ERROR: {exc}\n\n{text}")
+            except OSError:
+                pass  # a full disk must not hide the real error
+        if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+            from pollwaves.files import write_error
+
+            exc = write_error(exc, Path(exc.filename or "(unknown file)"))
+        if isinstance(exc, InputError):
+            where = f" (details: {log})" if log is not None else ""
+            print(f"error: {exc}{where}", file=sys.stderr)
+            raise SystemExit(1) from None
         raise

@@ -39,7 +39,7 @@ __all__ = [
 def read_table(path: PathLike) -> pd.DataFrame:
     """Read a table written by :func:`pollwaves.files.write_table` (ids and waves as text)."""
     text = {c: "string" for c in ("wave", "category", "item", "level", "reference", "row_id")}
-    return pd.read_csv(path, dtype=text, keep_default_na=True)
+    return files.read_table(path, dtype=text, keep_default_na=True)
 
 
 def provenance(wave_yamls: Sequence[PathLike] | None) -> Provenance:
@@ -372,7 +372,7 @@ def run_report(
                     "(writes benchmarks/results/validation_coverage.csv and its .meta.json), "
                     "then rerun snakemake",
                 )
-        validation = pd.read_csv(validation_csv)
+        validation = files.read_table(validation_csv)
         if validation_meta is not None:
             meta = json.loads(Path(validation_meta).read_text(encoding="utf-8"))
     inputs = report.ReportInputs(

@@ -62,7 +62,7 @@ def run_topline_report(
     codebook = config.load_codebook(codebook_path, schemas / "codebook.schema.yaml")
     questions = config.variables_by_kind(codebook, "question")
     level = float(settings["estimation"]["level"])
-    top = pd.read_csv(toplines_csv, dtype={"wave": "string", "category": "string"})
+    top = files.read_table(toplines_csv, dtype={"wave": "string", "category": "string"})
     bases = pd.concat(
         [question_bases(files.read_parquet(p), questions, "weight") for p in waves],
         ignore_index=True,

@@ -18,7 +18,13 @@ import pandas as pd
 from pollwaves import config, files
 from pollwaves.errors import InputError
 from pollwaves.intake import cleaning, harmonise, readers
-from pollwaves.intake.mapping import load_wave_config, raking_sources, required_variables
+from pollwaves.intake.feasible import cleaning_outcome_problem, min_respondents
+from pollwaves.intake.mapping import (
+    load_wave_config,
+    raking_sources,
+    required_variables,
+    resolve_delivery,
+)
 from pollwaves.intake.margins import add_derived_columns, load_margins
 from pollwaves.intake.raking import prepare_raking
 from pollwaves.published import select as published
@@ -82,7 +88,7 @@ def run_harmonise(
         required = ["resp_id", *raking_sources(list(weighting_variables), margins_cfg)]
     codebook = config.load_codebook(codebook_path, schemas / "codebook.schema.yaml")
     cfg = load_wave_config(wave_yaml, schemas / "wave.schema.yaml", codebook, required=required)
-    file = Path(root) / cfg["file"]
+    file = resolve_delivery(root, cfg["file"], wave=cfg["wave"], source=str(wave_yaml))
     delivery = readers.read_delivery(
         file, cfg["format"], encoding=cfg.get("encoding"), sheet=cfg.get("sheet")
     )
@@ -95,6 +101,11 @@ def run_harmonise(
         raw_codes=cleaning.straightlining_items(rules),
     )
     kept, log = cleaning.clean_wave(df, rules, codebook, wave=cfg["wave"], raw_codes=raw)
+    few = cleaning_outcome_problem(
+        log, rules, wave=cfg["wave"], min_n=min_respondents(root), file=str(cfg["file"])
+    )
+    if few is not None:  # the same words as check-wave, before the weight stage runs
+        raise few
     write_harmonised(kept, log, cfg, out_parquet, out_log)
     return kept
 
@@ -345,7 +356,7 @@ def run_poll_average(
 
 def run_collect(tables: Sequence[PathLike], out) -> pd.DataFrame:
     """Stack per-wave one-row tables (e.g. weighting diagnostics) in wave order."""
-    df = pd.concat([pd.read_csv(p) for p in tables], ignore_index=True)
+    df = pd.concat([files.read_table(p) for p in tables], ignore_index=True)
     df = df.sort_values("wave", kind="stable")
     files.write_table(df, out)
     return df
@@ -353,7 +364,9 @@ def run_collect(tables: Sequence[PathLike], out) -> pd.DataFrame:
 
 def _read_csv(path: PathLike) -> pd.DataFrame:
     """Read a table written by :func:`pollwaves.files.write_table` (ids and waves as text)."""
-    return pd.read_csv(path, dtype={"wave": "string", "category": "string"}, keep_default_na=True)
+    return files.read_table(
+        path, dtype={"wave": "string", "category": "string"}, keep_default_na=True
+    )
 
 
 read_estimates = _read_csv  # public name for the other stages
