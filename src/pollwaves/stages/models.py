@@ -74,7 +74,7 @@ def _with_raking(
 
 
 def _read(path: PathLike) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"wave": "string", "category": "string"})
+    return files.read_table(path, dtype={"wave": "string", "category": "string"})
 
 
 def run_war_models(
@@ -289,7 +289,9 @@ def run_claims(
     ledger, evidence, sens = evaluate_claims(tables, cfg, level=float(level))
     previous = None
     if history_csv is not None and Path(history_csv).exists():
-        previous = pd.read_csv(history_csv, dtype={"waves_used": "string"}, keep_default_na=False)
+        previous = files.read_table(
+            history_csv, dtype={"waves_used": "string"}, keep_default_na=False
+        )
         if not set(ledger.columns) <= set(previous.columns):
             previous = None  # a ledger of an older format: nothing to compare with
     tables_out = {"ledger": ledger, "evidence": evidence, "sensitivity": sens,
