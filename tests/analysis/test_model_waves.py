@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pollwaves import files
 from pollwaves.analysis.attitudes import attitudes_by_stance
 from pollwaves.analysis.model_waves import (
     MODEL_WAVES_COLUMNS,
@@ -164,7 +165,7 @@ def test_alliance_selection_and_the_model_waves_table(pooled, tmp_path):
     paths = []
     for wave, frame in pooled.groupby("wave"):
         paths.append(tmp_path / f"{wave}.parquet")
-        frame.to_parquet(paths[-1])
+        files.write_parquet(frame, paths[-1], {"wave": str(wave), "simulated": "true"})
     out = tmp_path / "model_waves.csv"
     run_model_waves(paths, {"subgroups": VARIABLES}, out)
     table = pd.read_csv(out, dtype={"wave": "string"}, keep_default_na=False)

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from pollwaves import config
+from pollwaves import config, files
 from pollwaves.intake.margins import add_derived_columns, load_margins
 from pollwaves.stages.models import run_alliance_models
 from pollwaves.survey.estimation import proportions
@@ -55,7 +55,7 @@ def built(tmp_path_factory):
         frame = _wave(rng, wave)
         frames.append(frame)
         waves.append(tmp / f"{wave}.parquet")
-        frame.to_parquet(waves[-1])
+        files.write_parquet(frame, waves[-1], {"wave": str(wave), "simulated": "true"})
         yamls.append(tmp / f"{wave}.yaml")
         spec = {"wave": wave, "fieldwork": {"start": start, "end": start}}
         yamls[-1].write_text(yaml.safe_dump(spec))

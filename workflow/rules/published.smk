@@ -25,6 +25,8 @@ rule published_intervals:
         "reports/tables/published_intervals.csv",
     log:
         "logs/published_intervals.log",
+    benchmark:
+        "logs/benchmarks/published_intervals.tsv"
     conda:
         "../envs/pollwaves.yaml"
     params:

@@ -47,8 +47,10 @@ def _escaped(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(df: pd.DataFrame, path: PathLike) -> Path:
-    """Write ``df`` as CSV atomically (:func:`pollwaves.files.write_table`), formula-safe."""
-    return files.write_table(_escaped(df), path)
+    """Write ``df`` as CSV atomically and formula-safe (:func:`pollwaves.files.write_table`
+    defuses text cells starting with ``= + - @``; :func:`pollwaves.files.read_table` restores
+    them)."""
+    return files.write_table(df, path)
 
 
 def _labels(project: Any, variable: str) -> dict[str, str]:
