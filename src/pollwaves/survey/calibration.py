@@ -67,20 +67,63 @@ def calibration_residuals(u: np.ndarray, mm: np.ndarray, w0: np.ndarray) -> np.n
     return u - mm @ beta
 
 
+def _cell_codes(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Code of each row's calibration cell (the joint pattern of the raking columns)."""
+    codes = [pd.factorize(df[c], sort=True)[0].astype(np.int64) for c in columns]
+    joint = np.zeros(len(df), dtype=np.int64)
+    for c in codes:
+        joint = joint * (int(c.max()) + 1) + c
+    return pd.factorize(joint, sort=True)[0].astype(np.int64)
+
+
 @dataclass(frozen=True)
 class Calibration:
-    """The calibration model of a design, one block of rows per separately raked level.
+    """The calibration model of a design, one block of cells per separately raked level.
+
+    The model matrix of a raking has few distinct rows: one per calibration cell (the joint
+    pattern of the raking columns). Its base-weighted cross-products are cell sums, so the
+    regression of any number of columns is one least-squares solve on the cells.
 
     Attributes
     ----------
     weights : ndarray
         The final (calibrated) sampling weights ``w`` of all rows.
-    blocks : list of (rows, model matrix, base weights)
-        ``rows`` indexes the rows of one level (``None``: all rows, a single calibration).
+    base : ndarray
+        The base weights ``w0`` of all rows.
+    cells : ndarray
+        Global cell code of each row (cells of different blocks are distinct).
+    blocks : list of (cell indices, cell model matrix)
+        Per separately raked level: its global cell codes and their model-matrix rows.
     """
 
     weights: np.ndarray
-    blocks: list[tuple[np.ndarray | None, np.ndarray, np.ndarray]]
+    base: np.ndarray
+    cells: np.ndarray
+    blocks: list[tuple[np.ndarray, np.ndarray]]
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.cells.max()) + 1
+
+    def cell_weights(self) -> np.ndarray:
+        """Sum of the base weights per cell."""
+        return np.bincount(self.cells, weights=self.base, minlength=self.n_cells)
+
+    def fitted(self, sums: np.ndarray) -> np.ndarray:
+        """Fitted values per cell of the base-weighted regression of ``u`` on the model.
+
+        ``sums`` holds per cell the totals ``sum w0_i u_i`` (cells x columns); the result has
+        the fitted value ``x_c beta`` of every cell and column. ``sum_i w0_i (u_i - x_i b)^2
+        = sum_c W_c (x_c b - S_c / W_c)^2 + const``, so one least-squares solve on the cells
+        (weights ``W_c``, the base-weight sums) gives the row-level coefficients.
+        """
+        wc = self.cell_weights()
+        out = np.zeros_like(sums, dtype=float)
+        for idx, xc in self.blocks:
+            root = np.sqrt(wc[idx])[:, None]
+            beta, *_ = np.linalg.lstsq(xc * root, sums[idx] / root, rcond=None)
+            out[idx] = xc @ beta
+        return out
 
     def residualise(self, z: np.ndarray) -> np.ndarray:
         """``w * resid(z / w)`` per block: the linearised values after the calibration.
@@ -90,15 +133,18 @@ class Calibration:
         """
         z = np.asarray(z, dtype=float)
         flat = z.reshape(len(z), -1)
-        w = self.weights[:, None]
-        out = np.empty_like(flat)
-        for rows, mm, w0 in self.blocks:
-            if rows is None:
-                out = w * calibration_residuals(flat / w, mm, w0)
-            else:
-                wr = w[rows]
-                out[rows] = wr * calibration_residuals(flat[rows] / wr, mm, w0)
-        return out.reshape(z.shape)
+        ratio = self.base / self.weights
+        sums = np.empty((self.n_cells, flat.shape[1]))
+        for j in range(flat.shape[1]):
+            sums[:, j] = np.bincount(self.cells, weights=flat[:, j] * ratio, minlength=len(sums))
+        fit = self.fitted(sums)
+        return (flat - self.weights[:, None] * fit[self.cells]).reshape(z.shape)
+
+
+def _block(df: pd.DataFrame, cols: Sequence[str], cells: np.ndarray):
+    """Global cell codes of one block and the model-matrix row of each of its cells."""
+    idx, first = np.unique(cells, return_index=True)
+    return idx, calibration_matrix(df, cols)[first]
 
 
 def calibration(
@@ -141,15 +187,19 @@ def calibration(
     check_columns(df, [*cols, *as_list(by)])
     w = sampling_weights(df, weight)
     w0 = sampling_weights(df, base_weight)
-    if by is None:
-        return Calibration(w, [(None, calibration_matrix(df, cols), w0)])
     _check_complete(df, cols)
+    if by is None:
+        cells = _cell_codes(df, cols)
+        return Calibration(w, w0, cells, [_block(df, cols, cells)])
     if df[by].isna().any():
         i = int(np.flatnonzero(df[by].isna().to_numpy())[0])
         raise InputError("Missing value in the calibration_by column", column=by, row=i + 1)
     codes, _ = pd.factorize(df[by], sort=True)
+    cells = _cell_codes(df.assign(_by=codes), ["_by", *cols])
     blocks = []
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(int(codes.max()) + 2))
     for k in range(int(codes.max()) + 1):
-        rows = np.flatnonzero(codes == k)
-        blocks.append((rows, calibration_matrix(df.iloc[rows], cols), w0[rows]))
-    return Calibration(w, blocks)
+        rows = order[bounds[k] : bounds[k + 1]]
+        blocks.append(_block(df.iloc[rows], cols, cells[rows]))
+    return Calibration(w, w0, cells, blocks)
