@@ -18,7 +18,8 @@ from scipy import stats
 
 from pollwaves.errors import InputError
 from pollwaves.survey.calibration import calibration
-from pollwaves.survey.design import as_list, check_columns, design_codes, design_variance
+from pollwaves.survey.design import as_list, check_columns, design_codes
+from pollwaves.survey.domain_sums import domain_moments
 from pollwaves.survey.reliability import nchs_flags
 from pollwaves.survey.weighting import sampling_weights
 
@@ -78,7 +79,8 @@ def _domains(df, variable, weight, by_cols, strata, psu, calibrated_on, base_wei
     The linearised values of the category shares of ``variable`` in each domain of
     ``by_cols`` (rows outside the domain or with a missing answer contribute zero), residualised
     on the calibration model when ``calibrated_on`` is given, and their design variance
-    (the full covariance matrix with ``cov=True``).
+    (the full covariance matrix with ``cov=True``): all domains in one pass of grouped sums
+    (:func:`pollwaves.survey.domain_sums.domain_moments`).
     """
     check_columns(df, [variable, *by_cols, *(c for c in (weight, strata, psu) if c)])
     w = sampling_weights(df, weight)
@@ -93,31 +95,23 @@ def _domains(df, variable, weight, by_cols, strata, psu, calibrated_on, base_wei
     if not cats:
         raise InputError("No valid answers", column=variable, hint="check the column mapping")
     ymat = np.column_stack([(y == c).fillna(False).to_numpy(dtype=float) for c in cats])
+    gcode = np.zeros(len(df), dtype=np.int64)
+    groups = [()]
     if by_cols:
         keys = df[by_cols]
         key_ok = keys.notna().all(axis=1).to_numpy()
-        groups = keys[key_ok].drop_duplicates().sort_values(by_cols).itertuples(index=False)
-        groups = [tuple(g) for g in groups]
-    else:
-        key_ok = np.ones(len(df), dtype=bool)
-        groups = [()]
-    for g in groups:
-        d = valid & key_ok
-        for col, val in zip(by_cols, g, strict=True):
-            d = d & (df[col] == val).fillna(False).to_numpy()
-        n_d = int(d.sum())
+        uniq = keys[key_ok].drop_duplicates().sort_values(by_cols)
+        groups = [tuple(g) for g in uniq.itertuples(index=False)]
+        gcode[:] = -1
+        index = pd.MultiIndex.from_frame(uniq)
+        gcode[key_ok] = index.get_indexer(pd.MultiIndex.from_frame(keys[key_ok]))
+    res = domain_moments(w, s, p_codes, ymat, valid, gcode, len(groups), cal, cov=cov)
+    for i, g in enumerate(groups):
+        n_d = int(res["n"][i])
         if n_d == 0:
             continue
-        wd = w * d
-        wsum = wd.sum()
-        est = (wd[:, None] * ymat).sum(axis=0) / wsum
-        z = wd[:, None] * (ymat - est) / wsum
-        if cal is not None:
-            z = cal.residualise(z)
-        var = design_variance(z, s, p_codes, cov=cov)
-        dof = len(np.unique(p_codes[d])) - len(np.unique(s[d]))
-        kish_n = wsum**2 / np.square(w[d]).sum()
-        yield g, cats, est, var, (n_d, dof, wsum, kish_n)
+        dom = (n_d, int(res["df"][i]), float(res["wsum"][i]), float(res["kish_n"][i]))
+        yield g, cats, res["est"][i], res["var"][i], dom
 
 
 def share_contrasts(
