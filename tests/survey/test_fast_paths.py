@@ -125,3 +125,40 @@ def test_cell_sum_residuals_equal_the_row_level_regression(by):
             z[rows] / w[rows, None], mm, w0[rows]
         )
     np.testing.assert_allclose(cal.residualise(z), expected, rtol=1e-10, atol=1e-13)
+
+
+def _model_frame(seed: int, n: int = 600) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    df = _frame(seed, n)
+    df["vote"] = (rng.random(n) < 0.3 + 0.2 * df["sex"].eq("f")).astype(float)
+    df["edu"] = rng.choice(["lo", "mid", "hi"], n)
+    df.loc[rng.random(n) < 0.03, "edu"] = None  # rows dropped from the fit, kept in the design
+    return df
+
+
+LOGIT_DESIGNS = [
+    {},
+    {"strata": "st"},
+    {"strata": "st", "psu": "psu"},
+    {"calibrated_on": ["sex", "age"], "base_weight": "w0"},
+    {"strata": "wave", "calibrated_on": ["sex", "age"], "calibration_by": "wave"},
+    {"strata": "st", "psu": "psu", "calibrated_on": ["age"], "calibration_by": "wave"},
+]
+
+
+@pytest.mark.parametrize("design", LOGIT_DESIGNS)
+def test_logit_on_pattern_cells_equals_the_per_respondent_fit(design, monkeypatch):
+    from pollwaves.survey import cells
+    from pollwaves.survey.glm import weighted_logit
+
+    df = _model_frame(13)
+    formula = "vote ~ C(wave) + C(sex) + C(edu) + C(age)"
+    monkeypatch.setattr(cells, "ROWS_PER_CELL", 10**9)  # never collapse
+    rows = weighted_logit(df, formula, "w", **design)
+    monkeypatch.setattr(cells, "ROWS_PER_CELL", 1)  # always collapse
+    fast = weighted_logit(df, formula, "w", **design)
+    assert len(fast.glm.fittedvalues) < len(rows.glm.fittedvalues)  # the cell route ran
+    assert fast.nobs == rows.nobs and fast.df_resid == rows.df_resid
+    np.testing.assert_allclose(fast.params, rows.params, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fast.cov_params(), rows.cov_params(), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(fast.influence(), rows.influence(), rtol=1e-10, atol=1e-14)
