@@ -162,3 +162,19 @@ def test_logit_on_pattern_cells_equals_the_per_respondent_fit(design, monkeypatc
     np.testing.assert_allclose(fast.params, rows.params, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(fast.cov_params(), rows.cov_params(), rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(fast.influence(), rows.influence(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("psu", [None, "psu"])
+def test_per_wave_calibration_of_pooled_shares_equals_one_design_per_wave(psu):
+    df = _frame(21, 800)
+    df["psu"] = df["wave"] + "-" + df["psu"].astype(str)  # PSUs nested in waves
+    opts = {"calibrated_on": ["sex", "age"], "base_weight": "w0", "psu": psu}
+    pooled = proportions(
+        df, "y", "w", by=["wave", "g"], strata="wave", calibration_by="wave", **opts
+    )
+    per_wave = pd.concat(
+        [proportions(d, "y", "w", by="g", **opts).assign(wave=v) for v, d in df.groupby("wave")]
+    )
+    np.testing.assert_allclose(pooled["estimate"], per_wave["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(pooled["se"], per_wave["se"], rtol=1e-10)
+    assert pooled["n"].tolist() == per_wave["n"].tolist()

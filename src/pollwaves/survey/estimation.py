@@ -73,7 +73,9 @@ def _ci(p: np.ndarray, se: np.ndarray, n: np.ndarray, df: np.ndarray, method: st
     return lo, hi
 
 
-def _domains(df, variable, weight, by_cols, strata, psu, calibrated_on, base_weight, cov=False):
+def _domains(
+    df, variable, weight, by_cols, strata, psu, calibrated_on, base_weight, cov=False, cal_by=None
+):
     """Yield ``(group, categories, shares, variance, (n, df, weight sum, Kish n))`` per domain.
 
     The linearised values of the category shares of ``variable`` in each domain of
@@ -85,7 +87,7 @@ def _domains(df, variable, weight, by_cols, strata, psu, calibrated_on, base_wei
     check_columns(df, [variable, *by_cols, *(c for c in (weight, strata, psu) if c)])
     w = sampling_weights(df, weight)
     s, p_codes = design_codes(df, strata, psu)
-    cal = calibration(df, weight, calibrated_on, base_weight=base_weight)
+    cal = calibration(df, weight, calibrated_on, by=cal_by, base_weight=base_weight)
     y = df[variable]
     valid = y.notna().to_numpy()
     if isinstance(y.dtype, pd.CategoricalDtype):
@@ -126,6 +128,7 @@ def share_contrasts(
     level: float = 0.95,
     *,
     base_weight: str | None = None,
+    calibration_by: str | None = None,
 ) -> pd.DataFrame:
     """Linear combinations of the category shares of one question, with design-based SEs.
 
@@ -136,7 +139,8 @@ def share_contrasts(
         "support": -1}}`` or ``{"neutral": {"both": 1, "outside": 1}}``. Categories absent
         from the data count as 0.
     Other parameters
-        As :func:`proportions` (sampling weights; same design and calibration handling).
+        As :func:`proportions` (sampling weights; same design and calibration handling,
+        ``calibration_by`` included).
 
     Returns
     -------
@@ -153,7 +157,16 @@ def share_contrasts(
     by_cols = as_list(by)
     rows = []
     for g, cats, est, cov, dom in _domains(
-        df, variable, weight, by_cols, strata, psu, calibrated_on, base_weight, cov=True
+        df,
+        variable,
+        weight,
+        by_cols,
+        strata,
+        psu,
+        calibrated_on,
+        base_weight,
+        True,
+        calibration_by,
     ):
         n_d, dof = dom[0], dom[1]
         for name, coefs in contrasts.items():
@@ -198,6 +211,7 @@ def proportions(
     level: float = 0.95,
     *,
     base_weight: str | None = None,
+    calibration_by: str | None = None,
 ) -> pd.DataFrame:
     """Weighted category shares with design-based standard errors and intervals.
 
@@ -222,6 +236,10 @@ def proportions(
         population, calfun="raking")``.
     base_weight : str, optional
         With ``calibrated_on``: the weights before calibration (``None``: equal).
+    calibration_by : str, optional
+        With ``calibrated_on``: column within whose levels the weights were calibrated
+        separately (``"wave"`` for pooled waves; R ``calibrate(design, ~ wave + wave:(a + b),
+        ...)``), as :func:`pollwaves.survey.glm.weighted_logit`.
     ci_method : {"logit", "beta", "wilson", "xlogit"}
         Interval method; ``logit``, ``beta`` (Korn-Graubard) and ``xlogit`` follow R
         ``svyciprop``. ``wilson`` is the Wilson score interval with the effective sample size.
@@ -254,7 +272,16 @@ def proportions(
     by_cols = as_list(by)
     rows = []
     for g, cats, est, var, dom in _domains(
-        df, variable, weight, by_cols, strata, psu, calibrated_on, base_weight
+        df,
+        variable,
+        weight,
+        by_cols,
+        strata,
+        psu,
+        calibrated_on,
+        base_weight,
+        False,
+        calibration_by,
     ):
         se = np.sqrt(var)
         n_d, dof, wsum, kish_n = dom
