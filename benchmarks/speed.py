@@ -127,7 +127,8 @@ def limit_tasks(df: pd.DataFrame) -> dict:
     n_w = int(wave.max()) + 1
     codes = [pd.Categorical(df[v], categories=LEVELS[v]).codes.astype(np.int64) for v in RAKE]
     targets = [np.asarray(TARGET[v]) for v in RAKE]
-    y = pd.Categorical(df["alliance"], categories=CATS).codes.astype(np.int64)
+    y = pd.Categorical(df["alliance"], categories=sorted(CATS)).codes.astype(np.int64)
+    yes = df["yes"].to_numpy().astype(np.int64)
     w = df["w"].to_numpy()
     n_h = np.bincount(wave).astype(float)
     dom = wave * 4 + codes[3]
@@ -141,7 +142,7 @@ def limit_tasks(df: pd.DataFrame) -> dict:
 
     def model(kind):
         def run():
-            resp = (y == 0).astype(np.int64) if kind == "logit" else y
+            resp = yes if kind == "logit" else y
             k = 2 if kind == "logit" else len(CATS)
             key = cell * k + resp
             size = n_w * 72 * k

@@ -178,3 +178,24 @@ def test_per_wave_calibration_of_pooled_shares_equals_one_design_per_wave(psu):
     np.testing.assert_allclose(pooled["estimate"], per_wave["estimate"], rtol=1e-12)
     np.testing.assert_allclose(pooled["se"], per_wave["se"], rtol=1e-10)
     assert pooled["n"].tolist() == per_wave["n"].tolist()
+
+
+@pytest.mark.parametrize("design", LOGIT_DESIGNS)
+def test_mnlogit_on_pattern_cells_equals_the_per_respondent_fit(design, monkeypatch):
+    from pollwaves.survey import cells
+    from pollwaves.survey.mnlogit import weighted_mnlogit
+
+    df = _model_frame(17).dropna(subset=["y"]).reset_index(drop=True)
+    formula = "y ~ C(wave) + C(sex) + C(edu)"
+    monkeypatch.setattr(cells, "ROWS_PER_CELL", 10**9)
+    rows = weighted_mnlogit(df, formula, "w", **design)
+    shares_rows = rows.predicted_shares(by="g")
+    monkeypatch.setattr(cells, "ROWS_PER_CELL", 1)
+    fast = weighted_mnlogit(df, formula, "w", **design)
+    assert fast.nobs == rows.nobs and fast.df_resid == rows.df_resid
+    np.testing.assert_allclose(fast.params, rows.params, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fast.cov_params(), rows.cov_params(), rtol=1e-10, atol=1e-14)
+    assert fast.llf == pytest.approx(rows.llf, rel=1e-12)
+    shares = fast.predicted_shares(by="g")
+    np.testing.assert_allclose(shares["estimate"], shares_rows["estimate"], rtol=1e-10)
+    np.testing.assert_allclose(shares["se"], shares_rows["se"], rtol=1e-10)

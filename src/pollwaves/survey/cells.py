@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["ROWS_PER_CELL", "pattern_cells"]
+__all__ = ["ROWS_PER_CELL", "pattern_cells", "rows_used"]
 
 #: The cell route is taken when the rows outnumber the cells at least this many times.
 ROWS_PER_CELL = 4
@@ -56,3 +56,18 @@ def pattern_cells(
         return None
     first = np.unique(joint, return_index=True)[1]
     return joint, first
+
+
+def rows_used(kept: np.ndarray, complete_rows: np.ndarray, cells) -> tuple[np.ndarray, object]:
+    """Rows in the fit and, on the cell route, each row's position among the kept cells.
+
+    ``kept`` holds the frame labels patsy kept (rows, or the first row of each kept cell),
+    ``complete_rows`` the positions of the complete rows; ``cells`` is
+    :func:`pattern_cells`' result (``None``: rows).
+    """
+    if cells is None:
+        return kept, None
+    codes, first = cells
+    keep = np.isin(complete_rows[first], kept)
+    inside = keep[codes]
+    return complete_rows[inside], (np.cumsum(keep) - 1)[codes[inside]]

@@ -23,7 +23,7 @@ from statsmodels.formula._manager import FormulaManager
 
 from pollwaves.errors import InputError
 from pollwaves.survey.calibration import Calibration, calibration
-from pollwaves.survey.cells import pattern_cells
+from pollwaves.survey.cells import pattern_cells, rows_used
 from pollwaves.survey.design import check_columns, design_codes, design_variance
 from pollwaves.survey.modelling import WaldTest, formula_columns, rank_deficiency_error
 from pollwaves.survey.weighting import sampling_weights
@@ -292,7 +292,7 @@ def weighted_logit(
             hint=f"available columns: {list(data.columns)}",
         ) from err
     lhs = formula.split("~", 1)[0].strip()
-    used, cell_of = _rows_used(x_df.index.to_numpy(), np.flatnonzero(complete), cells)
+    used, cell_of = rows_used(x_df.index.to_numpy(), np.flatnonzero(complete), cells)
     if len(used) == 0:
         raise InputError("No complete rows for the model", value=formula)
     y = _response(y_df, lhs)
@@ -323,16 +323,3 @@ def weighted_logit(
     res = SurveyLogitResult(glm, cov, names, df_resid, slices, influence=scores, cal=cal)
     res.nobs = len(used)
     return res
-
-
-def _rows_used(kept: np.ndarray, complete_rows: np.ndarray, cells) -> tuple[np.ndarray, object]:
-    """Rows in the fit and, on the cell route, each row's position among the kept cells.
-
-    ``kept`` holds the frame labels patsy kept: rows, or the first row of each kept cell.
-    """
-    if cells is None:
-        return kept, None
-    codes, first = cells
-    keep = np.isin(complete_rows[first], kept)
-    inside = keep[codes]
-    return complete_rows[inside], (np.cumsum(keep) - 1)[codes[inside]]

@@ -32,6 +32,7 @@ from scipy import stats
 
 from pollwaves.errors import InputError
 from pollwaves.survey.calibration import calibration
+from pollwaves.survey.cells import pattern_cells, rows_used
 from pollwaves.survey.design import as_list, check_columns, design_codes, design_variance
 from pollwaves.survey.mnlogit_core import information, logit_ci, model_matrix, newton, softmax
 from pollwaves.survey.modelling import WaldTest, formula_columns, rank_deficiency_error
@@ -318,28 +319,39 @@ def weighted_mnlogit(
     except (tokenize.TokenError, SyntaxError) as err:
         raise InputError(f"Cannot parse the formula: {err}", value=formula) from err
     complete = data[[yname, *model_cols]].notna().all(axis=1)
-    x_df = model_matrix("~ " + rhs, data[complete], "drop", "")
-    used = x_df.index.to_numpy()
-    yk = pd.Categorical(data[yname].iloc[used], categories=order).codes.astype(np.int64)
+    cells = pattern_cells(data[complete], [yname, *model_cols], formula)
+    frame = data[complete] if cells is None else data[complete].iloc[cells[1]]
+    x_df = model_matrix("~ " + rhs, frame, "drop", "")
+    used, cell_of = rows_used(x_df.index.to_numpy(), np.flatnonzero(complete), cells)
+    yk = pd.Categorical(data[yname].iloc[x_df.index], categories=order).codes.astype(np.int64)
     empty = [c for k, c in enumerate(order) if not (yk == k).any()]
     if empty:
         msg, hint = "A response category has no cases among the complete rows", "merge or drop it"
         raise InputError(msg, column=yname, value=empty[0], hint=hint)
-    x = x_df.to_numpy(dtype=float)
+    x = x_df.to_numpy(dtype=float)  # one row per used row, or per (response, covariate) cell
     if np.linalg.matrix_rank(x) < x.shape[1]:
         names = [str(c) for c in x_df.columns]
         raise rank_deficiency_error(x, names, x_df.design_info.term_name_slices, formula)
     w = w_all[used] / w_all[used].mean()  # scale-free; keeps the Newton tolerance absolute
-    beta, converged = newton(x, yk, w, k1 := len(cats) - 1)
+    wc = w if cell_of is None else np.bincount(cell_of, weights=w, minlength=len(x))
+    beta, converged = newton(x, yk, wc, k1 := len(cats) - 1)
     if not converged or not np.isfinite(beta).all():
         msg, hint = "The multinomial logit did not converge (separation?)", "merge levels"
         raise InputError(msg, hint=f"{hint} where a response category never occurs")
     prob, lse = softmax(x, beta)
     resid = np.eye(k1 + 1)[yk][:, 1:] - prob[:, 1:]
-    scores = (w[:, None, None] * resid[:, :, None] * x[:, None, :]).reshape(len(used), -1)
+    a_inv = np.linalg.inv(information(x, wc, prob))
     infl = np.zeros((len(data), k1 * x.shape[1]))
-    infl[used] = scores @ np.linalg.inv(information(x, w, prob))
-    eta_y = np.hstack([np.zeros((len(used), 1)), x @ beta])[np.arange(len(used)), yk]
-    fit = dict(beta=beta, x=x, used=used, infl=infl, data=data, weight=weight, w_all=w_all)
+    if cell_of is None:
+        scores = (w[:, None, None] * resid[:, :, None] * x[:, None, :]).reshape(len(used), -1)
+        infl[used] = scores @ a_inv
+    else:  # a row's influence is its weight times its cell's
+        e = (resid[:, :, None] * x[:, None, :]).reshape(len(x), -1) @ a_inv
+        infl[used] = w[:, None] * e[cell_of]
+    eta_y = np.hstack([np.zeros((len(x), 1)), x @ beta])[np.arange(len(x)), yk]
+    w_orig = w_all[used] if cell_of is None else np.bincount(cell_of, w_all[used], len(x))
+    llf = float(w_orig @ (eta_y - lse))
+    x_rows = x if cell_of is None else x[cell_of]
+    fit = dict(beta=beta, x=x_rows, used=used, infl=infl, data=data, weight=weight, w_all=w_all)
     fit |= dict(s=s, p=p_codes, cal=cal, categories=cats, order=order, spec=x_df.design_info)
-    return SurveyMNLogitResult(fit | {"llf": float(w_all[used] @ (eta_y - lse))})
+    return SurveyMNLogitResult(fit | {"llf": llf})
