@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from pollwaves.errors import InputError
 from pollwaves.survey.design import as_list, check_columns
@@ -124,6 +125,25 @@ class Calibration:
             beta, *_ = np.linalg.lstsq(xc * root, sums[idx] / root, rcond=None)
             out[idx] = xc @ beta
         return out
+
+    def fitted_sparse(self, sums: sparse.csr_matrix) -> sparse.csr_matrix:
+        """:meth:`fitted` for sparse ``sums`` (cells x columns), solving each block only for
+        the columns with a non-zero sum in it (a domain inside one wave: one block)."""
+        wc = self.cell_weights()
+        sums = sparse.csr_matrix(sums)
+        rows, cols, vals = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
+        for idx, xc in self.blocks:
+            sub = sums[idx]
+            if sub.nnz == 0:
+                continue
+            used = np.unique(sub.indices)
+            root = np.sqrt(wc[idx])[:, None]
+            beta, *_ = np.linalg.lstsq(xc * root, sub[:, used].toarray() / root, rcond=None)
+            rows.append(np.repeat(idx, len(used)))
+            cols.append(np.tile(used, len(idx)))
+            vals.append((xc @ beta).ravel())
+        data = (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols)))
+        return sparse.csr_matrix(data, shape=sums.shape)
 
     def residualise(self, z: np.ndarray) -> np.ndarray:
         """``w * resid(z / w)`` per block: the linearised values after the calibration.

@@ -40,6 +40,20 @@ def _pair_codes(a: np.ndarray, b: np.ndarray, nb: int):
     return idx.astype(np.int64), keys // nb, keys % nb
 
 
+def _block_diagonal(m: sparse.spmatrix, big_g: int, k: int, cov: bool) -> np.ndarray:
+    """The K x K diagonal blocks (or their diagonals) of a sparse (G K) x (G K) matrix."""
+    m = sparse.coo_matrix(m)
+    m.sum_duplicates()
+    keep = m.row // k == m.col // k if cov else m.row == m.col
+    row, col, val = m.row[keep], m.col[keep], m.data[keep]
+    out = np.zeros((big_g, k, k)) if cov else np.zeros((big_g, k))
+    if cov:
+        out[row // k, row % k, col % k] = val
+    else:
+        out[row // k, row % k] = val
+    return out
+
+
 def _outer_sums(codes, x, weights, n, cov):
     """``sum weights * x x'`` (``cov``) or ``sum weights * x^2`` within ``codes``: (n, K, K)."""
     k = x.shape[1]
@@ -92,17 +106,15 @@ def domain_moments(
     dict
         ``est`` (G, K), ``var`` (G, K) or (G, K, K), ``n``, ``df``, ``wsum``, ``kish_n`` (G,).
     """
-    big_g, k = n_groups, ymat.shape[1]
+    big_g = n_groups
     r = valid & (gcode >= 0)
-    gr, wr, yr, pr = gcode[r], w[r], ymat[r], p[r]
+    gr, wr, yr = gcode[r], w[r], ymat[r]
     n_d = np.bincount(gr, minlength=big_g)
     wsum = np.bincount(gr, weights=wr, minlength=big_g)
     w2 = np.bincount(gr, weights=wr**2, minlength=big_g)
     with np.errstate(divide="ignore", invalid="ignore"):
         est = _sums(gr, wr[:, None] * yr, big_g) / wsum[:, None]
         kish_n = wsum**2 / w2
-    zr = wr[:, None] * (yr - est[gr]) / wsum[gr][:, None]
-
     n_psu = int(p.max()) + 1
     psu_stratum = np.zeros(n_psu, dtype=np.int64)
     psu_stratum[p] = s
@@ -114,63 +126,115 @@ def domain_moments(
             hint="collapse the lonely-PSU stratum with a neighbouring stratum",
         )
     scale_h = n_h / np.maximum(n_h - 1, 1)
-    # PSU x domain totals, then their (stratum, domain) sums and the centred variance
-    pair, pair_psu, pair_g = _pair_codes(pr, gr, big_g)
+    one_per_row = n_psu == len(p) and bool((p == np.arange(len(p))).all())
+    ctx = (w, s, p, r, gr, wr, yr, est, wsum, n_h, scale_h, psu_stratum, big_g, cov)
+    part = _rows_as_psus(*ctx) if one_per_row else _psu_pairs(*ctx)
+    var, dof, tsum, hg_h, hg_g, x1 = part
+    if cal is not None:
+        ts = _gk_matrix(tsum, hg_h, hg_g, len(n_h), big_g)
+        rows = (r, gr, yr - est[gr])
+        var += _calibration_terms(w, s, cal, rows, wsum, x1, ts, scale_h, n_h, cov, big_g)
+    return {"est": est, "var": var, "n": n_d, "df": dof, "wsum": wsum, "kish_n": kish_n}
+
+
+def _gk_matrix(vals, rows, g, n_rows, big_g):
+    """Sparse (rows x G K) matrix with ``vals[i]`` (K values) at row ``rows[i]``, block ``g[i]``."""
+    k = vals.shape[1]
+    cols = (g[:, None] * k + np.arange(k)).ravel()
+    return sparse.csr_matrix((vals.ravel(), (np.repeat(rows, k), cols)), shape=(n_rows, big_g * k))
+
+
+def _rows_as_psus(w, s, p, r, gr, wr, yr, est, wsum, n_h, scale_h, psu_stratum, big_g, cov):
+    """Each row its own PSU: every sum is a (stratum, domain) cell sum of w, w^2, w y, w^2 y.
+
+    Within a cell ``sum z_k = (sum w y_k - p_k sum w) / W`` and, with one-hot ``y``, ``sum z_k
+    z_l = sum w^2 (y_k - p_k)(y_l - p_l) / W^2``, e.g. ``(A_k (1-p_k)^2 + (B - A_k) p_k^2) / W^2``
+    for ``k = l`` (``A = sum w^2 y``, ``B = sum w^2``): no per-row linearised values needed.
+    """
+    k = yr.shape[1]
+    hg, hg_h, hg_g = _pair_codes(s[r], gr, big_g)
+    n_hg = len(hg_h)
+    b1 = np.bincount(hg, weights=wr, minlength=n_hg)
+    b2 = np.bincount(hg, weights=wr**2, minlength=n_hg)
+    a1 = _sums(hg, wr[:, None] * yr, n_hg)
+    a2 = _sums(hg, (wr**2)[:, None] * yr, n_hg)
+    pk, wg = est[hg_g], wsum[hg_g][:, None]
+    tsum = (a1 - pk * b1[:, None]) / wg
+    coef = scale_h[hg_h]
+    nh = n_h[hg_h]
+    if cov:
+        zz = (b2[:, None, None] * pk[:, :, None] * pk[:, None, :]) - a2[:, :, None] * pk[
+            :, None, :
+        ]
+        zz = zz - pk[:, :, None] * a2[:, None, :]
+        zz[:, np.arange(k), np.arange(k)] += a2
+        zz = zz / wg[:, :, None] ** 2 - tsum[:, :, None] * tsum[:, None, :] / nh[:, None, None]
+        var = np.zeros((big_g, k, k))
+        np.add.at(var, hg_g, coef[:, None, None] * zz)
+    else:
+        zz = (a2 * (1 - pk) ** 2 + (b2[:, None] - a2) * pk**2) / wg**2 - tsum**2 / nh[:, None]
+        var = _sums(hg_g, coef[:, None] * zz, big_g)
+    n_d = np.bincount(gr, minlength=big_g)
+    dof = n_d - np.bincount(hg_g, minlength=big_g)
+    return var, dof, tsum, hg_h, hg_g, None
+
+
+def _psu_pairs(w, s, p, r, gr, wr, yr, est, wsum, n_h, scale_h, psu_stratum, big_g, cov):
+    """PSUs: totals over the (PSU, domain) pairs, then per (stratum, domain), centred."""
+    zr = wr[:, None] * (yr - est[gr]) / wsum[gr][:, None]
+    pair, pair_psu, pair_g = _pair_codes(p[r], gr, big_g)
     t = _sums(pair, zr, len(pair_psu))
     pair_h = psu_stratum[pair_psu]
     hg, hg_h, hg_g = _pair_codes(pair_h, pair_g, big_g)
     tsum = _sums(hg, t, len(hg_h))
     m = tsum / n_h[hg_h][:, None]
-    centred = t - m[hg]
-    var = _outer_sums(pair_g, centred, scale_h[pair_h], big_g, cov)
+    var = _outer_sums(pair_g, t - m[hg], scale_h[pair_h], big_g, cov)
     empty = scale_h[hg_h] * (n_h[hg_h] - np.bincount(hg, minlength=len(hg_h)))
     var += _outer_sums(hg_g, m, empty, big_g, cov)
     dof = np.bincount(pair_g, minlength=big_g) - np.bincount(hg_g, minlength=big_g)
-    if cal is not None:
-        tmat = sparse.csr_matrix(
-            (t.ravel(), (np.repeat(pair_psu, k), (pair_g[:, None] * k + np.arange(k)).ravel())),
-            shape=(n_psu, big_g * k),
-        )
-        tsmat = sparse.csr_matrix(
-            (tsum.ravel(), (np.repeat(hg_h, k), (hg_g[:, None] * k + np.arange(k)).ravel())),
-            shape=(len(n_h), big_g * k),
-        )
-        cells = (cal.cells[r], gr, zr * (cal.base[r] / wr)[:, None])
-        var += _calibration_terms(w, s, p, cal, cells, tmat, tsmat, scale_h, n_h, cov, big_g)
-    return {"est": est, "var": var, "n": n_d, "df": dof, "wsum": wsum, "kish_n": kish_n}
+    n_psu = len(psu_stratum)
+    tmat = _gk_matrix(t, pair_psu, pair_g, n_psu, big_g)
+    return var, dof, tsum, hg_h, hg_g, (tmat, p)
 
 
-def _calibration_terms(w, s, p, cal, cells, tmat, tsmat, scale_h, n_h, cov, big_g):
+def _calibration_terms(w, s, cal, rows, wsum, x1, ts, scale_h, n_h, cov, big_g):
     """The change of the variance when the PSU totals ``T`` become ``T - R F``.
 
     ``sum_j c_j t_j t_j'`` over PSUs minus ``sum_h c_h/n_h S_h S_h'`` over strata (``S_h``
-    the stratum sums) is, with ``t = T - R F``: the ``T`` terms (computed by the caller) minus
-    ``X F + (X F)'`` plus ``F' Q F``, where ``X = T' C R - S_T' (C/n) R_h`` and ``Q = R' C R -
-    R_h' (C/n) R_h``.
+    the stratum sums) is, with ``t = T - R F`` (``R``: PSU x cell sums of ``w``; ``F``: fitted
+    cell values): the ``T`` terms minus ``X F + (X F)'`` plus ``F' Q F``, with ``X = T' C R -
+    S' (C/n) R_h`` and ``Q = R' C R - R_h' (C/n) R_h`` (``R_h``: stratum x cell sums of ``w``).
+    All sparse: a domain touches only its own cells. ``x1`` is ``None`` when every row is a
+    PSU (then ``T' C R`` and ``R' C R`` are cell sums), else ``(T, PSU codes)``.
     """
-    cell_r, g_r, u_r = cells
-    n_cells, k = cal.n_cells, u_r.shape[1]
+    r, g_r, dev = rows
+    n_cells, k = cal.n_cells, dev.shape[1]
+    cell_r, w_r = cal.cells[r], w[r]
+    c_row = scale_h[s]
+    c_h = scale_h / n_h
     # base-weighted sums of u = z / w per cell and domain -> fitted cell values F
     cg, cg_c, cg_g = _pair_codes(cell_r, g_r, big_g)
-    su = _sums(cg, u_r, len(cg_c))
-    sums = np.zeros((n_cells, big_g, k))
-    sums[cg_c, cg_g] = su
-    f = cal.fitted(sums.reshape(n_cells, big_g * k))  # cells x (G K)
-    n_psu = int(p.max()) + 1
-    psu_stratum = np.zeros(n_psu, dtype=np.int64)
-    psu_stratum[p] = s
-    c_psu = scale_h[psu_stratum]
-    c_h = scale_h / n_h
-    rmat = sparse.csr_matrix((w, (p, cal.cells)), shape=(n_psu, n_cells))
+    su = _sums(cg, cal.base[r][:, None] * dev, len(cg_c)) / wsum[cg_g][:, None]
+    f = cal.fitted_sparse(_gk_matrix(su, cg_c, cg_g, n_cells, big_g))  # cells x (G K)
     rsum = sparse.csr_matrix((w, (s, cal.cells)), shape=(len(n_h), n_cells))
-    x = (tmat.T @ sparse.diags(c_psu) @ rmat).toarray()
-    x -= (tsmat.T @ sparse.diags(c_h) @ rsum).toarray()
-    q = (rmat.T @ sparse.diags(c_psu) @ rmat).toarray()
-    q -= (rsum.T @ sparse.diags(c_h) @ rsum).toarray()
-    x3 = x.reshape(big_g, k, n_cells)
-    f3 = f.reshape(n_cells, big_g, k)
-    qf3 = (q @ f).reshape(n_cells, big_g, k)
+    if x1 is None:  # rows are PSUs: T' C R and R' C R are cell sums
+        cw2 = (c_row[r] * w_r**2)[:, None] * dev
+        x1 = _gk_matrix(
+            _sums(cg, cw2, len(cg_c)) / wsum[cg_g][:, None], cg_c, cg_g, n_cells, big_g
+        )
+        rcr = sparse.diags(np.bincount(cal.cells, weights=c_row * w**2, minlength=n_cells))
+    else:
+        tmat, p = x1
+        n_psu = tmat.shape[0]
+        c_psu = np.zeros(n_psu)
+        c_psu[p] = c_row
+        rmat = sparse.csr_matrix((w, (p, cal.cells)), shape=(n_psu, n_cells))
+        x1 = (tmat.T @ sparse.diags(c_psu) @ rmat).T  # cells x (G K)
+        rcr = rmat.T @ sparse.diags(c_psu) @ rmat
+    x = sparse.csr_matrix(x1.T) - ts.T @ sparse.diags(c_h) @ rsum  # (G K) x cells
+    xf = _block_diagonal(x @ f, big_g, k, cov)
+    qf = rcr @ f - rsum.T @ (sparse.diags(c_h) @ (rsum @ f))
+    fqf = _block_diagonal(f.T @ qf, big_g, k, cov)
     if cov:
-        xf = np.einsum("gkc,cgl->gkl", x3, f3)
-        return np.einsum("cgk,cgl->gkl", f3, qf3) - xf - xf.transpose(0, 2, 1)
-    return np.einsum("cgk,cgk->gk", f3, qf3) - 2 * np.einsum("gkc,cgk->gk", x3, f3)
+        return fqf - xf - xf.transpose(0, 2, 1)
+    return fqf - 2 * xf
