@@ -72,8 +72,8 @@ def domain_moments(
     w: np.ndarray,
     s: np.ndarray,
     p: np.ndarray,
-    ymat: np.ndarray,
-    valid: np.ndarray,
+    ycode: np.ndarray,
+    n_cats: int,
     gcode: np.ndarray,
     n_groups: int,
     cal: Calibration | None,
@@ -88,14 +88,14 @@ def domain_moments(
         Sampling weights of all design rows.
     s, p : ndarray
         Stratum and stratum-nested PSU codes (:func:`pollwaves.survey.design.design_codes`).
-    ymat : ndarray
-        Rows x categories 0/1 indicators of the answer.
-    valid : ndarray of bool
-        Rows with a valid answer.
+    ycode : ndarray of int
+        Category code of each row's answer (``-1``: missing).
+    n_cats : int
+        Number of categories K.
     gcode : ndarray of int
         Domain code of each row (``-1``: in no domain).
     n_groups : int
-        Number of domains.
+        Number of domains G.
     cal : Calibration or None
         Calibration model (raking-aware SEs) or none.
     cov : bool
@@ -106,14 +106,18 @@ def domain_moments(
     dict
         ``est`` (G, K), ``var`` (G, K) or (G, K, K), ``n``, ``df``, ``wsum``, ``kish_n`` (G,).
     """
-    big_g = n_groups
-    r = valid & (gcode >= 0)
-    gr, wr, yr = gcode[r], w[r], ymat[r]
+    big_g, k = n_groups, n_cats
+    r = (ycode >= 0) & (gcode >= 0)
+    if r.all():
+        r, gr, wr, yr = slice(None), gcode, w, ycode
+    else:
+        gr, wr, yr = gcode[r], w[r], ycode[r]
     n_d = np.bincount(gr, minlength=big_g)
     wsum = np.bincount(gr, weights=wr, minlength=big_g)
     w2 = np.bincount(gr, weights=wr**2, minlength=big_g)
     with np.errstate(divide="ignore", invalid="ignore"):
-        est = _sums(gr, wr[:, None] * yr, big_g) / wsum[:, None]
+        a1 = np.bincount(gr * k + yr, weights=wr, minlength=big_g * k).reshape(big_g, k)
+        est = a1 / wsum[:, None]
         kish_n = wsum**2 / w2
     n_psu = int(p.max()) + 1
     psu_stratum = np.zeros(n_psu, dtype=np.int64)
@@ -127,12 +131,11 @@ def domain_moments(
         )
     scale_h = n_h / np.maximum(n_h - 1, 1)
     one_per_row = n_psu == len(p) and bool((p == np.arange(len(p))).all())
-    ctx = (w, s, p, r, gr, wr, yr, est, wsum, n_h, scale_h, psu_stratum, big_g, cov)
-    part = _rows_as_psus(*ctx) if one_per_row else _psu_pairs(*ctx)
-    var, dof, tsum, hg_h, hg_g, x1 = part
+    ctx = (s, p, r, gr, wr, yr, k, est, wsum, n_h, scale_h, psu_stratum, big_g, cov)
+    var, dof, tsum, hg_h, hg_g, x1 = (_rows_as_psus if one_per_row else _psu_pairs)(*ctx)
     if cal is not None:
         ts = _gk_matrix(tsum, hg_h, hg_g, len(n_h), big_g)
-        rows = (r, gr, yr - est[gr])
+        rows = (r, gr, np.eye(k)[yr] - est[gr])
         var += _calibration_terms(w, s, cal, rows, wsum, x1, ts, scale_h, n_h, cov, big_g)
     return {"est": est, "var": var, "n": n_d, "df": dof, "wsum": wsum, "kish_n": kish_n}
 
@@ -144,20 +147,21 @@ def _gk_matrix(vals, rows, g, n_rows, big_g):
     return sparse.csr_matrix((vals.ravel(), (np.repeat(rows, k), cols)), shape=(n_rows, big_g * k))
 
 
-def _rows_as_psus(w, s, p, r, gr, wr, yr, est, wsum, n_h, scale_h, psu_stratum, big_g, cov):
+def _rows_as_psus(s, p, r, gr, wr, yr, k, est, wsum, n_h, scale_h, psu_stratum, big_g, cov):
     """Each row its own PSU: every sum is a (stratum, domain) cell sum of w, w^2, w y, w^2 y.
 
     Within a cell ``sum z_k = (sum w y_k - p_k sum w) / W`` and, with one-hot ``y``, ``sum z_k
     z_l = sum w^2 (y_k - p_k)(y_l - p_l) / W^2``, e.g. ``(A_k (1-p_k)^2 + (B - A_k) p_k^2) / W^2``
     for ``k = l`` (``A = sum w^2 y``, ``B = sum w^2``): no per-row linearised values needed.
     """
-    k = yr.shape[1]
     hg, hg_h, hg_g = _pair_codes(s[r], gr, big_g)
     n_hg = len(hg_h)
     b1 = np.bincount(hg, weights=wr, minlength=n_hg)
-    b2 = np.bincount(hg, weights=wr**2, minlength=n_hg)
-    a1 = _sums(hg, wr[:, None] * yr, n_hg)
-    a2 = _sums(hg, (wr**2)[:, None] * yr, n_hg)
+    w2 = wr**2
+    b2 = np.bincount(hg, weights=w2, minlength=n_hg)
+    code = hg * k + yr
+    a1 = np.bincount(code, weights=wr, minlength=n_hg * k).reshape(n_hg, k)
+    a2 = np.bincount(code, weights=w2, minlength=n_hg * k).reshape(n_hg, k)
     pk, wg = est[hg_g], wsum[hg_g][:, None]
     tsum = (a1 - pk * b1[:, None]) / wg
     coef = scale_h[hg_h]
@@ -179,9 +183,9 @@ def _rows_as_psus(w, s, p, r, gr, wr, yr, est, wsum, n_h, scale_h, psu_stratum, 
     return var, dof, tsum, hg_h, hg_g, None
 
 
-def _psu_pairs(w, s, p, r, gr, wr, yr, est, wsum, n_h, scale_h, psu_stratum, big_g, cov):
+def _psu_pairs(s, p, r, gr, wr, yr, k, est, wsum, n_h, scale_h, psu_stratum, big_g, cov):
     """PSUs: totals over the (PSU, domain) pairs, then per (stratum, domain), centred."""
-    zr = wr[:, None] * (yr - est[gr]) / wsum[gr][:, None]
+    zr = wr[:, None] * (np.eye(k)[yr] - est[gr]) / wsum[gr][:, None]
     pair, pair_psu, pair_g = _pair_codes(p[r], gr, big_g)
     t = _sums(pair, zr, len(pair_psu))
     pair_h = psu_stratum[pair_psu]

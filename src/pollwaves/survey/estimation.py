@@ -73,15 +73,37 @@ def _ci(p: np.ndarray, se: np.ndarray, n: np.ndarray, df: np.ndarray, method: st
     return lo, hi
 
 
-def _domains(
+def _group_codes(df: pd.DataFrame, by_cols: list[str]) -> tuple[np.ndarray, list[tuple]]:
+    """Domain code of each row (``-1``: a key is missing) and the sorted domain keys."""
+    if not by_cols:
+        return np.zeros(len(df), dtype=np.int64), [()]
+    joint = np.zeros(len(df), dtype=np.int64)
+    ok = np.ones(len(df), dtype=bool)
+    uniques = []
+    for c in by_cols:
+        codes, levels = pd.factorize(df[c], sort=True)
+        ok &= codes >= 0
+        joint = joint * (len(levels) + 1) + codes
+        uniques.append(levels)
+    present, inverse = np.unique(joint[ok], return_inverse=True)
+    gcode = np.full(len(df), -1, dtype=np.int64)
+    gcode[ok] = inverse
+    parts, rest = [], present
+    for levels in reversed(uniques):
+        parts.append(np.asarray(levels, dtype=object)[rest % (len(levels) + 1)])
+        rest = rest // (len(levels) + 1)
+    return gcode, list(zip(*reversed(parts), strict=True))
+
+
+def _domain_arrays(
     df, variable, weight, by_cols, strata, psu, calibrated_on, base_weight, cov=False, cal_by=None
 ):
-    """Yield ``(group, categories, shares, variance, (n, df, weight sum, Kish n))`` per domain.
+    """``(groups, categories, moments)`` of the non-empty domains, all in one pass.
 
     The linearised values of the category shares of ``variable`` in each domain of
     ``by_cols`` (rows outside the domain or with a missing answer contribute zero), residualised
     on the calibration model when ``calibrated_on`` is given, and their design variance
-    (the full covariance matrix with ``cov=True``): all domains in one pass of grouped sums
+    (the full covariance matrix with ``cov=True``), from grouped sums
     (:func:`pollwaves.survey.domain_sums.domain_moments`).
     """
     check_columns(df, [variable, *by_cols, *(c for c in (weight, strata, psu) if c)])
@@ -89,30 +111,29 @@ def _domains(
     s, p_codes = design_codes(df, strata, psu)
     cal = calibration(df, weight, calibrated_on, by=cal_by, base_weight=base_weight)
     y = df[variable]
-    valid = y.notna().to_numpy()
     if isinstance(y.dtype, pd.CategoricalDtype):
         cats = list(y.cat.categories)
+        ycode = y.cat.codes.to_numpy().astype(np.int64)
     else:
-        cats = sorted(y.dropna().unique().tolist())
+        codes, levels = pd.factorize(y, sort=True)
+        cats = levels.tolist()
+        ycode = codes.astype(np.int64)
     if not cats:
         raise InputError("No valid answers", column=variable, hint="check the column mapping")
-    ymat = np.column_stack([(y == c).fillna(False).to_numpy(dtype=float) for c in cats])
-    gcode = np.zeros(len(df), dtype=np.int64)
-    groups = [()]
-    if by_cols:
-        keys = df[by_cols]
-        key_ok = keys.notna().all(axis=1).to_numpy()
-        uniq = keys[key_ok].drop_duplicates().sort_values(by_cols)
-        groups = [tuple(g) for g in uniq.itertuples(index=False)]
-        gcode[:] = -1
-        index = pd.MultiIndex.from_frame(uniq)
-        gcode[key_ok] = index.get_indexer(pd.MultiIndex.from_frame(keys[key_ok]))
-    res = domain_moments(w, s, p_codes, ymat, valid, gcode, len(groups), cal, cov=cov)
+    gcode, groups = _group_codes(df, by_cols)
+    res = domain_moments(w, s, p_codes, ycode, len(cats), gcode, len(groups), cal, cov=cov)
+    keep = np.flatnonzero(res["n"] > 0)
+    return [groups[i] for i in keep], cats, {key: v[keep] for key, v in res.items()}
+
+
+def _domains(*args, **kwargs):
+    """Yield ``(group, categories, shares, variance, (n, df, weight sum, Kish n))`` per domain.
+
+    As :func:`_domain_arrays` (same arguments), one domain at a time.
+    """
+    groups, cats, res = _domain_arrays(*args, **kwargs)
     for i, g in enumerate(groups):
-        n_d = int(res["n"][i])
-        if n_d == 0:
-            continue
-        dom = (n_d, int(res["df"][i]), float(res["wsum"][i]), float(res["kish_n"][i]))
+        dom = (int(res["n"][i]), int(res["df"][i]), float(res["wsum"][i]), float(res["kish_n"][i]))
         yield g, cats, res["est"][i], res["var"][i], dom
 
 
@@ -270,43 +291,26 @@ def proportions(
             "Unknown ci_method", value=ci_method, hint=f"use one of {', '.join(CI_METHODS)}"
         )
     by_cols = as_list(by)
-    rows = []
-    for g, cats, est, var, dom in _domains(
-        df,
-        variable,
-        weight,
-        by_cols,
-        strata,
-        psu,
-        calibrated_on,
-        base_weight,
-        False,
+    groups, cats, res = _domain_arrays(
+        df, variable, weight, by_cols, strata, psu, calibrated_on, base_weight, False,
         calibration_by,
-    ):
-        se = np.sqrt(var)
-        n_d, dof, wsum, kish_n = dom
-        lo, hi = _ci(est, se, np.full(len(cats), n_d), np.full(len(cats), dof), ci_method, level)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            vsrs = est * (1 - est) / (n_d - 1) * (wsum - n_d) / wsum
-            deff = np.where((vsrs > 0) & (wsum > n_d), var / vsrs, np.nan)
-            n_eff = np.where(np.isfinite(deff) & (deff > 0), n_d / deff, kish_n)
-        for k, c in enumerate(cats):
-            rows.append(
-                {
-                    **dict(zip(by_cols, g, strict=True)),
-                    "category": c,
-                    "estimate": est[k],
-                    "se": se[k],
-                    "ci_low": lo[k],
-                    "ci_high": hi[k],
-                    "n": n_d,
-                    "n_eff": float(n_eff[k]),
-                    "deff": float(deff[k]),
-                    "df": dof,
-                }
-            )
+    )  # fmt: skip
+    n_cat = len(cats)
+    est, var = res["est"].ravel(), res["var"].ravel()
+    n_d = np.repeat(res["n"], n_cat)
+    dof = np.repeat(res["df"], n_cat)
+    wsum, kish_n = np.repeat(res["wsum"], n_cat), np.repeat(res["kish_n"], n_cat)
+    se = np.sqrt(var)
+    lo, hi = _ci(est, se, n_d, dof, ci_method, level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vsrs = est * (1 - est) / (n_d - 1) * (wsum - n_d) / wsum
+        deff = np.where((vsrs > 0) & (wsum > n_d), var / vsrs, np.nan)
+        n_eff = np.where(np.isfinite(deff) & (deff > 0), n_d / deff, kish_n)
     cols = [*by_cols, "category", "estimate", "se", "ci_low", "ci_high", "n", "n_eff", "deff"]
-    out = pd.DataFrame(rows, columns=[*cols, "df"])
+    keys = {c: [g[j] for g in groups for _ in cats] for j, c in enumerate(by_cols)}
+    data = {"category": list(cats) * len(groups), "estimate": est, "se": se, "ci_low": lo}
+    data |= {"ci_high": hi, "n": n_d, "n_eff": n_eff, "deff": deff, "df": dof}
+    out = pd.DataFrame({**keys, **data}, columns=[*cols, "df"])
     out["flag"] = nchs_flags(out["estimate"], out["se"], out["n"], out.pop("df"), level=level)
     return out
 
