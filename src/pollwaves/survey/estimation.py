@@ -85,9 +85,15 @@ def _group_codes(df: pd.DataFrame, by_cols: list[str]) -> tuple[np.ndarray, list
         ok &= codes >= 0
         joint = joint * (len(levels) + 1) + codes
         uniques.append(levels)
-    present, inverse = np.unique(joint[ok], return_inverse=True)
+    size = int(np.prod([len(u) + 1 for u in uniques], dtype=float))
     gcode = np.full(len(df), -1, dtype=np.int64)
-    gcode[ok] = inverse
+    if size <= 4 * len(df) + 1024:  # few key combinations: O(n) by counting
+        seen = np.bincount(joint[ok], minlength=size) > 0
+        present = np.flatnonzero(seen)
+        gcode[ok] = (np.cumsum(seen) - 1)[joint[ok]]
+    else:
+        present, inverse = np.unique(joint[ok], return_inverse=True)
+        gcode[ok] = inverse
     parts, rest = [], present
     for levels in reversed(uniques):
         parts.append(np.asarray(levels, dtype=object)[rest % (len(levels) + 1)])
