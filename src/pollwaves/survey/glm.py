@@ -23,7 +23,7 @@ from statsmodels.formula._manager import FormulaManager
 
 from pollwaves.errors import InputError
 from pollwaves.survey.calibration import Calibration, calibration
-from pollwaves.survey.cells import pattern_cells, rows_used
+from pollwaves.survey.cells import cell_variance, n_distinct, pattern_cells, rows_used
 from pollwaves.survey.design import check_columns, design_codes, design_variance
 from pollwaves.survey.modelling import WaldTest, formula_columns, rank_deficiency_error
 from pollwaves.survey.weighting import sampling_weights
@@ -315,10 +315,15 @@ def weighted_logit(
     scores = np.zeros((len(data), x.shape[1]))
     if cell_of is None:
         scores[used] = (x * (w * (y - mu))[:, None]) @ a_inv
-    else:  # a row's score is its weight times its cell's (y - mu) x A^-1
-        scores[used] = w[:, None] * ((x * (y - mu)[:, None]) @ a_inv)[cell_of]
-    cov = design_variance(scores if cal is None else cal.residualise(scores), s, p_codes, cov=True)
-    degf = len(np.unique(p_codes[used])) - len(np.unique(s[used]))
+        z = scores if cal is None else cal.residualise(scores)
+        cov = design_variance(z, s, p_codes, cov=True)
+    else:  # a row's score is its weight times its cell's (y - mu) x A^-1: cell sums
+        e = (x * (y - mu)[:, None]) @ a_inv
+        scores[used] = w[:, None] * e[cell_of]
+        codes = np.full(len(data), -1, dtype=np.int64)
+        codes[used] = cell_of
+        cov = cell_variance(e, codes, w_all / w_all.mean(), s, p_codes, cal)
+    degf = n_distinct(p_codes[used]) - n_distinct(s[used])
     df_resid = degf + 1 - x.shape[1]
     res = SurveyLogitResult(glm, cov, names, df_resid, slices, influence=scores, cal=cal)
     res.nobs = len(used)

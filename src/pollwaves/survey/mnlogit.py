@@ -32,7 +32,7 @@ from scipy import stats
 
 from pollwaves.errors import InputError
 from pollwaves.survey.calibration import calibration
-from pollwaves.survey.cells import pattern_cells, rows_used
+from pollwaves.survey.cells import cell_variance, n_distinct, pattern_cells, rows_used
 from pollwaves.survey.design import as_list, check_columns, design_codes, design_variance
 from pollwaves.survey.mnlogit_core import information, logit_ci, model_matrix, newton, softmax
 from pollwaves.survey.modelling import WaldTest, formula_columns, rank_deficiency_error
@@ -70,13 +70,16 @@ class SurveyMNLogitResult:
         self.categories, self.reference = fit["categories"], order[0]
         self._perm = [order.index(c) for c in self.categories]  # model order -> categories
         self.params = pd.DataFrame(fit["beta"], index=names, columns=others)
-        cov = design_variance(self._calibrate(fit["infl"]), fit["s"], fit["p"], cov=True)
+        if fit.get("cell_infl") is None:
+            cov = design_variance(self._calibrate(fit["infl"]), fit["s"], fit["p"], cov=True)
+        else:  # fitted on cells: the sandwich meat from cell sums
+            cov = cell_variance(*fit["cell_infl"], fit["s"], fit["p"], fit["cal"])
         idx = pd.MultiIndex.from_product([others, names], names=["category", "term"])
         self._cov = pd.DataFrame(cov, index=idx, columns=idx)
         se = np.sqrt(np.diag(cov)).reshape(len(others), len(names)).T
         self.bse = pd.DataFrame(se, index=names, columns=others)
         self.tvalues = self.params / self.bse
-        self.design_df = len(np.unique(fit["p"][used])) - len(np.unique(fit["s"][used]))
+        self.design_df = n_distinct(fit["p"][used]) - n_distinct(fit["s"][used])
         self.df_resid = float(self.design_df + 1 - fit["beta"].size)
         self.nobs, self.llf, self.term_slices = len(used), fit["llf"], spec.term_name_slices
         pv = 2 * stats.t.sf(np.abs(self.tvalues), self.df_resid) if self.df_resid > 0 else np.nan
@@ -342,16 +345,21 @@ def weighted_mnlogit(
     resid = np.eye(k1 + 1)[yk][:, 1:] - prob[:, 1:]
     a_inv = np.linalg.inv(information(x, wc, prob))
     infl = np.zeros((len(data), k1 * x.shape[1]))
+    cell_infl = None
     if cell_of is None:
         scores = (w[:, None, None] * resid[:, :, None] * x[:, None, :]).reshape(len(used), -1)
         infl[used] = scores @ a_inv
     else:  # a row's influence is its weight times its cell's
         e = (resid[:, :, None] * x[:, None, :]).reshape(len(x), -1) @ a_inv
         infl[used] = w[:, None] * e[cell_of]
+        codes = np.full(len(data), -1, dtype=np.int64)
+        codes[used] = cell_of
+        cell_infl = (e, codes, w_all / w_all[used].mean())
     eta_y = np.hstack([np.zeros((len(x), 1)), x @ beta])[np.arange(len(x)), yk]
     w_orig = w_all[used] if cell_of is None else np.bincount(cell_of, w_all[used], len(x))
     llf = float(w_orig @ (eta_y - lse))
     x_rows = x if cell_of is None else x[cell_of]
     fit = dict(beta=beta, x=x_rows, used=used, infl=infl, data=data, weight=weight, w_all=w_all)
     fit |= dict(s=s, p=p_codes, cal=cal, categories=cats, order=order, spec=x_df.design_info)
+    fit["cell_infl"] = cell_infl
     return SurveyMNLogitResult(fit | {"llf": llf})
