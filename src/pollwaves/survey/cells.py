@@ -58,7 +58,10 @@ def pattern_cells(
     n_cells = int(joint.max()) + 1
     if n_cells * ROWS_PER_CELL > len(frame):
         return None
-    first = np.unique(joint, return_index=True)[1]
+    # codes are numbered in order of first appearance: a row opens a cell when its code
+    # exceeds every earlier code
+    running = np.maximum.accumulate(joint)
+    first = np.flatnonzero(np.concatenate([[True], joint[1:] > running[:-1]]))
     return joint, first
 
 

@@ -275,12 +275,12 @@ def weighted_logit(
     except (tokenize.TokenError, SyntaxError) as err:
         raise InputError(f"Cannot parse the formula: {err}", value=formula) from err
     complete = data[model_cols].notna().all(axis=1)
-    cells = pattern_cells(data[complete], model_cols, formula)
+    cells = pattern_cells(data.loc[complete, model_cols], model_cols, formula)
     manager = FormulaManager(engine="patsy")
     try:
         y_df, x_df = manager.get_matrices(
             formula,
-            data[complete] if cells is None else data[complete].iloc[cells[1]],
+            data[complete] if cells is None else data.iloc[np.flatnonzero(complete)[cells[1]]],
             eval_env={"np": np},
             pandas=True,
             na_action=manager.get_na_action("drop"),

@@ -85,6 +85,17 @@ class SurveyMNLogitResult:
         pv = 2 * stats.t.sf(np.abs(self.tvalues), self.df_resid) if self.df_resid > 0 else np.nan
         self.pvalues = pd.DataFrame(pv, index=names, columns=others)
 
+    def _influence(self) -> np.ndarray:
+        """Per-row influence functions of the coefficients (built on demand on the cell route)."""
+        f = self._f
+        if f["infl"] is None:
+            e, codes, w = f["cell_infl"]
+            infl = np.zeros((len(codes), e.shape[1]))
+            inside = codes >= 0
+            infl[inside] = w[inside, None] * e[codes[inside]]
+            f["infl"] = infl
+        return f["infl"]
+
     def _calibrate(self, z: np.ndarray) -> np.ndarray:
         """``z`` (one row per design row) after the fit's calibration (none: unchanged)."""
         cal = self._f["cal"]
@@ -148,7 +159,11 @@ class SurveyMNLogitResult:
         sub, rows = sub[ok], used[ok]
         if not len(rows):
             raise InputError("No rows to average over (all by keys missing)", value=by_cols)
-        x = f["x"][ok] if data is None else model_matrix(f["spec"], sub, "raise", "").to_numpy()
+        if data is None:
+            x = f["x"] if f["cell_of"] is None else f["x"][f["cell_of"]]
+            x = x[ok]
+        else:
+            x = model_matrix(f["spec"], sub, "raise", "").to_numpy()
         codes, labels = np.zeros(len(rows), dtype=np.int64), [()]
         if by_cols:
             grp = sub.groupby(by_cols, sort=True, observed=True)
@@ -164,7 +179,7 @@ class SurveyMNLogitResult:
             dp = prob * (np.eye(k)[m + 1] - prob[:, [m + 1]])
             prod = (dp[:, :, None] * x[:, None, :]).reshape(len(rows), k * p)
             jac[:, :, m * p : (m + 1) * p] = (prod.T @ d).T.reshape(-1, k, p)
-        z = (f["infl"] @ jac.reshape(-1, jac.shape[2]).T).reshape(len(w_all), len(labels), k)
+        z = (self._influence() @ jac.reshape(-1, jac.shape[2]).T).reshape(len(w_all), -1, k)
         z[rows] += d[:, :, None] * (prob[:, None, :] - est[None, :, :])
         labels = [lab if isinstance(lab, tuple) else (lab,) for lab in labels]
         return by_cols, labels, est[:, self._perm], z[:, :, self._perm]
@@ -322,8 +337,8 @@ def weighted_mnlogit(
     except (tokenize.TokenError, SyntaxError) as err:
         raise InputError(f"Cannot parse the formula: {err}", value=formula) from err
     complete = data[[yname, *model_cols]].notna().all(axis=1)
-    cells = pattern_cells(data[complete], [yname, *model_cols], formula)
-    frame = data[complete] if cells is None else data[complete].iloc[cells[1]]
+    cells = pattern_cells(data.loc[complete, [yname, *model_cols]], [yname, *model_cols], formula)
+    frame = data[complete] if cells is None else data.iloc[np.flatnonzero(complete)[cells[1]]]
     x_df = model_matrix("~ " + rhs, frame, "drop", "")
     used, cell_of = rows_used(x_df.index.to_numpy(), np.flatnonzero(complete), cells)
     yk = pd.Categorical(data[yname].iloc[x_df.index], categories=order).codes.astype(np.int64)
@@ -344,22 +359,20 @@ def weighted_mnlogit(
     prob, lse = softmax(x, beta)
     resid = np.eye(k1 + 1)[yk][:, 1:] - prob[:, 1:]
     a_inv = np.linalg.inv(information(x, wc, prob))
-    infl = np.zeros((len(data), k1 * x.shape[1]))
-    cell_infl = None
+    infl, cell_infl = None, None
     if cell_of is None:
         scores = (w[:, None, None] * resid[:, :, None] * x[:, None, :]).reshape(len(used), -1)
+        infl = np.zeros((len(data), k1 * x.shape[1]))
         infl[used] = scores @ a_inv
-    else:  # a row's influence is its weight times its cell's
+    else:  # a row's influence is its weight times its cell's (built when needed)
         e = (resid[:, :, None] * x[:, None, :]).reshape(len(x), -1) @ a_inv
-        infl[used] = w[:, None] * e[cell_of]
         codes = np.full(len(data), -1, dtype=np.int64)
         codes[used] = cell_of
         cell_infl = (e, codes, w_all / w_all[used].mean())
     eta_y = np.hstack([np.zeros((len(x), 1)), x @ beta])[np.arange(len(x)), yk]
     w_orig = w_all[used] if cell_of is None else np.bincount(cell_of, w_all[used], len(x))
     llf = float(w_orig @ (eta_y - lse))
-    x_rows = x if cell_of is None else x[cell_of]
-    fit = dict(beta=beta, x=x_rows, used=used, infl=infl, data=data, weight=weight, w_all=w_all)
+    fit = dict(beta=beta, x=x, used=used, infl=infl, data=data, weight=weight, w_all=w_all)
     fit |= dict(s=s, p=p_codes, cal=cal, categories=cats, order=order, spec=x_df.design_info)
-    fit["cell_infl"] = cell_infl
+    fit |= {"cell_infl": cell_infl, "cell_of": cell_of}
     return SurveyMNLogitResult(fit | {"llf": llf})
