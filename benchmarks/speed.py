@@ -208,6 +208,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-r", action="store_true")
     ap.add_argument("--r-cal-max", type=int, default=100_000, help="largest n for R shares_cal")
     ap.add_argument("--label", default="after")
+    ap.add_argument(
+        "--source-revision", default=None, help="revision of the pollwaves code measured"
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "speed.csv")
     args = ap.parse_args(argv)
     rows = []
@@ -247,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
     out.to_csv(args.out, index=False, float_format="%.6g")
     meta_path = args.out.with_suffix(".meta.json")
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    meta[args.label] = _meta(argv)
+    meta[args.label] = _meta(argv) | {"pollwaves_revision": args.source_revision or "HEAD"}
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
 
 

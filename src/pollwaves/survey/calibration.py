@@ -68,13 +68,39 @@ def calibration_residuals(u: np.ndarray, mm: np.ndarray, w0: np.ndarray) -> np.n
     return u - mm @ beta
 
 
-def _cell_codes(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """Code of each row's calibration cell (the joint pattern of the raking columns)."""
-    codes = [pd.factorize(df[c], sort=True)[0].astype(np.int64) for c in columns]
-    joint = np.zeros(len(df), dtype=np.int64)
+def _cells(level: np.ndarray, codes: list[np.ndarray]):
+    """Cell code of each row (cells sorted by ``level``, then the raking columns' codes), and
+    per cell its level and its code in each raking column."""
+    joint = level.astype(np.int64)
     for c in codes:
         joint = joint * (int(c.max()) + 1) + c
-    return pd.factorize(joint, sort=True)[0].astype(np.int64)
+    size = int(joint.max()) + 1
+    if size <= 4 * len(joint) + 1024:  # few combinations: O(n) by counting
+        seen = np.bincount(joint, minlength=size) > 0
+        cells = (np.cumsum(seen) - 1)[joint]
+    else:
+        cells = np.unique(joint, return_inverse=True)[1].astype(np.int64)
+    rep = np.zeros(int(cells.max()) + 1, dtype=np.int64)
+    rep[cells] = np.arange(len(cells))  # any row of a cell: all share its codes
+    return cells, level[rep], [c[rep] for c in codes]
+
+
+def _cell_blocks(cell_level: np.ndarray, cell_codes: list[np.ndarray]):
+    """Per level: its cells and their rows of the model matrix ``~ a + b + ...``.
+
+    Treatment dummies of the levels present in the block (the first one dropped), as
+    :func:`calibration_matrix` builds them from the block's rows.
+    """
+    blocks = []
+    for k in np.unique(cell_level):
+        idx = np.flatnonzero(cell_level == k)
+        parts = [np.ones((len(idx), 1))]
+        for c in cell_codes:
+            ck = c[idx]
+            present = np.unique(ck)
+            parts.append((ck[:, None] == present[1:]).astype(float))
+        blocks.append((idx, np.hstack(parts)))
+    return blocks
 
 
 @dataclass(frozen=True)
@@ -161,12 +187,6 @@ class Calibration:
         return (flat - self.weights[:, None] * fit[self.cells]).reshape(z.shape)
 
 
-def _block(df: pd.DataFrame, cols: Sequence[str], cells: np.ndarray):
-    """Global cell codes of one block and the model-matrix row of each of its cells."""
-    idx, first = np.unique(cells, return_index=True)
-    return idx, calibration_matrix(df, cols)[first]
-
-
 def calibration(
     df: pd.DataFrame,
     weight: str | None,
@@ -208,18 +228,13 @@ def calibration(
     w = sampling_weights(df, weight)
     w0 = sampling_weights(df, base_weight)
     _check_complete(df, cols)
-    if by is None:
-        cells = _cell_codes(df, cols)
-        return Calibration(w, w0, cells, [_block(df, cols, cells)])
-    if df[by].isna().any():
-        i = int(np.flatnonzero(df[by].isna().to_numpy())[0])
-        raise InputError("Missing value in the calibration_by column", column=by, row=i + 1)
-    codes, _ = pd.factorize(df[by], sort=True)
-    cells = _cell_codes(df.assign(_by=codes), ["_by", *cols])
-    blocks = []
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(int(codes.max()) + 2))
-    for k in range(int(codes.max()) + 1):
-        rows = order[bounds[k] : bounds[k + 1]]
-        blocks.append(_block(df.iloc[rows], cols, cells[rows]))
+    level = np.zeros(len(df), dtype=np.int64)
+    if by is not None:
+        if df[by].isna().any():
+            i = int(np.flatnonzero(df[by].isna().to_numpy())[0])
+            raise InputError("Missing value in the calibration_by column", column=by, row=i + 1)
+        level = pd.factorize(df[by], sort=True)[0].astype(np.int64)
+    codes = [pd.factorize(df[c], sort=True)[0].astype(np.int64) for c in cols]
+    cells, cell_level, cell_codes = _cells(level, codes)
+    blocks = _cell_blocks(cell_level, cell_codes)
     return Calibration(w, w0, cells, blocks)
