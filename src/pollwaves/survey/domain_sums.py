@@ -135,7 +135,7 @@ def domain_moments(
     var, dof, tsum, hg_h, hg_g, x1 = (_rows_as_psus if one_per_row else _psu_pairs)(*ctx)
     if cal is not None:
         ts = _gk_matrix(tsum, hg_h, hg_g, len(n_h), big_g)
-        rows = (r, gr, np.eye(k)[yr] - est[gr])
+        rows = (r, gr, yr, est)
         var += _calibration_terms(w, s, cal, rows, wsum, x1, ts, scale_h, n_h, cov, big_g)
     return {"est": est, "var": var, "n": n_d, "df": dof, "wsum": wsum, "kish_n": kish_n}
 
@@ -201,6 +201,13 @@ def _psu_pairs(s, p, r, gr, wr, yr, k, est, wsum, n_h, scale_h, psu_stratum, big
     return var, dof, tsum, hg_h, hg_g, (tmat, p)
 
 
+def _dev_sums(codes, y, v, p, k):
+    """``sum v (1[y = k] - p_k)`` within ``codes`` (``p``: one row of shares per code)."""
+    n = len(p)
+    a = np.bincount(codes * k + y, weights=v, minlength=n * k).reshape(n, k)
+    return a - p * np.bincount(codes, weights=v, minlength=n)[:, None]
+
+
 def _calibration_terms(w, s, cal, rows, wsum, x1, ts, scale_h, n_h, cov, big_g):
     """The change of the variance when the PSU totals ``T`` become ``T - R F``.
 
@@ -211,21 +218,19 @@ def _calibration_terms(w, s, cal, rows, wsum, x1, ts, scale_h, n_h, cov, big_g):
     All sparse: a domain touches only its own cells. ``x1`` is ``None`` when every row is a
     PSU (then ``T' C R`` and ``R' C R`` are cell sums), else ``(T, PSU codes)``.
     """
-    r, g_r, dev = rows
-    n_cells, k = cal.n_cells, dev.shape[1]
+    r, g_r, y_r, est = rows
+    n_cells, k = cal.n_cells, est.shape[1]
     cell_r, w_r = cal.cells[r], w[r]
     c_row = scale_h[s]
     c_h = scale_h / n_h
     # base-weighted sums of u = z / w per cell and domain -> fitted cell values F
     cg, cg_c, cg_g = _pair_codes(cell_r, g_r, big_g)
-    su = _sums(cg, cal.base[r][:, None] * dev, len(cg_c)) / wsum[cg_g][:, None]
+    su = _dev_sums(cg, y_r, cal.base[r], est[cg_g], k) / wsum[cg_g][:, None]
     f = cal.fitted_sparse(_gk_matrix(su, cg_c, cg_g, n_cells, big_g))  # cells x (G K)
     rsum = sparse.csr_matrix((w, (s, cal.cells)), shape=(len(n_h), n_cells))
     if x1 is None:  # rows are PSUs: T' C R and R' C R are cell sums
-        cw2 = (c_row[r] * w_r**2)[:, None] * dev
-        x1 = _gk_matrix(
-            _sums(cg, cw2, len(cg_c)) / wsum[cg_g][:, None], cg_c, cg_g, n_cells, big_g
-        )
+        cw2 = _dev_sums(cg, y_r, c_row[r] * w_r**2, est[cg_g], k) / wsum[cg_g][:, None]
+        x1 = _gk_matrix(cw2, cg_c, cg_g, n_cells, big_g)
         rcr = sparse.diags(np.bincount(cal.cells, weights=c_row * w**2, minlength=n_cells))
     else:
         tmat, p = x1
