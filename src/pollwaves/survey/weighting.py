@@ -90,8 +90,10 @@ def _targets(
                 column=col,
                 hint=f"available columns: {list(df.columns)}",
             )
-        t = pd.Series({str(k): float(v) for k, v in tgt.items()}, dtype=float)
-        if (t < 0).any() or not np.isfinite(t).all():
+        tdict = {str(k): float(v) for k, v in tgt.items()}
+        tval = np.fromiter(tdict.values(), dtype=float, count=len(tdict))
+        t = pd.Series(tval, index=pd.Index(list(tdict), dtype=object), dtype=float)
+        if (tval < 0).any() or not np.isfinite(tval).all():
             raise RakingError(
                 "Raking targets must be finite and non-negative", column=col, value=dict(t)
             )
@@ -104,8 +106,7 @@ def _targets(
                 row=i + 1,
                 hint="impute or drop respondents with a missing raking variable before raking",
             )
-        present = pd.Index(labels)
-        extra = sorted(set(labels) - set(t.index))
+        extra = sorted(set(labels) - set(tdict))
         if len(extra):
             raise RakingError(
                 "The sample has a category that the targets lack",
@@ -113,7 +114,8 @@ def _targets(
                 value=extra[0],
                 hint=f"add it to the margins for {col!r} or recode it; targets: {list(t.index)}",
             )
-        absent = [k for k, v in t.items() if v > 0 and k not in set(present)]
+        seen = set(labels)
+        absent = [k for k, v in tdict.items() if v > 0 and k not in seen]
         if len(absent):
             raise RakingError(
                 "A target category is absent from the sample",
@@ -121,12 +123,12 @@ def _targets(
                 value=absent[0],
                 hint="collapse it with a neighbouring category in both sample and margins",
             )
-        totals[col] = float(t.sum())
+        totals[col] = float(tval.sum())
         out[col] = t
         coded[col] = (level, labels)
     share_cols = [c for c, s in totals.items() if abs(s - 1.0) <= _TOTAL_RTOL]
     if len(share_cols) == len(totals):
-        return {c: t * base_total for c, t in out.items()}
+        return {c: pd.Series(t.to_numpy() * base_total, index=t.index) for c, t in out.items()}
     if share_cols:
         raise RakingError(
             "Margins mix shares and totals",
