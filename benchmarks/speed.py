@@ -10,6 +10,8 @@ education, settlement and a 5-category answer. Tasks:
 - ``shares_cal``: the same with raking-aware SEs (each wave raked separately); pollwaves
   in one pooled call with ``calibration_by="wave"`` (``shares_cal_loop``: one call per wave,
   the form older versions need), R ``svyby`` per calibrated wave design;
+  ``shares_cal_pooled``: one raking of the pooled sample (main effects, no per-wave
+  calibration), the one-call form older versions have (no R or numpy figure: another model);
 - ``logit``: design-based logit with 9 coefficients (R ``svyglm``, quasibinomial);
 - ``mnlogit``: weighted multinomial logit, 5 categories, 36 coefficients with design SEs
   (R ``nnet::multinom``: points only).
@@ -113,6 +115,10 @@ def pollwaves_tasks(df: pd.DataFrame) -> dict:
         "logit": lambda: weighted_logit(df, "yes ~ " + RHS, "w", strata="wave"),
         "mnlogit": lambda: weighted_mnlogit(df, "alliance ~ " + RHS, "w", strata="wave").bse,
     }
+    # one raking of the pooled sample (main effects): the one-call form older versions have
+    tasks["shares_cal_pooled"] = lambda: proportions(
+        df, "alliance", "w", by=["wave", "settlement"], strata="wave", calibrated_on=RAKE
+    )
     if _has(proportions, "calibration_by"):
         tasks["shares_cal"] = lambda: proportions(
             df, "alliance", "w", by=["wave", "settlement"], strata="wave",
@@ -222,14 +228,16 @@ def main(argv: list[str] | None = None) -> None:
         r_tasks = [
             t
             for t in names
-            if t != "shares_cal_loop" and (t != "shares_cal" or n <= args.r_cal_max)
+            if t not in ("shares_cal_loop", "shares_cal_pooled")
+            and (t != "shares_cal" or n <= args.r_cal_max)
         ]
         r = r_times(df, r_tasks, args.r_repeat) if timed and not args.no_r and r_tasks else {}
         for t in names:
             sec = best_of(ours[t], args.repeat) if timed else np.nan
-            base = t.removesuffix("_loop")
-            lim_s = best_of(limits[base], args.repeat) if timed and base in limits else np.nan
-            r_s = r.get(base, np.nan)
+            base = t.removesuffix("_loop").removesuffix("_pooled")
+            same = t == base or t.endswith("_loop")  # the pooled raking is another model
+            lim_s = best_of(limits[base], args.repeat) if timed and same else np.nan
+            r_s = r.get(base, np.nan) if same else np.nan
             mem = peak_mb(ours[t]) if n in args.memory_sizes else np.nan
             row = {"label": args.label, "task": t, "n": n, "waves": df["wave"].nunique(),
                    "pollwaves_s": sec, "r_s": r_s, "numpy_limit_s": lim_s,
@@ -244,9 +252,11 @@ def main(argv: list[str] | None = None) -> None:
             )
     out = pd.DataFrame(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    if args.out.exists():  # keep the other label's rows (before/after in one table)
+    if args.out.exists():  # keep the rows of other labels, tasks and sizes (one table)
         old = pd.read_csv(args.out)
-        out = pd.concat([old[old["label"] != args.label], out], ignore_index=True)
+        key = ["label", "task", "n"]
+        stale = old.set_index(key).index.isin(out.set_index(key).index)
+        out = pd.concat([old[~stale], out], ignore_index=True)
     out.to_csv(args.out, index=False, float_format="%.6g")
     meta_path = args.out.with_suffix(".meta.json")
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
