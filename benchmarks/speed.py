@@ -260,7 +260,10 @@ def main(argv: list[str] | None = None) -> None:
     out.to_csv(args.out, index=False, float_format="%.6g")
     meta_path = args.out.with_suffix(".meta.json")
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    meta[args.label] = _meta(argv) | {"pollwaves_revision": args.source_revision or "HEAD"}
+    runs = meta.get(args.label, [])
+    runs = [runs] if isinstance(runs, dict) else runs  # one entry per run of the label
+    runs.append(_meta(argv) | {"pollwaves_revision": args.source_revision or "HEAD"})
+    meta[args.label] = runs
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
 
 
