@@ -189,13 +189,20 @@ def test_mnlogit_on_pattern_cells_equals_the_per_respondent_fit(design, monkeypa
     formula = "y ~ C(wave) + C(sex) + C(edu)"
     monkeypatch.setattr(cells, "ROWS_PER_CELL", 10**9)
     rows = weighted_mnlogit(df, formula, "w", **design)
-    shares_rows = rows.predicted_shares(by="g")
+    margins = [(by, lambda fit, by=by: fit.predicted_shares(by=by)) for by in ("g", "wave", None)]
+    margins.append(("a+b", lambda fit: fit.combined_share(None, ["a", "b"], by=["wave", "h"])))
+    expected = {name: fn(rows) for name, fn in margins}
     monkeypatch.setattr(cells, "ROWS_PER_CELL", 1)
     fast = weighted_mnlogit(df, formula, "w", **design)
+    assert fast._f["cell_of"] is not None  # the cell route ran
+    for name, fn in margins:  # shares by a non-model column, a model factor, all; a union
+        got = fn(fast)
+        assert got.drop(columns=["estimate", "se", "ci_low", "ci_high"]).equals(
+            expected[name].drop(columns=["estimate", "se", "ci_low", "ci_high"])
+        )
+        np.testing.assert_allclose(got["estimate"], expected[name]["estimate"], rtol=1e-10)
+        np.testing.assert_allclose(got["se"], expected[name]["se"], rtol=1e-10)
     assert fast.nobs == rows.nobs and fast.df_resid == rows.df_resid
     np.testing.assert_allclose(fast.params, rows.params, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(fast.cov_params(), rows.cov_params(), rtol=1e-10, atol=1e-14)
     assert fast.llf == pytest.approx(rows.llf, rel=1e-12)
-    shares = fast.predicted_shares(by="g")
-    np.testing.assert_allclose(shares["estimate"], shares_rows["estimate"], rtol=1e-10)
-    np.testing.assert_allclose(shares["se"], shares_rows["se"], rtol=1e-10)

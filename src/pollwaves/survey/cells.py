@@ -92,8 +92,12 @@ def cell_variance(
     s: np.ndarray,
     p: np.ndarray,
     cal: Calibration | None = None,
+    *,
+    diag: bool = False,
 ) -> np.ndarray:
     """Design covariance of the row values ``w_i e[codes_i]`` (zero where ``codes_i < 0``).
+
+    With ``diag=True`` only the variances (the diagonal).
 
     The per-row influence values of a model fitted on cells are the row's sampling weight
     times its cell's value, so their design variance (as
@@ -122,14 +126,17 @@ def cell_variance(
             return design_variance(w[:, None] * e[codes], s, p, cov=True)  # raises
         scale = n_h / (n_h - 1)
         ec = e[hc_c]
-        within = (ec * (scale[hc_h] * b2)[:, None]).T @ ec
         tot = np.zeros((len(n_h), e.shape[1]))
         np.add.at(tot, hc_h, b1[:, None] * ec)
+        if diag:
+            within = (scale[hc_h] * b2) @ ec**2
+            return within - (scale / n_h) @ tot**2
+        within = (ec * (scale[hc_h] * b2)[:, None]).T @ ec
         return within - (tot * (scale / n_h)[:, None]).T @ tot
     rmat = sparse.csr_matrix((w, (p, codes)), shape=(n_psu, len(e)))
     psu_stratum = np.zeros(n_psu, dtype=np.int64)
     psu_stratum[p] = s
-    return design_variance(rmat @ e, psu_stratum, np.arange(n_psu), cov=True)
+    return design_variance(rmat @ e, psu_stratum, np.arange(n_psu), cov=not diag)
 
 
 def _pairs(a: np.ndarray, b: np.ndarray, nb: int):

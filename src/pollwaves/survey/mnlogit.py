@@ -34,6 +34,7 @@ from pollwaves.errors import InputError
 from pollwaves.survey.calibration import calibration
 from pollwaves.survey.cells import cell_variance, n_distinct, pattern_cells, rows_used
 from pollwaves.survey.design import as_list, check_columns, design_codes, design_variance
+from pollwaves.survey.mnlogit_cells import CellZ, cell_share_influence
 from pollwaves.survey.mnlogit_core import information, logit_ci, model_matrix, newton, softmax
 from pollwaves.survey.modelling import WaldTest, formula_columns, rank_deficiency_error
 from pollwaves.survey.weighting import sampling_weights
@@ -159,9 +160,10 @@ class SurveyMNLogitResult:
         sub, rows = sub[ok], used[ok]
         if not len(rows):
             raise InputError("No rows to average over (all by keys missing)", value=by_cols)
+        if data is None and f["cell_of"] is not None:  # cell route: z as cell values
+            return cell_share_influence(f, sub, by_cols, ok, self._perm)
         if data is None:
-            x = f["x"] if f["cell_of"] is None else f["x"][f["cell_of"]]
-            x = x[ok]
+            x = f["x"][ok]
         else:
             x = model_matrix(f["spec"], sub, "raise", "").to_numpy()
         codes, labels = np.zeros(len(rows), dtype=np.int64), [()]
@@ -185,8 +187,14 @@ class SurveyMNLogitResult:
         return by_cols, labels, est[:, self._perm], z[:, :, self._perm]
 
     def _table(self, by_cols, labels, names, est, z, level: float) -> pd.DataFrame:
-        z = self._calibrate(z.reshape(len(z), -1))
-        se = np.sqrt(design_variance(z, self._f["s"], self._f["p"]))
+        if isinstance(z, CellZ):
+            f = self._f
+            h = z.h.reshape(len(z.h), -1)
+            var = cell_variance(h, z.codes, f["w_all"], f["s"], f["p"], f["cal"], diag=True)
+            se = np.sqrt(var)
+        else:
+            z = self._calibrate(z.reshape(len(z), -1))
+            se = np.sqrt(design_variance(z, self._f["s"], self._f["p"]))
         lo, hi = logit_ci(est.ravel(), se, self.design_df, level)
         out = pd.DataFrame([lab for lab in labels for _ in names], columns=by_cols)
         out["category"] = list(names) * len(labels)
