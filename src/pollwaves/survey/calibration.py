@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from pollwaves.errors import InputError
 from pollwaves.survey.design import as_list, check_columns
@@ -67,20 +68,108 @@ def calibration_residuals(u: np.ndarray, mm: np.ndarray, w0: np.ndarray) -> np.n
     return u - mm @ beta
 
 
+def _cells(level: np.ndarray, codes: list[np.ndarray]):
+    """Cell code of each row (cells sorted by ``level``, then the raking columns' codes), and
+    per cell its level and its code in each raking column."""
+    joint = level.astype(np.int64)
+    for c in codes:
+        joint = joint * (int(c.max()) + 1) + c
+    size = int(joint.max()) + 1
+    if size <= 4 * len(joint) + 1024:  # few combinations: O(n) by counting
+        seen = np.bincount(joint, minlength=size) > 0
+        cells = (np.cumsum(seen) - 1)[joint]
+    else:
+        cells = np.unique(joint, return_inverse=True)[1].astype(np.int64)
+    rep = np.zeros(int(cells.max()) + 1, dtype=np.int64)
+    rep[cells] = np.arange(len(cells))  # any row of a cell: all share its codes
+    return cells, level[rep], [c[rep] for c in codes]
+
+
+def _cell_blocks(cell_level: np.ndarray, cell_codes: list[np.ndarray]):
+    """Per level: its cells and their rows of the model matrix ``~ a + b + ...``.
+
+    Treatment dummies of the levels present in the block (the first one dropped), as
+    :func:`calibration_matrix` builds them from the block's rows.
+    """
+    blocks = []
+    for k in np.unique(cell_level):
+        idx = np.flatnonzero(cell_level == k)
+        parts = [np.ones((len(idx), 1))]
+        for c in cell_codes:
+            ck = c[idx]
+            present = np.unique(ck)
+            parts.append((ck[:, None] == present[1:]).astype(float))
+        blocks.append((idx, np.hstack(parts)))
+    return blocks
+
+
 @dataclass(frozen=True)
 class Calibration:
-    """The calibration model of a design, one block of rows per separately raked level.
+    """The calibration model of a design, one block of cells per separately raked level.
+
+    The model matrix of a raking has few distinct rows: one per calibration cell (the joint
+    pattern of the raking columns). Its base-weighted cross-products are cell sums, so the
+    regression of any number of columns is one least-squares solve on the cells.
 
     Attributes
     ----------
     weights : ndarray
         The final (calibrated) sampling weights ``w`` of all rows.
-    blocks : list of (rows, model matrix, base weights)
-        ``rows`` indexes the rows of one level (``None``: all rows, a single calibration).
+    base : ndarray
+        The base weights ``w0`` of all rows.
+    cells : ndarray
+        Global cell code of each row (cells of different blocks are distinct).
+    blocks : list of (cell indices, cell model matrix)
+        Per separately raked level: its global cell codes and their model-matrix rows.
     """
 
     weights: np.ndarray
-    blocks: list[tuple[np.ndarray | None, np.ndarray, np.ndarray]]
+    base: np.ndarray
+    cells: np.ndarray
+    blocks: list[tuple[np.ndarray, np.ndarray]]
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.cells.max()) + 1
+
+    def cell_weights(self) -> np.ndarray:
+        """Sum of the base weights per cell."""
+        return np.bincount(self.cells, weights=self.base, minlength=self.n_cells)
+
+    def fitted(self, sums: np.ndarray) -> np.ndarray:
+        """Fitted values per cell of the base-weighted regression of ``u`` on the model.
+
+        ``sums`` holds per cell the totals ``sum w0_i u_i`` (cells x columns); the result has
+        the fitted value ``x_c beta`` of every cell and column. ``sum_i w0_i (u_i - x_i b)^2
+        = sum_c W_c (x_c b - S_c / W_c)^2 + const``, so one least-squares solve on the cells
+        (weights ``W_c``, the base-weight sums) gives the row-level coefficients.
+        """
+        wc = self.cell_weights()
+        out = np.zeros_like(sums, dtype=float)
+        for idx, xc in self.blocks:
+            root = np.sqrt(wc[idx])[:, None]
+            beta, *_ = np.linalg.lstsq(xc * root, sums[idx] / root, rcond=None)
+            out[idx] = xc @ beta
+        return out
+
+    def fitted_sparse(self, sums: sparse.csr_matrix) -> sparse.csr_matrix:
+        """:meth:`fitted` for sparse ``sums`` (cells x columns), solving each block only for
+        the columns with a non-zero sum in it (a domain inside one wave: one block)."""
+        wc = self.cell_weights()
+        sums = sparse.csr_matrix(sums)
+        rows, cols, vals = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
+        for idx, xc in self.blocks:
+            sub = sums[idx]
+            if sub.nnz == 0:
+                continue
+            used = np.unique(sub.indices)
+            root = np.sqrt(wc[idx])[:, None]
+            beta, *_ = np.linalg.lstsq(xc * root, sub[:, used].toarray() / root, rcond=None)
+            rows.append(np.repeat(idx, len(used)))
+            cols.append(np.tile(used, len(idx)))
+            vals.append((xc @ beta).ravel())
+        data = (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols)))
+        return sparse.csr_matrix(data, shape=sums.shape)
 
     def residualise(self, z: np.ndarray) -> np.ndarray:
         """``w * resid(z / w)`` per block: the linearised values after the calibration.
@@ -90,15 +179,12 @@ class Calibration:
         """
         z = np.asarray(z, dtype=float)
         flat = z.reshape(len(z), -1)
-        w = self.weights[:, None]
-        out = np.empty_like(flat)
-        for rows, mm, w0 in self.blocks:
-            if rows is None:
-                out = w * calibration_residuals(flat / w, mm, w0)
-            else:
-                wr = w[rows]
-                out[rows] = wr * calibration_residuals(flat[rows] / wr, mm, w0)
-        return out.reshape(z.shape)
+        ratio = self.base / self.weights
+        sums = np.empty((self.n_cells, flat.shape[1]))
+        for j in range(flat.shape[1]):
+            sums[:, j] = np.bincount(self.cells, weights=flat[:, j] * ratio, minlength=len(sums))
+        fit = self.fitted(sums)
+        return (flat - self.weights[:, None] * fit[self.cells]).reshape(z.shape)
 
 
 def calibration(
@@ -141,15 +227,14 @@ def calibration(
     check_columns(df, [*cols, *as_list(by)])
     w = sampling_weights(df, weight)
     w0 = sampling_weights(df, base_weight)
-    if by is None:
-        return Calibration(w, [(None, calibration_matrix(df, cols), w0)])
     _check_complete(df, cols)
-    if df[by].isna().any():
-        i = int(np.flatnonzero(df[by].isna().to_numpy())[0])
-        raise InputError("Missing value in the calibration_by column", column=by, row=i + 1)
-    codes, _ = pd.factorize(df[by], sort=True)
-    blocks = []
-    for k in range(int(codes.max()) + 1):
-        rows = np.flatnonzero(codes == k)
-        blocks.append((rows, calibration_matrix(df.iloc[rows], cols), w0[rows]))
-    return Calibration(w, blocks)
+    level = np.zeros(len(df), dtype=np.int64)
+    if by is not None:
+        if df[by].isna().any():
+            i = int(np.flatnonzero(df[by].isna().to_numpy())[0])
+            raise InputError("Missing value in the calibration_by column", column=by, row=i + 1)
+        level = pd.factorize(df[by], sort=True)[0].astype(np.int64)
+    codes = [pd.factorize(df[c], sort=True)[0].astype(np.int64) for c in cols]
+    cells, cell_level, cell_codes = _cells(level, codes)
+    blocks = _cell_blocks(cell_level, cell_codes)
+    return Calibration(w, w0, cells, blocks)

@@ -18,7 +18,8 @@ from scipy import stats
 
 from pollwaves.errors import InputError
 from pollwaves.survey.calibration import calibration
-from pollwaves.survey.design import as_list, check_columns, design_codes, design_variance
+from pollwaves.survey.design import as_list, check_columns, design_codes
+from pollwaves.survey.domain_sums import domain_moments
 from pollwaves.survey.reliability import nchs_flags
 from pollwaves.survey.weighting import sampling_weights
 
@@ -72,52 +73,74 @@ def _ci(p: np.ndarray, se: np.ndarray, n: np.ndarray, df: np.ndarray, method: st
     return lo, hi
 
 
-def _domains(df, variable, weight, by_cols, strata, psu, calibrated_on, base_weight, cov=False):
-    """Yield ``(group, categories, shares, variance, (n, df, weight sum, Kish n))`` per domain.
+def _group_codes(df: pd.DataFrame, by_cols: list[str]) -> tuple[np.ndarray, list[tuple]]:
+    """Domain code of each row (``-1``: a key is missing) and the sorted domain keys."""
+    if not by_cols:
+        return np.zeros(len(df), dtype=np.int64), [()]
+    joint = np.zeros(len(df), dtype=np.int64)
+    ok = np.ones(len(df), dtype=bool)
+    uniques = []
+    for c in by_cols:
+        codes, levels = pd.factorize(df[c], sort=True)
+        ok &= codes >= 0
+        joint = joint * (len(levels) + 1) + codes
+        uniques.append(levels)
+    size = int(np.prod([len(u) + 1 for u in uniques], dtype=float))
+    gcode = np.full(len(df), -1, dtype=np.int64)
+    if size <= 4 * len(df) + 1024:  # few key combinations: O(n) by counting
+        seen = np.bincount(joint[ok], minlength=size) > 0
+        present = np.flatnonzero(seen)
+        gcode[ok] = (np.cumsum(seen) - 1)[joint[ok]]
+    else:
+        present, inverse = np.unique(joint[ok], return_inverse=True)
+        gcode[ok] = inverse
+    parts, rest = [], present
+    for levels in reversed(uniques):
+        parts.append(np.asarray(levels, dtype=object)[rest % (len(levels) + 1)])
+        rest = rest // (len(levels) + 1)
+    return gcode, list(zip(*reversed(parts), strict=True))
+
+
+def _domain_arrays(
+    df, variable, weight, by_cols, strata, psu, calibrated_on, base_weight, cov=False, cal_by=None
+):
+    """``(groups, categories, moments)`` of the non-empty domains, all in one pass.
 
     The linearised values of the category shares of ``variable`` in each domain of
     ``by_cols`` (rows outside the domain or with a missing answer contribute zero), residualised
     on the calibration model when ``calibrated_on`` is given, and their design variance
-    (the full covariance matrix with ``cov=True``).
+    (the full covariance matrix with ``cov=True``), from grouped sums
+    (:func:`pollwaves.survey.domain_sums.domain_moments`).
     """
     check_columns(df, [variable, *by_cols, *(c for c in (weight, strata, psu) if c)])
     w = sampling_weights(df, weight)
     s, p_codes = design_codes(df, strata, psu)
-    cal = calibration(df, weight, calibrated_on, base_weight=base_weight)
+    cal = calibration(df, weight, calibrated_on, by=cal_by, base_weight=base_weight)
     y = df[variable]
-    valid = y.notna().to_numpy()
     if isinstance(y.dtype, pd.CategoricalDtype):
         cats = list(y.cat.categories)
+        ycode = y.cat.codes.to_numpy().astype(np.int64)
     else:
-        cats = sorted(y.dropna().unique().tolist())
+        codes, levels = pd.factorize(y, sort=True)
+        cats = levels.tolist()
+        ycode = codes.astype(np.int64)
     if not cats:
         raise InputError("No valid answers", column=variable, hint="check the column mapping")
-    ymat = np.column_stack([(y == c).fillna(False).to_numpy(dtype=float) for c in cats])
-    if by_cols:
-        keys = df[by_cols]
-        key_ok = keys.notna().all(axis=1).to_numpy()
-        groups = keys[key_ok].drop_duplicates().sort_values(by_cols).itertuples(index=False)
-        groups = [tuple(g) for g in groups]
-    else:
-        key_ok = np.ones(len(df), dtype=bool)
-        groups = [()]
-    for g in groups:
-        d = valid & key_ok
-        for col, val in zip(by_cols, g, strict=True):
-            d = d & (df[col] == val).fillna(False).to_numpy()
-        n_d = int(d.sum())
-        if n_d == 0:
-            continue
-        wd = w * d
-        wsum = wd.sum()
-        est = (wd[:, None] * ymat).sum(axis=0) / wsum
-        z = wd[:, None] * (ymat - est) / wsum
-        if cal is not None:
-            z = cal.residualise(z)
-        var = design_variance(z, s, p_codes, cov=cov)
-        dof = len(np.unique(p_codes[d])) - len(np.unique(s[d]))
-        kish_n = wsum**2 / np.square(w[d]).sum()
-        yield g, cats, est, var, (n_d, dof, wsum, kish_n)
+    gcode, groups = _group_codes(df, by_cols)
+    res = domain_moments(w, s, p_codes, ycode, len(cats), gcode, len(groups), cal, cov=cov)
+    keep = np.flatnonzero(res["n"] > 0)
+    return [groups[i] for i in keep], cats, {key: v[keep] for key, v in res.items()}
+
+
+def _domains(*args, **kwargs):
+    """Yield ``(group, categories, shares, variance, (n, df, weight sum, Kish n))`` per domain.
+
+    As :func:`_domain_arrays` (same arguments), one domain at a time.
+    """
+    groups, cats, res = _domain_arrays(*args, **kwargs)
+    for i, g in enumerate(groups):
+        dom = (int(res["n"][i]), int(res["df"][i]), float(res["wsum"][i]), float(res["kish_n"][i]))
+        yield g, cats, res["est"][i], res["var"][i], dom
 
 
 def share_contrasts(
@@ -132,6 +155,7 @@ def share_contrasts(
     level: float = 0.95,
     *,
     base_weight: str | None = None,
+    calibration_by: str | None = None,
 ) -> pd.DataFrame:
     """Linear combinations of the category shares of one question, with design-based SEs.
 
@@ -142,7 +166,8 @@ def share_contrasts(
         "support": -1}}`` or ``{"neutral": {"both": 1, "outside": 1}}``. Categories absent
         from the data count as 0.
     Other parameters
-        As :func:`proportions` (sampling weights; same design and calibration handling).
+        As :func:`proportions` (sampling weights; same design and calibration handling,
+        ``calibration_by`` included).
 
     Returns
     -------
@@ -159,7 +184,16 @@ def share_contrasts(
     by_cols = as_list(by)
     rows = []
     for g, cats, est, cov, dom in _domains(
-        df, variable, weight, by_cols, strata, psu, calibrated_on, base_weight, cov=True
+        df,
+        variable,
+        weight,
+        by_cols,
+        strata,
+        psu,
+        calibrated_on,
+        base_weight,
+        True,
+        calibration_by,
     ):
         n_d, dof = dom[0], dom[1]
         for name, coefs in contrasts.items():
@@ -204,6 +238,7 @@ def proportions(
     level: float = 0.95,
     *,
     base_weight: str | None = None,
+    calibration_by: str | None = None,
 ) -> pd.DataFrame:
     """Weighted category shares with design-based standard errors and intervals.
 
@@ -228,6 +263,10 @@ def proportions(
         population, calfun="raking")``.
     base_weight : str, optional
         With ``calibrated_on``: the weights before calibration (``None``: equal).
+    calibration_by : str, optional
+        With ``calibrated_on``: column within whose levels the weights were calibrated
+        separately (``"wave"`` for pooled waves; R ``calibrate(design, ~ wave + wave:(a + b),
+        ...)``), as :func:`pollwaves.survey.glm.weighted_logit`.
     ci_method : {"logit", "beta", "wilson", "xlogit"}
         Interval method; ``logit``, ``beta`` (Korn-Graubard) and ``xlogit`` follow R
         ``svyciprop``. ``wilson`` is the Wilson score interval with the effective sample size.
@@ -258,34 +297,26 @@ def proportions(
             "Unknown ci_method", value=ci_method, hint=f"use one of {', '.join(CI_METHODS)}"
         )
     by_cols = as_list(by)
-    rows = []
-    for g, cats, est, var, dom in _domains(
-        df, variable, weight, by_cols, strata, psu, calibrated_on, base_weight
-    ):
-        se = np.sqrt(var)
-        n_d, dof, wsum, kish_n = dom
-        lo, hi = _ci(est, se, np.full(len(cats), n_d), np.full(len(cats), dof), ci_method, level)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            vsrs = est * (1 - est) / (n_d - 1) * (wsum - n_d) / wsum
-            deff = np.where((vsrs > 0) & (wsum > n_d), var / vsrs, np.nan)
-            n_eff = np.where(np.isfinite(deff) & (deff > 0), n_d / deff, kish_n)
-        for k, c in enumerate(cats):
-            rows.append(
-                {
-                    **dict(zip(by_cols, g, strict=True)),
-                    "category": c,
-                    "estimate": est[k],
-                    "se": se[k],
-                    "ci_low": lo[k],
-                    "ci_high": hi[k],
-                    "n": n_d,
-                    "n_eff": float(n_eff[k]),
-                    "deff": float(deff[k]),
-                    "df": dof,
-                }
-            )
+    groups, cats, res = _domain_arrays(
+        df, variable, weight, by_cols, strata, psu, calibrated_on, base_weight, False,
+        calibration_by,
+    )  # fmt: skip
+    n_cat = len(cats)
+    est, var = res["est"].ravel(), res["var"].ravel()
+    n_d = np.repeat(res["n"], n_cat)
+    dof = np.repeat(res["df"], n_cat)
+    wsum, kish_n = np.repeat(res["wsum"], n_cat), np.repeat(res["kish_n"], n_cat)
+    se = np.sqrt(var)
+    lo, hi = _ci(est, se, n_d, dof, ci_method, level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vsrs = est * (1 - est) / (n_d - 1) * (wsum - n_d) / wsum
+        deff = np.where((vsrs > 0) & (wsum > n_d), var / vsrs, np.nan)
+        n_eff = np.where(np.isfinite(deff) & (deff > 0), n_d / deff, kish_n)
     cols = [*by_cols, "category", "estimate", "se", "ci_low", "ci_high", "n", "n_eff", "deff"]
-    out = pd.DataFrame(rows, columns=[*cols, "df"])
+    keys = {c: [g[j] for g in groups for _ in cats] for j, c in enumerate(by_cols)}
+    data = {"category": list(cats) * len(groups), "estimate": est, "se": se, "ci_low": lo}
+    data |= {"ci_high": hi, "n": n_d, "n_eff": n_eff, "deff": deff, "df": dof}
+    out = pd.DataFrame({**keys, **data}, columns=[*cols, "df"])
     out["flag"] = nchs_flags(out["estimate"], out["se"], out["n"], out.pop("df"), level=level)
     return out
 

@@ -23,6 +23,7 @@ from statsmodels.formula._manager import FormulaManager
 
 from pollwaves.errors import InputError
 from pollwaves.survey.calibration import Calibration, calibration
+from pollwaves.survey.cells import cell_variance, n_distinct, pattern_cells, rows_used
 from pollwaves.survey.design import check_columns, design_codes, design_variance
 from pollwaves.survey.modelling import WaldTest, formula_columns, rank_deficiency_error
 from pollwaves.survey.weighting import sampling_weights
@@ -45,7 +46,9 @@ class SurveyLogitResult:
         Number of rows used (complete cases of the model variables).
     glm : GLMResults
         The underlying statsmodels pseudo-likelihood fit (its own covariance is model-based
-        and wrong for survey data; use :meth:`cov_params`).
+        and wrong for survey data; use :meth:`cov_params`). When all model variables take
+        few distinct values it is fitted on the cells of distinct (response, covariate)
+        patterns with summed weights (:mod:`pollwaves.survey.cells`): the same estimates.
     term_slices : dict
         Formula term name -> slice of its columns in ``params``.
     """
@@ -272,11 +275,12 @@ def weighted_logit(
     except (tokenize.TokenError, SyntaxError) as err:
         raise InputError(f"Cannot parse the formula: {err}", value=formula) from err
     complete = data[model_cols].notna().all(axis=1)
+    cells = pattern_cells(data.loc[complete, model_cols], model_cols, formula)
     manager = FormulaManager(engine="patsy")
     try:
         y_df, x_df = manager.get_matrices(
             formula,
-            data[complete],
+            data[complete] if cells is None else data.iloc[np.flatnonzero(complete)[cells[1]]],
             eval_env={"np": np},
             pandas=True,
             na_action=manager.get_na_action("drop"),
@@ -288,7 +292,7 @@ def weighted_logit(
             hint=f"available columns: {list(data.columns)}",
         ) from err
     lhs = formula.split("~", 1)[0].strip()
-    used = x_df.index.to_numpy()
+    used, cell_of = rows_used(x_df.index.to_numpy(), np.flatnonzero(complete), cells)
     if len(used) == 0:
         raise InputError("No complete rows for the model", value=formula)
     y = _response(y_df, lhs)
@@ -298,7 +302,8 @@ def weighted_logit(
     if np.linalg.matrix_rank(x) < x.shape[1]:
         raise rank_deficiency_error(x, names, slices, formula)
     w = w_all[used] / w_all.mean()  # R rescales the weights to mean 1; estimates unchanged
-    glm = sm.GLM(y, x, family=sm.families.Binomial(), var_weights=w).fit(tol=1e-12, maxiter=100)
+    wc = w if cell_of is None else np.bincount(cell_of, weights=w, minlength=len(x))
+    glm = sm.GLM(y, x, family=sm.families.Binomial(), var_weights=wc).fit(tol=1e-12, maxiter=100)
     if not glm.converged:
         raise InputError(
             "The logistic regression did not converge (separation?)",
@@ -306,10 +311,20 @@ def weighted_logit(
             hint="check for categories where the response is all 0 or all 1",
         )
     mu = np.asarray(glm.fittedvalues)
-    a_inv = np.linalg.inv(x.T @ (x * (w * mu * (1 - mu))[:, None]))
+    a_inv = np.linalg.inv(x.T @ (x * (wc * mu * (1 - mu))[:, None]))
     scores = np.zeros((len(data), x.shape[1]))
-    scores[used] = (x * (w * (y - mu))[:, None]) @ a_inv
-    cov = design_variance(scores if cal is None else cal.residualise(scores), s, p_codes, cov=True)
-    degf = len(np.unique(p_codes[used])) - len(np.unique(s[used]))
+    if cell_of is None:
+        scores[used] = (x * (w * (y - mu))[:, None]) @ a_inv
+        z = scores if cal is None else cal.residualise(scores)
+        cov = design_variance(z, s, p_codes, cov=True)
+    else:  # a row's score is its weight times its cell's (y - mu) x A^-1: cell sums
+        e = (x * (y - mu)[:, None]) @ a_inv
+        scores[used] = w[:, None] * e[cell_of]
+        codes = np.full(len(data), -1, dtype=np.int64)
+        codes[used] = cell_of
+        cov = cell_variance(e, codes, w_all / w_all.mean(), s, p_codes, cal)
+    degf = n_distinct(p_codes[used]) - n_distinct(s[used])
     df_resid = degf + 1 - x.shape[1]
-    return SurveyLogitResult(glm, cov, names, df_resid, slices, influence=scores, cal=cal)
+    res = SurveyLogitResult(glm, cov, names, df_resid, slices, influence=scores, cal=cal)
+    res.nobs = len(used)
+    return res

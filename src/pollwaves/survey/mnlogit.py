@@ -32,7 +32,9 @@ from scipy import stats
 
 from pollwaves.errors import InputError
 from pollwaves.survey.calibration import calibration
+from pollwaves.survey.cells import cell_variance, n_distinct, pattern_cells, rows_used
 from pollwaves.survey.design import as_list, check_columns, design_codes, design_variance
+from pollwaves.survey.mnlogit_cells import CellZ, cell_share_influence
 from pollwaves.survey.mnlogit_core import information, logit_ci, model_matrix, newton, softmax
 from pollwaves.survey.modelling import WaldTest, formula_columns, rank_deficiency_error
 from pollwaves.survey.weighting import sampling_weights
@@ -69,17 +71,31 @@ class SurveyMNLogitResult:
         self.categories, self.reference = fit["categories"], order[0]
         self._perm = [order.index(c) for c in self.categories]  # model order -> categories
         self.params = pd.DataFrame(fit["beta"], index=names, columns=others)
-        cov = design_variance(self._calibrate(fit["infl"]), fit["s"], fit["p"], cov=True)
+        if fit.get("cell_infl") is None:
+            cov = design_variance(self._calibrate(fit["infl"]), fit["s"], fit["p"], cov=True)
+        else:  # fitted on cells: the sandwich meat from cell sums
+            cov = cell_variance(*fit["cell_infl"], fit["s"], fit["p"], fit["cal"])
         idx = pd.MultiIndex.from_product([others, names], names=["category", "term"])
         self._cov = pd.DataFrame(cov, index=idx, columns=idx)
         se = np.sqrt(np.diag(cov)).reshape(len(others), len(names)).T
         self.bse = pd.DataFrame(se, index=names, columns=others)
         self.tvalues = self.params / self.bse
-        self.design_df = len(np.unique(fit["p"][used])) - len(np.unique(fit["s"][used]))
+        self.design_df = n_distinct(fit["p"][used]) - n_distinct(fit["s"][used])
         self.df_resid = float(self.design_df + 1 - fit["beta"].size)
         self.nobs, self.llf, self.term_slices = len(used), fit["llf"], spec.term_name_slices
         pv = 2 * stats.t.sf(np.abs(self.tvalues), self.df_resid) if self.df_resid > 0 else np.nan
         self.pvalues = pd.DataFrame(pv, index=names, columns=others)
+
+    def _influence(self) -> np.ndarray:
+        """Per-row influence functions of the coefficients (built on demand on the cell route)."""
+        f = self._f
+        if f["infl"] is None:
+            e, codes, w = f["cell_infl"]
+            infl = np.zeros((len(codes), e.shape[1]))
+            inside = codes >= 0
+            infl[inside] = w[inside, None] * e[codes[inside]]
+            f["infl"] = infl
+        return f["infl"]
 
     def _calibrate(self, z: np.ndarray) -> np.ndarray:
         """``z`` (one row per design row) after the fit's calibration (none: unchanged)."""
@@ -144,7 +160,12 @@ class SurveyMNLogitResult:
         sub, rows = sub[ok], used[ok]
         if not len(rows):
             raise InputError("No rows to average over (all by keys missing)", value=by_cols)
-        x = f["x"][ok] if data is None else model_matrix(f["spec"], sub, "raise", "").to_numpy()
+        if data is None and f["cell_of"] is not None:  # cell route: z as cell values
+            return cell_share_influence(f, sub, by_cols, ok, self._perm)
+        if data is None:
+            x = f["x"][ok]
+        else:
+            x = model_matrix(f["spec"], sub, "raise", "").to_numpy()
         codes, labels = np.zeros(len(rows), dtype=np.int64), [()]
         if by_cols:
             grp = sub.groupby(by_cols, sort=True, observed=True)
@@ -160,14 +181,20 @@ class SurveyMNLogitResult:
             dp = prob * (np.eye(k)[m + 1] - prob[:, [m + 1]])
             prod = (dp[:, :, None] * x[:, None, :]).reshape(len(rows), k * p)
             jac[:, :, m * p : (m + 1) * p] = (prod.T @ d).T.reshape(-1, k, p)
-        z = (f["infl"] @ jac.reshape(-1, jac.shape[2]).T).reshape(len(w_all), len(labels), k)
+        z = (self._influence() @ jac.reshape(-1, jac.shape[2]).T).reshape(len(w_all), -1, k)
         z[rows] += d[:, :, None] * (prob[:, None, :] - est[None, :, :])
         labels = [lab if isinstance(lab, tuple) else (lab,) for lab in labels]
         return by_cols, labels, est[:, self._perm], z[:, :, self._perm]
 
     def _table(self, by_cols, labels, names, est, z, level: float) -> pd.DataFrame:
-        z = self._calibrate(z.reshape(len(z), -1))
-        se = np.sqrt(design_variance(z, self._f["s"], self._f["p"]))
+        if isinstance(z, CellZ):
+            f = self._f
+            h = z.h.reshape(len(z.h), -1)
+            var = cell_variance(h, z.codes, f["w_all"], f["s"], f["p"], f["cal"], diag=True)
+            se = np.sqrt(var)
+        else:
+            z = self._calibrate(z.reshape(len(z), -1))
+            se = np.sqrt(design_variance(z, self._f["s"], self._f["p"]))
         lo, hi = logit_ci(est.ravel(), se, self.design_df, level)
         out = pd.DataFrame([lab for lab in labels for _ in names], columns=by_cols)
         out["category"] = list(names) * len(labels)
@@ -318,28 +345,42 @@ def weighted_mnlogit(
     except (tokenize.TokenError, SyntaxError) as err:
         raise InputError(f"Cannot parse the formula: {err}", value=formula) from err
     complete = data[[yname, *model_cols]].notna().all(axis=1)
-    x_df = model_matrix("~ " + rhs, data[complete], "drop", "")
-    used = x_df.index.to_numpy()
-    yk = pd.Categorical(data[yname].iloc[used], categories=order).codes.astype(np.int64)
+    cells = pattern_cells(data.loc[complete, [yname, *model_cols]], [yname, *model_cols], formula)
+    frame = data[complete] if cells is None else data.iloc[np.flatnonzero(complete)[cells[1]]]
+    x_df = model_matrix("~ " + rhs, frame, "drop", "")
+    used, cell_of = rows_used(x_df.index.to_numpy(), np.flatnonzero(complete), cells)
+    yk = pd.Categorical(data[yname].iloc[x_df.index], categories=order).codes.astype(np.int64)
     empty = [c for k, c in enumerate(order) if not (yk == k).any()]
     if empty:
         msg, hint = "A response category has no cases among the complete rows", "merge or drop it"
         raise InputError(msg, column=yname, value=empty[0], hint=hint)
-    x = x_df.to_numpy(dtype=float)
+    x = x_df.to_numpy(dtype=float)  # one row per used row, or per (response, covariate) cell
     if np.linalg.matrix_rank(x) < x.shape[1]:
         names = [str(c) for c in x_df.columns]
         raise rank_deficiency_error(x, names, x_df.design_info.term_name_slices, formula)
     w = w_all[used] / w_all[used].mean()  # scale-free; keeps the Newton tolerance absolute
-    beta, converged = newton(x, yk, w, k1 := len(cats) - 1)
+    wc = w if cell_of is None else np.bincount(cell_of, weights=w, minlength=len(x))
+    beta, converged = newton(x, yk, wc, k1 := len(cats) - 1)
     if not converged or not np.isfinite(beta).all():
         msg, hint = "The multinomial logit did not converge (separation?)", "merge levels"
         raise InputError(msg, hint=f"{hint} where a response category never occurs")
     prob, lse = softmax(x, beta)
     resid = np.eye(k1 + 1)[yk][:, 1:] - prob[:, 1:]
-    scores = (w[:, None, None] * resid[:, :, None] * x[:, None, :]).reshape(len(used), -1)
-    infl = np.zeros((len(data), k1 * x.shape[1]))
-    infl[used] = scores @ np.linalg.inv(information(x, w, prob))
-    eta_y = np.hstack([np.zeros((len(used), 1)), x @ beta])[np.arange(len(used)), yk]
+    a_inv = np.linalg.inv(information(x, wc, prob))
+    infl, cell_infl = None, None
+    if cell_of is None:
+        scores = (w[:, None, None] * resid[:, :, None] * x[:, None, :]).reshape(len(used), -1)
+        infl = np.zeros((len(data), k1 * x.shape[1]))
+        infl[used] = scores @ a_inv
+    else:  # a row's influence is its weight times its cell's (built when needed)
+        e = (resid[:, :, None] * x[:, None, :]).reshape(len(x), -1) @ a_inv
+        codes = np.full(len(data), -1, dtype=np.int64)
+        codes[used] = cell_of
+        cell_infl = (e, codes, w_all / w_all[used].mean())
+    eta_y = np.hstack([np.zeros((len(x), 1)), x @ beta])[np.arange(len(x)), yk]
+    w_orig = w_all[used] if cell_of is None else np.bincount(cell_of, w_all[used], len(x))
+    llf = float(w_orig @ (eta_y - lse))
     fit = dict(beta=beta, x=x, used=used, infl=infl, data=data, weight=weight, w_all=w_all)
     fit |= dict(s=s, p=p_codes, cal=cal, categories=cats, order=order, spec=x_df.design_info)
-    return SurveyMNLogitResult(fit | {"llf": float(w_all[used] @ (eta_y - lse))})
+    fit |= {"cell_infl": cell_infl, "cell_of": cell_of}
+    return SurveyMNLogitResult(fit | {"llf": llf})

@@ -62,14 +62,27 @@ def sampling_weights(df: pd.DataFrame, weight: str | None) -> np.ndarray:
     return w
 
 
+def _labels(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Code of each value and the distinct values as strings (one conversion per level)."""
+    level, uniques = pd.factorize(values)
+    return level, np.asarray(pd.Index(uniques).astype(str))
+
+
 def _targets(
-    df: pd.DataFrame, margins: Mapping[str, Mapping[str, float]], base_total: float
+    df: pd.DataFrame,
+    margins: Mapping[str, Mapping[str, float]],
+    base_total: float,
+    codes: dict | None = None,
 ) -> dict[str, pd.Series]:
-    """Validate margins against the sample; return target totals per raking column."""
+    """Validate margins against the sample; return target totals per raking column.
+
+    ``codes``, when given, receives ``{column: (level codes, level labels)}``.
+    """
     if not margins:
         raise InputError("No raking margins given", hint="pass {column: {category: target}}")
     totals = {}
     out = {}
+    coded = {} if codes is None else codes
     for col, tgt in margins.items():
         if col not in df.columns:
             raise RakingError(
@@ -77,30 +90,32 @@ def _targets(
                 column=col,
                 hint=f"available columns: {list(df.columns)}",
             )
-        t = pd.Series({str(k): float(v) for k, v in tgt.items()}, dtype=float)
-        if (t < 0).any() or not np.isfinite(t).all():
+        tdict = {str(k): float(v) for k, v in tgt.items()}
+        tval = np.fromiter(tdict.values(), dtype=float, count=len(tdict))
+        t = pd.Series(tval, index=pd.Index(list(tdict), dtype=object), dtype=float)
+        if (tval < 0).any() or not np.isfinite(tval).all():
             raise RakingError(
                 "Raking targets must be finite and non-negative", column=col, value=dict(t)
             )
-        values = df[col]
-        if values.isna().any():
-            i = int(np.flatnonzero(values.isna().to_numpy())[0])
+        level, labels = _labels(df[col])
+        if (level < 0).any():
+            i = int(np.flatnonzero(level < 0)[0])
             raise RakingError(
                 "Missing value in a raking column",
                 column=col,
                 row=i + 1,
                 hint="impute or drop respondents with a missing raking variable before raking",
             )
-        present = pd.Index(values.astype(str).unique())
-        extra = present.difference(t.index)
+        extra = sorted(set(labels) - set(tdict))
         if len(extra):
             raise RakingError(
                 "The sample has a category that the targets lack",
                 column=col,
-                value=sorted(extra)[0],
+                value=extra[0],
                 hint=f"add it to the margins for {col!r} or recode it; targets: {list(t.index)}",
             )
-        absent = t.index[(t > 0) & ~t.index.isin(present)]
+        seen = set(labels)
+        absent = [k for k, v in tdict.items() if v > 0 and k not in seen]
         if len(absent):
             raise RakingError(
                 "A target category is absent from the sample",
@@ -108,11 +123,12 @@ def _targets(
                 value=absent[0],
                 hint="collapse it with a neighbouring category in both sample and margins",
             )
-        totals[col] = float(t.sum())
+        totals[col] = float(tval.sum())
         out[col] = t
+        coded[col] = (level, labels)
     share_cols = [c for c, s in totals.items() if abs(s - 1.0) <= _TOTAL_RTOL]
     if len(share_cols) == len(totals):
-        return {c: t * base_total for c, t in out.items()}
+        return {c: pd.Series(t.to_numpy() * base_total, index=t.index) for c, t in out.items()}
     if share_cols:
         raise RakingError(
             "Margins mix shares and totals",
@@ -185,12 +201,13 @@ def rake(
     """
     base = sampling_weights(df, weight)
     total = float(base.sum())
-    targets = _targets(df, margins, total)
+    coded: dict = {}
+    targets = _targets(df, margins, total, coded)
     grand = float(next(iter(targets.values())).sum())
     codes = {}
     for col, t in targets.items():
-        cats = df[col].astype(str).to_numpy()
-        idx = pd.Index(t.index).get_indexer(cats)
+        level, labels = coded[col]
+        idx = pd.Index(t.index).get_indexer(labels)[level]
         codes[col] = (idx, t.to_numpy())
     if cap is not None and cap <= 1:
         raise InputError("cap must be greater than 1", value=cap, hint="use e.g. cap=5")

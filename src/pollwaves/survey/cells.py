@@ -1,0 +1,146 @@
+"""Collapse respondents to the distinct patterns of a model's variables (sufficient statistics).
+
+When every term of a model is categorical (or takes few values), the rows take few distinct
+patterns of (response, covariates). The weighted pseudo-likelihood, its score and its
+information are then sums over these cells with the summed *sampling weights* (never
+frequency weights) of their rows, so the fit runs on the cells; only the design variance
+needs the rows again (per-row scores are the cell's score times the row's weight).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from pollwaves.survey.calibration import Calibration
+from pollwaves.survey.design import design_variance
+
+__all__ = ["ROWS_PER_CELL", "cell_variance", "n_distinct", "pattern_cells", "rows_used"]
+
+#: The cell route is taken when the rows outnumber the cells at least this many times.
+ROWS_PER_CELL = 4
+# transforms whose result depends on the whole column (mean, quantiles): rows != cells
+_STATEFUL = ("center(", "standardize(", "scale(", "bs(", "cr(", "cc(", "te(")
+
+
+def pattern_cells(
+    frame: pd.DataFrame, columns: Sequence[str], formula: str
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Cell code of each row and the first row of each cell, or ``None`` (use the rows).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Complete rows of the model variables.
+    columns : list of str
+        The columns the formula names (response included).
+    formula : str
+        The model formula; formulas with data-dependent (stateful) transforms are not
+        collapsed.
+
+    Returns
+    -------
+    tuple of ndarray or None
+        ``codes`` (cells numbered in order of first appearance) and ``first`` (row position
+        of each cell's first row), when there are at most ``len(frame) / ROWS_PER_CELL``
+        cells.
+    """
+    compact = formula.replace(" ", "")
+    if not columns or not len(frame) or any(t in compact for t in _STATEFUL):
+        return None
+    joint = np.zeros(len(frame), dtype=np.int64)
+    for c in columns:
+        codes, uniques = pd.factorize(frame[c])
+        joint = pd.factorize(joint * (len(uniques) + 1) + codes)[0].astype(np.int64)
+    n_cells = int(joint.max()) + 1
+    if n_cells * ROWS_PER_CELL > len(frame):
+        return None
+    # codes are numbered in order of first appearance: a row opens a cell when its code
+    # exceeds every earlier code
+    running = np.maximum.accumulate(joint)
+    first = np.flatnonzero(np.concatenate([[True], joint[1:] > running[:-1]]))
+    return joint, first
+
+
+def rows_used(kept: np.ndarray, complete_rows: np.ndarray, cells) -> tuple[np.ndarray, object]:
+    """Rows in the fit and, on the cell route, each row's position among the kept cells.
+
+    ``kept`` holds the frame labels patsy kept (rows, or the first row of each kept cell),
+    ``complete_rows`` the positions of the complete rows; ``cells`` is
+    :func:`pattern_cells`' result (``None``: rows).
+    """
+    if cells is None:
+        return kept, None
+    codes, first = cells
+    keep = np.isin(complete_rows[first], kept)
+    inside = keep[codes]
+    return complete_rows[inside], (np.cumsum(keep) - 1)[codes[inside]]
+
+
+def n_distinct(codes: np.ndarray) -> int:
+    """Number of distinct non-negative integer codes (by counting: O(n), no sort)."""
+    return int(np.count_nonzero(np.bincount(codes))) if len(codes) else 0
+
+
+def cell_variance(
+    e: np.ndarray,
+    codes: np.ndarray,
+    w: np.ndarray,
+    s: np.ndarray,
+    p: np.ndarray,
+    cal: Calibration | None = None,
+    *,
+    diag: bool = False,
+) -> np.ndarray:
+    """Design covariance of the row values ``w_i e[codes_i]`` (zero where ``codes_i < 0``).
+
+    With ``diag=True`` only the variances (the diagonal).
+
+    The per-row influence values of a model fitted on cells are the row's sampling weight
+    times its cell's value, so their design variance (as
+    :func:`pollwaves.survey.design.design_variance`, after the residualisation on the
+    calibration model ``cal`` when given) needs only cell sums: with each row its own PSU,
+    ``sum_h n_h/(n_h-1) [sum_c (sum w^2) e_c e_c' - S_h S_h' / n_h]`` over the (stratum, cell)
+    cells, ``S_h = sum_c (sum w) e_c``; with PSUs, the PSU totals ``R e`` (``R``: PSU x cell
+    sums of ``w``). The residuals ``u - x b`` of the calibration regression take one value per
+    (cell, calibration cell), so the joint cells carry them.
+    """
+    e = np.vstack([e, np.zeros((1, e.shape[1]))])  # the last cell: rows outside the fit
+    codes = np.where(codes >= 0, codes, len(e) - 1)
+    if cal is not None:
+        joint, j_model, j_cal = _pairs(codes, cal.cells, cal.n_cells)
+        b0 = np.bincount(joint, weights=cal.base, minlength=len(j_model))
+        sums = np.zeros((cal.n_cells, e.shape[1]))
+        np.add.at(sums, j_cal, b0[:, None] * e[j_model])
+        e, codes = e[j_model] - cal.fitted(sums)[j_cal], joint
+    n_psu = int(p.max()) + 1
+    if n_psu == len(p) and bool((p == np.arange(len(p))).all()):
+        n_h = np.bincount(s).astype(float)
+        hc, hc_h, hc_c = _pairs(s, codes, len(e))
+        b1 = np.bincount(hc, weights=w, minlength=len(hc_h))
+        b2 = np.bincount(hc, weights=w * w, minlength=len(hc_h))
+        if (n_h == 1).any():
+            return design_variance(w[:, None] * e[codes], s, p, cov=True)  # raises
+        scale = n_h / (n_h - 1)
+        ec = e[hc_c]
+        tot = np.zeros((len(n_h), e.shape[1]))
+        np.add.at(tot, hc_h, b1[:, None] * ec)
+        if diag:
+            within = (scale[hc_h] * b2) @ ec**2
+            return within - (scale / n_h) @ tot**2
+        within = (ec * (scale[hc_h] * b2)[:, None]).T @ ec
+        return within - (tot * (scale / n_h)[:, None]).T @ tot
+    rmat = sparse.csr_matrix((w, (p, codes)), shape=(n_psu, len(e)))
+    psu_stratum = np.zeros(n_psu, dtype=np.int64)
+    psu_stratum[p] = s
+    return design_variance(rmat @ e, psu_stratum, np.arange(n_psu), cov=not diag)
+
+
+def _pairs(a: np.ndarray, b: np.ndarray, nb: int):
+    """Codes of the distinct pairs ``(a, b)`` and each pair's ``a`` and ``b``."""
+    idx, keys = pd.factorize(a.astype(np.int64) * nb + b)
+    keys = np.asarray(keys, dtype=np.int64)
+    return idx.astype(np.int64), keys // nb, keys % nb
