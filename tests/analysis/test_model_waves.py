@@ -170,7 +170,8 @@ def test_alliance_selection_and_the_model_waves_table(pooled, tmp_path):
     run_model_waves(paths, {"subgroups": VARIABLES}, out)
     table = pd.read_csv(out, dtype={"wave": "string"}, keep_default_na=False)
     expected = coverage_table(pooled, {"subgroups": VARIABLES})
-    assert list(table.columns) == MODEL_WAVES_COLUMNS
+    assert list(table.columns) == [*MODEL_WAVES_COLUMNS, "simulated"]
+    assert (table["simulated"].astype(str) == "True").all()
     assert len(table) == 4 * len(WAVES) == len(expected)
     left_out = table.loc[table["used"].astype(str) == "False"]
     assert set(zip(left_out["model"], left_out["wave"], strict=True)) == {
