@@ -206,3 +206,11 @@ def test_mnlogit_on_pattern_cells_equals_the_per_respondent_fit(design, monkeypa
     np.testing.assert_allclose(fast.params, rows.params, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(fast.cov_params(), rows.cov_params(), rtol=1e-10, atol=1e-14)
     assert fast.llf == pytest.approx(rows.llf, rel=1e-12)
+
+
+def test_grouped_sums_of_no_rows_are_float_zeros():
+    # np.bincount of nothing is int64 even with weights; the variance sums must stay float
+    from pollwaves.survey.domain_sums import _sums
+
+    out = _sums(np.array([], dtype=np.int64), np.zeros((0, 3)), 2)
+    assert out.dtype == float and out.shape == (2, 3) and not out.any()

@@ -28,9 +28,9 @@ __all__ = ["domain_moments"]
 
 def _sums(codes: np.ndarray, x: np.ndarray, n: int) -> np.ndarray:
     """Column sums of ``x`` (rows x columns) within integer ``codes`` (``np.bincount``)."""
-    return np.column_stack(
-        [np.bincount(codes, weights=x[:, j], minlength=n) for j in range(x.shape[1])]
-    ).reshape(n, x.shape[1])
+    cols = [np.bincount(codes, weights=x[:, j], minlength=n) for j in range(x.shape[1])]
+    # float even when no row is given (np.bincount of nothing is int64, weights or not)
+    return np.column_stack(cols).reshape(n, x.shape[1]).astype(float, copy=False)
 
 
 def _pair_codes(a: np.ndarray, b: np.ndarray, nb: int):
@@ -136,7 +136,7 @@ def domain_moments(
     if cal is not None:
         ts = _gk_matrix(tsum, hg_h, hg_g, len(n_h), big_g)
         rows = (r, gr, yr, est)
-        var += _calibration_terms(w, s, cal, rows, wsum, x1, ts, scale_h, n_h, cov, big_g)
+        var = var + _calibration_terms(w, s, cal, rows, wsum, x1, ts, scale_h, n_h, cov, big_g)
     return {"est": est, "var": var, "n": n_d, "df": dof, "wsum": wsum, "kish_n": kish_n}
 
 

@@ -303,7 +303,9 @@ def weighted_logit(
         raise rank_deficiency_error(x, names, slices, formula)
     w = w_all[used] / w_all.mean()  # R rescales the weights to mean 1; estimates unchanged
     wc = w if cell_of is None else np.bincount(cell_of, weights=w, minlength=len(x))
-    glm = sm.GLM(y, x, family=sm.families.Binomial(), var_weights=wc).fit(tol=1e-12, rtol=1e-15, maxiter=100)
+    glm = sm.GLM(y, x, family=sm.families.Binomial(), var_weights=wc).fit(
+        tol=1e-12, rtol=1e-15, maxiter=100
+    )
     if not glm.converged:
         raise InputError(
             "The logistic regression did not converge (separation?)",
