@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pingouin as pg
 
 from pollwaves.api import output
 from pollwaves.errors import InputError
@@ -71,16 +72,16 @@ PAIR_COLUMNS = [
 
 
 def holm(p: Sequence[float]) -> np.ndarray:
-    """Holm step-down adjusted p-values (R ``p.adjust(p, "holm")``); NaN stays NaN."""
+    """Holm step-down adjusted p-values (R ``p.adjust(p, "holm")``); NaN stays NaN.
+
+    The same adjustment as :func:`pollwaves.survey.differences.wave_differences`
+    (``pingouin.multicomp``), applied to the finite p-values only.
+    """
     p = np.asarray(p, dtype=float)
     out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    m = len(ok)
-    if m == 0:
-        return out
-    order = ok[np.argsort(p[ok], kind="stable")]
-    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
-    out[order] = adj
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = pg.multicomp(p[ok], method="holm")[1]
     return out
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import pandas as pd
 
 from pollwaves import config, files
-from pollwaves.errors import InputError
 
 __all__ = ["parquet_flags", "tag_simulated", "yaml_flags"]
 
@@ -23,19 +22,14 @@ PathLike = str | os.PathLike[str]
 
 
 def parquet_flags(paths: Sequence[PathLike]) -> dict[str, bool]:
-    """Wave -> ``simulated`` from the weighted wave files' parquet metadata."""
-    out = {}
-    for p in paths:
-        meta = files.parquet_metadata(p)
-        flag = meta.get("simulated")
-        if flag not in ("true", "false"):
-            raise InputError(
-                "the parquet file does not record whether the wave is simulated",
-                file=str(p),
-                hint="rerun the step that wrote it (snakemake --forcerun harmonise weight)",
-            )
-        out[str(meta.get("wave", Path(p).stem))] = flag == "true"
-    return out
+    """Wave -> ``simulated`` from the weighted wave files' parquet metadata
+    (:func:`pollwaves.stages.waves.wave_simulated`)."""
+    from pollwaves.stages.waves import wave_simulated
+
+    return {
+        str(files.parquet_metadata(p).get("wave", Path(p).stem)): wave_simulated(None, p)
+        for p in paths
+    }
 
 
 def yaml_flags(wave_yamls: Sequence[PathLike]) -> dict[str, bool]:
