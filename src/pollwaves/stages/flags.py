@@ -15,20 +15,29 @@ from pathlib import Path
 import pandas as pd
 
 from pollwaves import config, files
+from pollwaves.errors import InputError
 
-__all__ = ["parquet_flags", "tag_simulated", "yaml_flags"]
+__all__ = ["parquet_flag", "parquet_flags", "tag_simulated", "yaml_flags"]
 
 PathLike = str | os.PathLike[str]
 
 
-def parquet_flags(paths: Sequence[PathLike]) -> dict[str, bool]:
-    """Wave -> ``simulated`` from the weighted wave files' parquet metadata
-    (:func:`pollwaves.stages.waves.wave_simulated`)."""
-    from pollwaves.stages.waves import wave_simulated
+def parquet_flag(path: PathLike) -> bool:
+    """Whether one weighted wave file is SIMULATED, from its parquet metadata."""
+    flag = files.parquet_metadata(path).get("simulated")
+    if flag not in ("true", "false"):
+        raise InputError(
+            "the parquet file does not record whether the wave is simulated",
+            file=str(path),
+            hint="rerun the step that wrote it (snakemake --forcerun harmonise weight)",
+        )
+    return flag == "true"
 
+
+def parquet_flags(paths: Sequence[PathLike]) -> dict[str, bool]:
+    """Wave -> ``simulated`` from the weighted wave files' parquet metadata."""
     return {
-        str(files.parquet_metadata(p).get("wave", Path(p).stem)): wave_simulated(None, p)
-        for p in paths
+        str(files.parquet_metadata(p).get("wave", Path(p).stem)): parquet_flag(p) for p in paths
     }
 
 

@@ -132,14 +132,9 @@ def wave_simulated(wave_yaml: PathLike | None, parquet: PathLike) -> bool:
     """The wave's ``simulated:`` flag: from its mapping, else from the parquet metadata."""
     if wave_yaml is not None:
         return bool(config.load_yaml(wave_yaml)["simulated"])
-    flag = files.parquet_metadata(parquet).get("simulated")
-    if flag not in ("true", "false"):
-        raise InputError(
-            "the parquet file does not record whether the wave is simulated",
-            file=str(parquet),
-            hint="rerun the step that wrote it (snakemake --forcerun harmonise weight)",
-        )
-    return flag == "true"
+    from pollwaves.stages.flags import parquet_flag
+
+    return parquet_flag(parquet)
 
 
 def run_weight(
