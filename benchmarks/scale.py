@@ -313,7 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     base.mkdir(parents=True, exist_ok=True)
     studies = [("bundled", None)] if a.bundled else []
     studies += [(f"{w}x{a.n}", w) for w in a.waves]
-    rows, stages = [], []
+    rows, stages, table = [], [], _stages([])
+    meta_path = a.out.with_suffix(".meta.json")
+    meta_runs = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    this_run = run_meta(argv, a, load)
     for name, n_waves in studies:
         study = base / name
         if study.exists():
@@ -330,23 +333,29 @@ def main(argv: list[str] | None = None) -> int:
         for p in parts:
             stages.append(p.assign(label=a.label, study=name, waves=row["waves"], n=n))
         print(format_report([row], _stages(stages)), flush=True)
+        table = write_results(rows, stages, a, meta_runs, this_run)
         if not a.keep:
             shutil.rmtree(study, ignore_errors=True)
     if not a.keep and a.workdir is None:
         shutil.rmtree(base, ignore_errors=True)
+    print("\n" + format_report(rows, table))
+    print(f"\nwritten: {a.out}, {a.out.stem}_stages.csv, {meta_path.name}"
+          + (f"; studies kept in {base}" if a.keep else ""))  # fmt: skip
+    return 0
+
+
+def write_results(rows: list[dict], stages: list, a, meta: dict, this_run: dict) -> pd.DataFrame:
+    """Write the rows and stages so far (after each study) and this run's metadata entry."""
     table = _stages(stages)
     for c in ("wall_s", "cpu_s", "max_rss_mb"):
         table[c] = table[c].astype(float).round(1)
     merge_write(pd.DataFrame(rows, columns=ROW_COLUMNS), a.out, ["label", "study"])
     merge_write(table, a.out.with_name(a.out.stem + "_stages.csv"), ["label", "study"])
-    meta_path = a.out.with_suffix(".meta.json")
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    meta[a.label] = [*meta.get(a.label, []), run_meta(argv, a, load)]
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
-    print("\n" + format_report(rows, table))
-    print(f"\nwritten: {a.out}, {a.out.stem}_stages.csv, {meta_path.name}"
-          + (f"; studies kept in {base}" if a.keep else ""))  # fmt: skip
-    return 0
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    entry = this_run | {"studies": [r["study"] for r in rows], "updated_utc": now}
+    out = dict(meta) | {a.label: [*meta.get(a.label, []), entry]}
+    a.out.with_suffix(".meta.json").write_text(json.dumps(out, indent=2) + "\n")
+    return table
 
 
 def _stages(parts: list[pd.DataFrame]) -> pd.DataFrame:

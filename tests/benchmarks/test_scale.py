@@ -186,6 +186,7 @@ def test_benchmark_runs_end_to_end_with_a_stand_in_snakemake(tmp_path, capsys):
     meta = json.loads(out.with_suffix(".meta.json").read_text())
     run = meta["t"][-1]
     assert "SYNTHETIC" in run["data"] and "SIMULATED" in run["data"]
+    assert run["studies"] == ["5x20"]
     assert run["cpu_count"] >= 1 and len(run["load_average_start"]) == 3
     assert (
         run["git_revision"]
