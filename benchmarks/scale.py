@@ -187,14 +187,15 @@ def format_report(rows: list[dict], stages: pd.DataFrame) -> str:
         return "-".rjust(width) if _missing(v) else format(v, spec)
 
     head = (f"{'study':<12} {'jobs':>5} {'cold s':>8} {'cpu s':>8} {'tree MB':>8} "
-            f"{'job MB':>8} {'s/wave':>8} {'noop s':>8} {'+wave s':>8} {'+wave %':>8}  status")  # fmt: skip
-    lines = [head, "-" * len(head)]
+            f"{'job MB':>8} {'s/wave':>8} {'noop s':>8} {'+wave s':>8} {'+wave %':>8} {'load':>5}  status")  # fmt: skip
+    lines = [head, "-" * len(head)]  # load: 1-minute load average when the study started
     for r in rows:
         lines.append(
             f"{r['study']:<12} {f(r['jobs'], '5.0f')} "
             f"{f(r['cold_wall_s'])} {f(r['cold_cpu_s'])} {f(r['peak_rss_tree_mb'])} "
             f"{f(r['peak_rss_job_mb'])} {f(r['per_wave_s'])} {f(r['noop_s'])} "
-            f"{f(r['add_wave_s'])} {f(r['add_wave_pct_of_cold'])}  {r['status']}"
+            f"{f(r['add_wave_s'])} {f(r['add_wave_pct_of_cold'])} {f(r['load_1m_start'], '5.1f')}"
+            f"  {r['status']}"
         )
     lines += ["", "runs (jobs, wall s, CPU s of the process tree):"]
     for r in rows:
