@@ -199,3 +199,16 @@ def test_benchmark_runs_end_to_end_with_a_stand_in_snakemake(tmp_path, capsys):
         "targets (printed, never asserted)" in printed
         and "add one wave <= 10 % of cold" in printed
     )
+
+
+def test_a_run_over_the_rss_limit_or_the_timeout_is_killed_and_says_so(tmp_path):
+    hog = [sys.executable, "-c", "import time; b = bytearray(200 * 2**20); time.sleep(60)"]
+    res = scale_run.run_snakemake(tmp_path, hog, tmp_path / "hog.log", rss_limit_mb=100)
+    assert res["status"] == "killed: process tree RSS over 100 MB"
+    assert res["peak_rss_tree_mb"] > 100
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    res = scale_run.run_snakemake(tmp_path, sleeper, tmp_path / "sleep.log", timeout=1)
+    assert res["status"] == "killed: over the 1 s timeout"
+    fail = [sys.executable, "-c", "print('error: no waves'); raise SystemExit(1)"]
+    res = scale_run.run_snakemake(tmp_path, fail, tmp_path / "fail.log")
+    assert res["status"] == "failed: error: no waves" and res["jobs"] == {}
