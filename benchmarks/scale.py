@@ -291,8 +291,12 @@ def run_meta(argv: list[str] | None, a, load: tuple) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--waves", type=int, nargs="*", default=[10, 30, 100])
-    ap.add_argument("--n", type=int, default=10_000, help="respondents per synthetic wave")
+    ap.add_argument("--waves", type=int, nargs="*", default=[10, 30, 100],
+                    help="synthetic wave counts, one study each (>= 5: the war models "
+                    "need 3 war waves)")  # fmt: skip
+    ap.add_argument("--n", type=int, default=10_000,
+                    help="respondents per synthetic wave (below ~1000 the pooled "
+                    "multinomial logit may not converge)")  # fmt: skip
     ap.add_argument("--bundled", action="store_true", help="also the bundled 12-wave study")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
@@ -308,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scale.csv")
     a = ap.parse_args(argv)
     a.source = a.source.resolve()
+    if any(w < 5 for w in a.waves):
+        print("warning: fewer than 5 synthetic waves give fewer than 3 war waves; the "
+              "war_models job will fail", flush=True)  # fmt: skip
     load = os.getloadavg()
     cmd = [*a.snakemake.split(), "--cores", str(a.cores)]
     base = a.workdir or Path(tempfile.mkdtemp(prefix="pollwaves-scale-", dir=_tmp_parent()))
