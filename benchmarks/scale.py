@@ -19,6 +19,12 @@ Usage::
     python benchmarks/scale.py --waves 10 30 100 --n 10000 [--bundled] [--cores 2]
     python benchmarks/scale.py --waves 10 --n 10000 --source /path/to/other/checkout --label before
 
+The smallest study that builds is ``--waves 5 --n 1000`` (the war models need 3 war waves;
+smaller waves may leave the pooled multinomial logit without convergence). Running and reading
+one build is ``benchmarks/scale_run.py``. ``--snakemake`` replaces the snakemake command (the
+tests use a stand-in). A run over ``--rss-limit-mb`` (default 16 GB, to protect a shared
+machine) or ``--timeout`` is killed and reported as such.
+
 Writes ``benchmarks/results/scale.csv`` (one row per study), ``scale_stages.csv`` (study x
 phase x rule) and ``scale.meta.json`` (one entry per run of each ``--label``); rows of other
 labels and studies already in ``--out`` are kept.
