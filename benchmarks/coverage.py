@@ -13,9 +13,10 @@ estimate kind and method) and ``validation_coverage_detail.csv`` (one row per es
 ``poll_average_coverage_positions.csv``: the published series with partial-information
 dates (bounds only) rerun with the truth moved inside the published bounds (``--positions``,
 ``--position-replicates``; :mod:`pollwaves.validation.poll_bound_position`). Each pair has
-a sidecar ``.meta.json`` with the command, date, code revision, wall time and replicates. ``--kinds`` runs only some estimate kinds of
-the models part; with ``--merge`` the rows of the other kinds already in ``--out`` are kept
-(the meta json keeps one entry per kind under ``kinds``).
+a sidecar ``.meta.json`` with the command, date, code revision, wall time and replicates.
+``--kinds`` runs only some estimate kinds of the models part; with ``--merge`` the rows of
+the other kinds already in ``--out`` are kept (the meta json keeps one entry per kind under
+``kinds``).
 """
 
 from __future__ import annotations
@@ -186,8 +187,9 @@ def _with_band(summary: pd.DataFrame, level: float) -> pd.DataFrame:
 
 _SPLIT = ["source", "question", "category", "dates", "mean_coverage", "target_met",
           "point_dates", "point_mean_coverage", "point_min_coverage", "target_met_point",
-          "partial_dates", "partial_mean_coverage", "partial_min_coverage",
-          "partial_mean_ci_width"]  # fmt: skip
+          "point_normal_coverage", "partial_dates", "partial_mean_coverage",
+          "partial_min_coverage", "partial_mean_ci_width", "partial_min_truth_margin_sd",
+          "partial_normal_coverage"]  # fmt: skip
 
 
 def _positions(a: argparse.Namespace, detail: pd.DataFrame, seed: int):
@@ -218,6 +220,13 @@ def _print_poll(res: dict, positions: pd.DataFrame | None, level: float) -> None
         print("a part-and-complement interval, where the truth's place inside the allowed range")
         print("is the simulator's assumption):")
         print(res["summary"][_SPLIT].to_string(index=False))
+        part = res["detail"][res["detail"]["information"] == "partial"]
+        if not part.empty:
+            print("\nPartial-information dates: the truth's distance from the nearer band end,")
+            print("in SDs of that end over the replicates, and the coverage it implies:")
+            cols = ["source", "question", "category", "wave", "kind", "interval_sd_ratio",
+                    "truth", "coverage", "mean_ci_width", "truth_margin_sd", "normal_coverage"]  # fmt: skip
+            print(part[cols].to_string(index=False))
         if positions is not None:
             tab = positions.pivot_table(
                 index=["question", "category", "wave", "information"], columns="position",

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT
+from scipy import stats
 
 from pollwaves.published.intervals import implied_intervals
 from pollwaves.validation.poll_average_coverage import (
@@ -100,13 +101,14 @@ def test_dates_split_into_point_and_partial_information(result):
         assert row.point_min_coverage == pytest.approx(point["coverage"].min())
 
 
-def _reps(ratio: float, covered: list[bool], wave: str) -> pd.DataFrame:
+def _reps(ratio: float, covered: list[bool], wave: str, low=0.37, high=0.43) -> pd.DataFrame:
     n = len(covered)
+    jitter = np.linspace(-0.01, 0.01, n)  # band ends vary by about 0.006 (SD)
     return pd.DataFrame({
         "source": "published", "question": "q", "category": "c", "wave": wave,
         "date": pd.Timestamp(f"{wave}-15"), "truth": 0.4, "replicate": range(n),
         "covered": covered, "estimate": 0.41, "width": 0.06, "kind": "rounded",
-        "interval_sd_ratio": ratio,
+        "interval_sd_ratio": ratio, "ci_low": low + jitter, "ci_high": high + jitter,
     })  # fmt: skip
 
 
@@ -114,7 +116,8 @@ def test_summary_checks_the_target_on_point_dates_alone():
     # two point dates at 95 % and three bound-only dates at 100 %: the all-date mean (98 %)
     # misses the target, the point dates alone meet it
     point = [_reps(0.5, [True] * 19 + [False], w) for w in ("2020-01", "2020-06")]
-    bound = [_reps(20.0, [True] * 20, w) for w in ("2021-01", "2021-06", "2022-01")]
+    waves = ("2021-01", "2021-06", "2022-01")
+    bound = [_reps(20.0, [True] * 20, w, low=0.25, high=0.65) for w in waves]
     res = summarise_bands(pd.concat(point + bound, ignore_index=True), 0.95)
     detail, row = res["detail"], res["summary"].iloc[0]
     assert list(detail["information"]) == ["point"] * 2 + ["partial"] * 3
@@ -124,6 +127,15 @@ def test_summary_checks_the_target_on_point_dates_alone():
     assert row["point_mean_coverage"] == pytest.approx(0.95)
     assert row["partial_mean_coverage"] == pytest.approx(1.0)
     assert row["target_met_point"]
+    # truth 0.4; point bands 0.37-0.43, bound bands 0.25-0.65, ends jittered alike
+    sd = np.std(np.linspace(-0.01, 0.01, 20), ddof=1)
+    point_row = detail.iloc[0]
+    assert point_row["truth_margin_sd"] == pytest.approx(0.03 / sd)
+    assert point_row["normal_coverage"] == pytest.approx(2 * stats.norm.cdf(0.03 / sd) - 1)
+    part_row = detail.iloc[2]  # 0.15 inside the lower end: about 25 SD, always covered
+    assert part_row["truth_margin_sd"] == pytest.approx(0.15 / sd)
+    assert part_row["normal_coverage"] == pytest.approx(1.0)
+    assert row["partial_min_truth_margin_sd"] == pytest.approx(0.15 / sd)
     # a series with bound-only dates alone has no point check
     only = summarise_bands(pd.concat(bound, ignore_index=True), 0.95)["summary"].iloc[0]
     assert only["point_dates"] == 0 and not only["target_met_point"]

@@ -27,22 +27,23 @@ with the project's own variances, the poll average is fitted exactly as
 The band is computed at the observation dates only (``grid=None``); the monthly output dates
 of the workflow do not change it there (they are time points without observations).
 
-- **Point and partial information.** Each date is classed by how precisely its observation
-  locates the estimate: ``interval_sd_ratio`` is the width of the published cell's implied
-  interval over the estimate's sampling SD ``sqrt(deff m (1 - m) / n)`` (``m`` the interval
-  midpoint; 0 for a microdata estimate), averaged over replicates. ``information="point"``
-  when it is at most :data:`POINT_RATIO` (``sqrt(12)``): not knowing where the estimate sits
-  inside the interval then adds at most ``width^2 / 12`` (a uniform position, Sheppard), no
-  more than the sampling variance itself (a whole number: width 1 pp against an SD of about
-  1.8 pp; Sep 2020 neutral from two rounded lower bounds and a complement: about 1.8 SD).
-  Otherwise ``"partial"``: a bound, or an interval made of a published part and a complement
-  (Apr 2021 neutral 45.5-68.5 %, about 13 SD), leaves the estimate's position inside the
-  interval unidentified; the band there is set by the bounds and by the walk through the
-  neighbouring dates, and its coverage of a fixed truth depends on where inside the allowed
-  range the truth sits (partial identification: Imbens & Manski 2004, Econometrica 72:
-  1845-57), in this benchmark the simulator's ASSUMPTION (:mod:`.poll_bound_position` moves
-  it). The target (93-97 % mean, no date below 85 %) is checked on all dates
-  (``target_met``) and on the point-information dates alone (``target_met_point``).
+- **Point and partial information.** ``interval_sd_ratio``: width of a date's implied
+  interval over the estimate's sampling SD ``sqrt(deff m (1 - m) / n)`` (``m`` its midpoint;
+  0 for microdata), mean over replicates. ``information="point"`` when at most
+  :data:`POINT_RATIO` (``sqrt(12)``: a uniform position inside the interval adds at most
+  ``width^2 / 12``, Sheppard, no more than the sampling variance; a whole number is about
+  0.5 SD wide), else ``"partial"``: a bound or a part-and-complement interval (Apr 2021
+  neutral 45.5-68.5 %, about 13 SD) leaves the estimate's place inside unidentified
+  (partial identification, Imbens & Manski 2004, Econometrica 72: 1845-57). There the band
+  is set by the bounds and the walk through the neighbouring dates, and its coverage depends
+  on where the fixed truth sits inside the allowed range: here the simulator's ASSUMPTION
+  (:mod:`.poll_bound_position` moves it). ``truth_margin_sd``: the truth's distance from the
+  nearer band end in SDs of that end over the replicates; ``normal_coverage = Phi(z_low) +
+  Phi(z_high) - 1`` the coverage it implies. At a point date the truth sits about 2 SD
+  inside; at a partial date the ends move only by the noise of the published parts, so the
+  coverage is near 1 (truth well inside) or near 0 (truth beyond an end), not near nominal.
+  The target (93-97 % mean, no date below 85 %) is checked on all dates (``target_met``) and
+  on the point dates alone (``target_met_point``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from pollwaves import config
 from pollwaves.analysis import poll_average as pa
@@ -70,7 +72,7 @@ __all__ = [
 
 DETAIL_COLUMNS = ["source", "question", "category", "wave", "date", "truth", "replicates"]
 DETAIL_COLUMNS += ["coverage", "mean_estimate", "mean_ci_width", "kind", "interval_sd_ratio"]
-DETAIL_COLUMNS += ["information"]
+DETAIL_COLUMNS += ["information", "truth_margin_sd", "normal_coverage"]
 #: Largest interval width / sampling SD of an observation that still counts as a point:
 #: a uniform position inside the interval then adds at most the sampling variance.
 POINT_RATIO = float(np.sqrt(12.0))
@@ -302,10 +304,16 @@ def summarise_bands(reps: pd.DataFrame, level: float) -> dict[str, pd.DataFrame]
         truth=("truth", "first"), replicates=("replicate", "nunique"),
         coverage=("covered", "mean"), mean_estimate=("estimate", "mean"),
         mean_ci_width=("width", "mean"), kind=("kind", "first"),
-        interval_sd_ratio=("interval_sd_ratio", "mean"),
+        interval_sd_ratio=("interval_sd_ratio", "mean"), low=("ci_low", "mean"),
+        low_sd=("ci_low", "std"), high=("ci_high", "mean"), high_sd=("ci_high", "std"),
     ).reset_index()  # fmt: skip
     detail["information"] = np.where(detail["interval_sd_ratio"] <= POINT_RATIO, "point",
                                      "partial")  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_lo = (detail["truth"] - detail["low"]) / detail["low_sd"]
+        z_hi = (detail["high"] - detail["truth"]) / detail["high_sd"]
+    detail["truth_margin_sd"] = np.minimum(z_lo, z_hi)
+    detail["normal_coverage"] = np.maximum(ndtr(z_lo) + ndtr(z_hi) - 1, 0.0)
     detail = detail[DETAIL_COLUMNS]
     rows = []
     for (source, q, c), d in detail.groupby(["source", "question", "category"], sort=False):
@@ -317,9 +325,14 @@ def summarise_bands(reps: pd.DataFrame, level: float) -> dict[str, pd.DataFrame]
             mean_ci_width=width, target_met=_meets(mean_cov, min_cov),
         )  # fmt: skip
         for info in ("point", "partial"):
-            n, mean_cov, min_cov, _, width = _coverage_stats(d[d["information"] == info])
-            row.update({f"{info}_dates": n, f"{info}_mean_coverage": mean_cov,
-                        f"{info}_min_coverage": min_cov, f"{info}_mean_ci_width": width})  # fmt: skip
+            sub = d[d["information"] == info]
+            n, mean_cov, min_cov, _, width = _coverage_stats(sub)
+            row.update({
+                f"{info}_dates": n, f"{info}_mean_coverage": mean_cov,
+                f"{info}_min_coverage": min_cov, f"{info}_mean_ci_width": width,
+                f"{info}_normal_coverage": float(sub["normal_coverage"].mean()),
+                f"{info}_min_truth_margin_sd": float(sub["truth_margin_sd"].min()),
+            })  # fmt: skip
         row["target_met_point"] = bool(
             row["point_dates"] > 0 and _meets(row["point_mean_coverage"],
                                               row["point_min_coverage"])
