@@ -237,12 +237,13 @@ def _print_poll(res: dict, positions: pd.DataFrame | None, level: float) -> None
             print(tab.to_string())
     print(
         f"\nExpected at partial-information dates: coverage is NOT {level:.0%} for a fixed\n"
-        "truth. The band is set by the bounds and the walk through the neighbouring dates, so\n"
-        "it covers a truth near the middle of the allowed range almost always (above nominal,\n"
-        "as for any interval over a partially identified value, Imbens & Manski 2004) and a\n"
-        "truth near either end of that range less often than nominal. The published data do\n"
-        "not reveal where the truth sits, so the 93-97 % target is checkable only on the\n"
-        "point-information dates (target_met_point)."
+        "truth. The band there is set by the bounds and the walk through the neighbouring\n"
+        "dates; its ends move only by the sampling noise of the published parts, so a truth\n"
+        "well inside the allowed range is covered almost always (above nominal, as for a\n"
+        "point inside the identified set of a partially identified value, Imbens & Manski\n"
+        "2004) and a truth near either end of that range less often than nominal, down to\n"
+        "never. The published data do not reveal where the truth sits, so the 93-97 % target\n"
+        "is checkable only on the point-information dates (target_met_point).\n"
     )
 
 

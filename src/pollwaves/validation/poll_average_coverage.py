@@ -73,9 +73,7 @@ __all__ = [
 DETAIL_COLUMNS = ["source", "question", "category", "wave", "date", "truth", "replicates"]
 DETAIL_COLUMNS += ["coverage", "mean_estimate", "mean_ci_width", "kind", "interval_sd_ratio"]
 DETAIL_COLUMNS += ["information", "truth_margin_sd", "normal_coverage"]
-#: Largest interval width / sampling SD of an observation that still counts as a point:
-#: a uniform position inside the interval then adds at most the sampling variance.
-POINT_RATIO = float(np.sqrt(12.0))
+POINT_RATIO = poll_inputs.POINT_RATIO
 _RELATIONS = ("equals", "sum_of", "part_of")
 
 
@@ -244,14 +242,10 @@ def published_fits(study: PollStudy, rng: np.random.Generator, series=None) -> l
         fit = pa.poll_average(series_, question=q, category=c, dates=dates, source="published",
                               grid=None, level=study.level)  # fmt: skip
         order = np.argsort(pd.DatetimeIndex([dates[w] for w in series_["wave"]]), kind="stable")
-        lo, hi = series_["low"].to_numpy(float), series_["high"].to_numpy(float)
-        mid = (lo + hi) / 2
-        sd = np.sqrt(
-            series_["deff"].to_numpy(float) * mid * (1 - mid) / series_["n"].to_numpy(float)
-        )
+        ratio = poll_inputs.interval_sd_ratio(*(series_[k] for k in ("low", "high", "n", "deff")))
         out.append(fit.assign(
             wave=series_["wave"].to_numpy()[order], truth=truth[order],
-            kind=series_["kind"].to_numpy()[order], interval_sd_ratio=((hi - lo) / sd)[order],
+            kind=series_["kind"].to_numpy()[order], interval_sd_ratio=ratio[order],
         ))  # fmt: skip
     return out
 
