@@ -19,7 +19,13 @@ from pollwaves.analysis.poll_grid import (
     grid_states,
     interval_likelihood,
 )
-from pollwaves.analysis.poll_inputs import moe_deff, published_interval_series
+from pollwaves.analysis.poll_inputs import (
+    POINT_RATIO,
+    interval_information,
+    interval_sd_ratio,
+    moe_deff,
+    published_interval_series,
+)
 from pollwaves.errors import InputError
 
 DAYS = np.array([0.0, 40.0, 95.0, 150.0, 230.0, 300.0, 380.0, 460.0, 500.0, 620.0])
@@ -142,3 +148,18 @@ def test_published_deff_is_the_one_the_published_margins_imply():
     assert 0.95 < implied["matched_low"] < implied["matched_high"] < 1.15
     z = stats.norm.ppf(0.975)
     assert implied["high"] == pytest.approx(940 * (0.036 / z) ** 2 / 0.25)
+
+
+def test_interval_information_tells_numbers_from_bounds():
+    # Nov 2023 alliance, N 868, deff 1.27: Russia "40" is a number up to rounding; neutral
+    # 22.5-48 % (both "1/4" and the complement 100 - 40 - 13) is a bound
+    low, high = np.array([0.395, 0.225]), np.array([0.405, 0.48])
+    ratio = interval_sd_ratio(low, high, 868, 1.27)
+    assert ratio[0] == pytest.approx(0.01 / np.sqrt(1.27 * 0.4 * 0.6 / 868))
+    assert ratio[0] < 1 < POINT_RATIO < ratio[1]
+    assert list(interval_information(low, high, 868, 1.27)) == ["point", "partial"]
+    # either side of the threshold (width sqrt(12) SD at p = 0.5)
+    sd = np.sqrt(1.27 * 0.25 / 900)
+    half = POINT_RATIO * sd / 2 * np.array([0.999, 1.001])
+    got = interval_information(0.5 - half, 0.5 + half, 900, 1.27)
+    assert list(got) == ["point", "partial"]

@@ -21,6 +21,12 @@ grid points of ``log q`` are weighted by prior x marginal likelihood
 (:func:`pollwaves.analysis.q_mixture.grid_weights`) and the smoothed densities mixed; the
 estimate is the mixture median and the band its quantiles, back-transformed.
 
+A bound is partial information: above a lower bound the likelihood is flat, so between the
+dates that publish a number the smoothed density there is the walk (with its ``q`` prior)
+cut by the bound, and the band may be far wider than at a published number (Jan 2022
+neutral, known only to be at least 30.5 %: about 34 pp against 8 pp). The data cannot say
+where inside the bounds the truth lies; the band says what the bounds and the walk allow.
+
 Accuracy: the densities are resolved to the grid spacing (0.015 on the logit, about 0.35 pp
 at a 30 % share); the tests check the grid against the Kalman smoother for Gaussian
 observations.

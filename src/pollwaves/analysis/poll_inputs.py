@@ -24,6 +24,7 @@ __all__ = [
     "moe_deff", "published_interval_series", "published_series",
     "BOUND_KINDS",
     "published_bound_points",
+    "POINT_RATIO", "interval_information", "interval_sd_ratio",
 ]  # fmt: skip
 
 PUBLISHED_QUALIFIERS = ("exact", "approximate", "fraction")
@@ -267,3 +268,29 @@ def published_bound_points(
         "ci_high": rows["high"].astype(float) / 100,
     })  # fmt: skip
     return out[cols].reset_index(drop=True)
+
+
+#: Largest implied-interval width / sampling SD of a published cell that still counts as a
+#: point: a uniform position of the estimate inside the interval then adds at most
+#: ``width^2 / 12`` (Sheppard), no more than the sampling variance itself.
+POINT_RATIO = float(np.sqrt(12.0))
+
+
+def interval_sd_ratio(low, high, n, deff) -> np.ndarray:
+    """Width of implied intervals (proportions) over the estimate's sampling SD.
+
+    The SD is ``sqrt(deff m (1 - m) / n)`` at the interval midpoint ``m``, with the
+    published N and the design effect of the published estimate (sampling weights).
+    """
+    lo, hi = np.asarray(low, float), np.asarray(high, float)
+    mid = (lo + hi) / 2
+    sd = np.sqrt(np.asarray(deff, float) * mid * (1 - mid) / np.asarray(n, float))
+    return (hi - lo) / sd
+
+
+def interval_information(low, high, n, deff) -> np.ndarray:
+    """``"point"`` where a published cell locates its estimate (ratio at most
+    :data:`POINT_RATIO`: a number up to rounding), else ``"partial"`` (a bound, or a part and
+    a complement: the share is only partially identified there, and a band there shows what
+    the bounds and the walk allow, not where inside them the share lies)."""
+    return np.where(interval_sd_ratio(low, high, n, deff) <= POINT_RATIO, "point", "partial")

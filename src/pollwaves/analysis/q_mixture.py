@@ -15,8 +15,12 @@ month". The prior was first two decades wide around ``1e-4``; in the coverage be
 (:mod:`pollwaves.validation.poll_average_coverage`, SIMULATED truth) that band covered the
 war-support series only 88-95 % on average and 77-82 % at their worst dates, because it gave
 much weight to an almost constant average where the truth steps by 3 pp; the narrower prior
-keeps every series in 93-97 % (except where the published data are only bounds, which
-over-cover). A prior uniform on the grid is not used: the likelihood is flat for every
+keeps every series in 93-97 % at the dates where a number is published. Where the published
+cells only bound a series (the neutral alliance share between Apr 2021 and Nov 2023), the
+band is set by the bounds and by this prior through the neighbouring dates; its coverage of
+the simulator's truth there (about 100 %) reflects where that assumed truth sits inside the
+bounds, not the width of the prior (the benchmark's ``information`` split and
+:mod:`pollwaves.validation.poll_bound_position`). A prior uniform on the grid is not used: the likelihood is flat for every
 ``q`` too small to matter, so its many decades below ``1e-8`` would put a mass on
 "constant" that depends only on where the search bound is.
 """

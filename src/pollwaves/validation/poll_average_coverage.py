@@ -26,6 +26,24 @@ with the project's own variances, the poll average is fitted exactly as
 
 The band is computed at the observation dates only (``grid=None``); the monthly output dates
 of the workflow do not change it there (they are time points without observations).
+
+- **Point and partial information.** ``interval_sd_ratio``: width of a date's implied
+  interval over the estimate's sampling SD ``sqrt(deff m (1 - m) / n)`` (``m`` its midpoint;
+  0 for microdata), mean over replicates. ``information="point"`` when at most
+  :data:`POINT_RATIO` (``sqrt(12)``: a uniform position inside the interval adds at most
+  ``width^2 / 12``, Sheppard, no more than the sampling variance; a whole number is about
+  0.5 SD wide), else ``"partial"``: a bound or a part-and-complement interval (Apr 2021
+  neutral 45.5-68.5 %, about 13 SD) leaves the estimate's place inside unidentified
+  (partial identification, Imbens & Manski 2004, Econometrica 72: 1845-57). There the band
+  is set by the bounds and the walk through the neighbouring dates, and its coverage depends
+  on where the fixed truth sits inside the allowed range: here the simulator's ASSUMPTION
+  (:mod:`.poll_bound_position` moves it). ``truth_margin_sd``: the truth's distance from the
+  nearer band end in SDs of that end over the replicates; ``normal_coverage = Phi(z_low) +
+  Phi(z_high) - 1`` the coverage it implies. At a point date the truth sits about 2 SD
+  inside; at a partial date the ends move only by the noise of the published parts, so the
+  coverage is near 1 (truth well inside) or near 0 (truth beyond an end), not near nominal.
+  The target (93-97 % mean, no date below 85 %) is checked on all dates (``target_met``) and
+  on the point dates alone (``target_met_point``).
 """
 
 from __future__ import annotations
@@ -38,6 +56,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from pollwaves import config
 from pollwaves.analysis import poll_average as pa
@@ -46,10 +65,15 @@ from pollwaves.errors import InputError
 from pollwaves.published.intervals import implied_intervals
 from pollwaves.published.select import published_main
 
-__all__ = ["PollStudy", "replicate_coverage", "run_poll_average_coverage", "summarise_bands"]
+__all__ = [
+    "POINT_RATIO", "PollStudy", "published_fits", "replicate_coverage", "scored_bands",
+    "run_poll_average_coverage", "summarise_bands",
+]  # fmt: skip
 
 DETAIL_COLUMNS = ["source", "question", "category", "wave", "date", "truth", "replicates"]
-DETAIL_COLUMNS += ["coverage", "mean_estimate", "mean_ci_width"]
+DETAIL_COLUMNS += ["coverage", "mean_estimate", "mean_ci_width", "kind", "interval_sd_ratio"]
+DETAIL_COLUMNS += ["information", "truth_margin_sd", "normal_coverage"]
+POINT_RATIO = poll_inputs.POINT_RATIO
 _RELATIONS = ("equals", "sum_of", "part_of")
 
 
@@ -182,9 +206,7 @@ def synthetic_published(study: PollStudy, rng: np.random.Generator) -> pd.DataFr
     return pd.DataFrame(rows, columns=list(study.published.columns))
 
 
-def replicate_coverage(study: PollStudy, replicate: int, seed: int) -> pd.DataFrame:
-    """Band, truth and covered flag per source, series and observation date (one replicate)."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, replicate]))
+def _simulated_fits(study: PollStudy, rng: np.random.Generator) -> list[pd.DataFrame]:
     out = []
     for q, c in study.series:
         rows = study.simulated[(q, c)]
@@ -196,45 +218,120 @@ def replicate_coverage(study: PollStudy, replicate: int, seed: int) -> pd.DataFr
             table = rows.assign(question=q, category=c, estimate=np.clip(est, 1e-4, 1 - 1e-4))
             fit = pa.poll_average(table, question=q, category=c, dates=study.dates,
                                   source="simulated", grid=None, level=study.level)  # fmt: skip
-            out.append(fit.assign(wave=rows["wave"].to_numpy(), truth=truth))
+            out.append(fit.assign(wave=rows["wave"].to_numpy(), truth=truth, kind="estimate",
+                                  interval_sd_ratio=0.0))  # fmt: skip
+    return out
+
+
+def published_fits(study: PollStudy, rng: np.random.Generator, series=None) -> list[pd.DataFrame]:
+    """Bands of one synthetic published table (every series, or ``series``) with the truth.
+
+    Each frame has the poll-average columns plus ``wave, truth, kind`` (the implied
+    interval's kind) and ``interval_sd_ratio`` (interval width / sampling SD of the estimate
+    at the interval midpoint, with the published N and ``deff``).
+    """
     intervals = implied_intervals(synthetic_published(study, rng), study.contrasts)
-    for q, c in study.series:
-        series = poll_inputs.published_interval_series(intervals, q, c, study.deff)
-        truth = np.array([study.truth_share(w, q, c) for w in series["wave"]], dtype=float)
-        series, truth = series[~np.isnan(truth)], truth[~np.isnan(truth)]
-        if series["wave"].nunique() < 2:
+    out = []
+    for q, c in study.series if series is None else series:
+        series_ = poll_inputs.published_interval_series(intervals, q, c, study.deff)
+        truth = np.array([study.truth_share(w, q, c) for w in series_["wave"]], dtype=float)
+        series_, truth = series_[~np.isnan(truth)], truth[~np.isnan(truth)]
+        if series_["wave"].nunique() < 2:
             continue
-        dates = poll_inputs.fieldwork_mid_dates(series)
-        fit = pa.poll_average(series, question=q, category=c, dates=dates, source="published",
+        dates = poll_inputs.fieldwork_mid_dates(series_)
+        fit = pa.poll_average(series_, question=q, category=c, dates=dates, source="published",
                               grid=None, level=study.level)  # fmt: skip
-        order = np.argsort(pd.DatetimeIndex([dates[w] for w in series["wave"]]), kind="stable")
-        out.append(fit.assign(wave=series["wave"].to_numpy()[order], truth=truth[order]))
+        order = np.argsort(pd.DatetimeIndex([dates[w] for w in series_["wave"]]), kind="stable")
+        ratio = poll_inputs.interval_sd_ratio(*(series_[k] for k in ("low", "high", "n", "deff")))
+        out.append(fit.assign(
+            wave=series_["wave"].to_numpy()[order], truth=truth[order],
+            kind=series_["kind"].to_numpy()[order], interval_sd_ratio=ratio[order],
+        ))  # fmt: skip
+    return out
+
+
+def scored_bands(out: list[pd.DataFrame], replicate: int) -> pd.DataFrame:
+    """The fits of one replicate stacked, with ``covered``, ``width`` and ``replicate``."""
     res = pd.concat(out, ignore_index=True)
     res["covered"] = (res["ci_low"] <= res["truth"]) & (res["truth"] <= res["ci_high"])
     res["width"] = res["ci_high"] - res["ci_low"]
     return res.assign(replicate=replicate)
 
 
+def replicate_coverage(study: PollStudy, replicate: int, seed: int) -> pd.DataFrame:
+    """Band, truth and covered flag per source, series and observation date (one replicate)."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, replicate]))
+    out = _simulated_fits(study, rng)
+    return scored_bands(out + published_fits(study, rng), replicate)
+
+
+def _coverage_stats(d: pd.DataFrame) -> tuple[int, float, float, str, float]:
+    """Dates, mean coverage, lowest coverage, its wave and mean width of detail rows ``d``."""
+    if d.empty:
+        return 0, np.nan, np.nan, "", np.nan
+    worst = d.loc[d["coverage"].idxmin()]
+    # a mean of per-date rates: round off the float noise of the sum (12 x 0.97 != 11.64)
+    mean_cov = round(float(d["coverage"].mean()), 12)
+    return (
+        len(d),
+        mean_cov,
+        float(worst["coverage"]),
+        str(worst["wave"]),
+        float(d["mean_ci_width"].mean()),
+    )
+
+
+def _meets(mean_cov: float, min_cov: float) -> bool:
+    return bool(0.93 <= mean_cov <= 0.97 and min_cov >= 0.85)
+
+
 def summarise_bands(reps: pd.DataFrame, level: float) -> dict[str, pd.DataFrame]:
-    """Per-date detail and per-series summary of the replicate bands."""
+    """Per-date detail and per-series summary of the replicate bands.
+
+    The summary's ``mean_coverage, min_date_coverage, target_met`` cover all dates;
+    ``point_*`` and ``partial_*`` split them by ``information`` (see the module docstring),
+    and ``target_met_point`` checks the target on the point-information dates alone (False
+    when there are none).
+    """
     keys = ["source", "question", "category", "wave", "date"]
     detail = reps.groupby(keys, sort=False).agg(
         truth=("truth", "first"), replicates=("replicate", "nunique"),
         coverage=("covered", "mean"), mean_estimate=("estimate", "mean"),
-        mean_ci_width=("width", "mean"),
-    ).reset_index()[DETAIL_COLUMNS]  # fmt: skip
+        mean_ci_width=("width", "mean"), kind=("kind", "first"),
+        interval_sd_ratio=("interval_sd_ratio", "mean"), low=("ci_low", "mean"),
+        low_sd=("ci_low", "std"), high=("ci_high", "mean"), high_sd=("ci_high", "std"),
+    ).reset_index()  # fmt: skip
+    detail["information"] = np.where(detail["interval_sd_ratio"] <= POINT_RATIO, "point",
+                                     "partial")  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_lo = (detail["truth"] - detail["low"]) / detail["low_sd"]
+        z_hi = (detail["high"] - detail["truth"]) / detail["high_sd"]
+    detail["truth_margin_sd"] = np.minimum(z_lo, z_hi)
+    detail["normal_coverage"] = np.maximum(ndtr(z_lo) + ndtr(z_hi) - 1, 0.0)
+    detail = detail[DETAIL_COLUMNS]
     rows = []
     for (source, q, c), d in detail.groupby(["source", "question", "category"], sort=False):
-        worst = d.loc[d["coverage"].idxmin()]
-        # a mean of per-date rates: round off the float noise of the sum (12 x 0.97 != 11.64)
-        mean_cov = round(float(d["coverage"].mean()), 12)
-        rows.append(dict(
+        n, mean_cov, min_cov, min_wave, width = _coverage_stats(d)
+        row = dict(
             kind="poll_average_band", source=source, question=q, category=c,
-            replicates=int(d["replicates"].max()), dates=len(d), level=level,
-            mean_coverage=mean_cov, min_date_coverage=float(worst["coverage"]),
-            min_date_wave=str(worst["wave"]), mean_ci_width=float(d["mean_ci_width"].mean()),
-            target_met=bool(0.93 <= mean_cov <= 0.97 and worst["coverage"] >= 0.85),
-        ))  # fmt: skip
+            replicates=int(d["replicates"].max()), dates=n, level=level,
+            mean_coverage=mean_cov, min_date_coverage=min_cov, min_date_wave=min_wave,
+            mean_ci_width=width, target_met=_meets(mean_cov, min_cov),
+        )  # fmt: skip
+        for info in ("point", "partial"):
+            sub = d[d["information"] == info]
+            n, mean_cov, min_cov, _, width = _coverage_stats(sub)
+            row.update({
+                f"{info}_dates": n, f"{info}_mean_coverage": mean_cov,
+                f"{info}_min_coverage": min_cov, f"{info}_mean_ci_width": width,
+                f"{info}_normal_coverage": float(sub["normal_coverage"].mean()),
+                f"{info}_min_truth_margin_sd": float(sub["truth_margin_sd"].min()),
+            })  # fmt: skip
+        row["target_met_point"] = bool(
+            row["point_dates"] > 0 and _meets(row["point_mean_coverage"],
+                                              row["point_min_coverage"])
+        )  # fmt: skip
+        rows.append(row)
     return {"summary": pd.DataFrame(rows), "detail": detail}
 
 
@@ -266,9 +363,9 @@ def run_poll_average_coverage(
     dict
         ``summary`` (one row per source x question x category: ``kind="poll_average_band",
         source, question, category, replicates, dates, level, mean_coverage,
-        min_date_coverage, min_date_wave, mean_ci_width, target_met, variance_source``) and
-        ``detail`` (per date: ``source, question, category, wave, date, truth, replicates,
-        coverage, mean_estimate, mean_ci_width``). Truth and observations are SIMULATED.
+        min_date_coverage, min_date_wave, mean_ci_width, target_met``, the same split into
+        ``point_*`` and ``partial_*`` dates, ``target_met_point, variance_source``) and
+        ``detail`` (per date: :data:`DETAIL_COLUMNS`). Truth and observations are SIMULATED.
     """
     if replicates < 1 or workers < 1:
         raise InputError("replicates and workers must be >= 1", value=(replicates, workers))
