@@ -83,3 +83,20 @@ def test_block_says_simulated_gives_band_date_and_revision():
                       "trend")  # fmt: skip
     assert "not yet run" in missing
     assert _render({}, "subgroup").strip() == ""  # no benchmark given: nothing shown
+
+
+def test_poll_average_row_splits_point_and_bound_only_dates(tmp_path):
+    poll = pd.DataFrame({"kind": "poll_average_band", "source": "published",
+                         "question": "alliance", "category": ["neutral", "russia"],
+                         "replicates": 400, "mean_coverage": [0.985, 0.96],
+                         "min_date_coverage": [0.95, 0.92], "band_low": 0.92,
+                         "band_high": 0.975, "outside_band": [True, False], "band_level": 0.99,
+                         "point_dates": [2, 5], "point_mean_coverage": [0.955, 0.96],
+                         "point_min_coverage": [0.95, 0.92], "partial_dates": [4, 0],
+                         "partial_mean_coverage": [0.999, float("nan")]})  # fmt: skip
+    poll.to_csv(tmp_path / "poll.csv", index=False)
+    results = rv.load_results(poll=tmp_path / "poll.csv", summary=tmp_path / "absent.csv")
+    html = _render(rv.validation_context(results, 0.95), "poll_average")
+    assert html.count('class="partial"') == 1  # only the series with bound-only dates
+    assert "partially identified" in html and '<data value="0.955">95.5</data>' in html
+    assert '<data value="0.999">99.9</data>' in html and "positions.csv" in html

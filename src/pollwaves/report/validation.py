@@ -136,6 +136,11 @@ def _poll_rows(poll: pd.DataFrame | None) -> list[dict]:
             else float(str(outside) in ("True", "1", "1.0")),
             "band_low": _cell(r, "band_low"), "band_high": _cell(r, "band_high"),
             "band_level": _cell(r, "band_level"),
+            # dates with a published number (point) and bound-only dates (partial)
+            "point_dates": _cell(r, "point_dates"), "partial_dates": _cell(r, "partial_dates"),
+            "point_mean_coverage": _cell(r, "point_mean_coverage"),
+            "point_min_coverage": _cell(r, "point_min_coverage"),
+            "partial_mean_coverage": _cell(r, "partial_mean_coverage"),
         })  # fmt: skip
     return out
 
