@@ -4,22 +4,24 @@
 #   bash benchmarks/slurm_local.sh start    # install (apt) if needed, write the config, start daemons
 #   bash benchmarks/slurm_local.sh status   # exit 0 when the controller answers and the node is idle
 #   bash benchmarks/slurm_local.sh stop     # stop the daemons this script started
-#   bash benchmarks/slurm_local.sh env      # print `export SLURM_CONF=...` for the clients
 #
 # One node (this host) with the CPUs and RealMemory that `slurmd -C` reports, one partition
 # ("local"), no cgroups (ProctrackType=proctrack/linuxproc, TaskPlugin=task/none), no accounting
 # database (AccountingStorageType=accounting_storage/none): the executor plugin then follows jobs
-# with `squeue`, so MinJobAge keeps finished jobs visible for an hour. Everything (config, state,
-# logs, pid files) lives under $POLLWAVES_SLURM_DIR (default /tmp/pollwaves-slurm); the clients
-# find the config through SLURM_CONF. munged uses Debian's /etc/munge/munge.key. No systemd: the
-# daemons are started directly. The daemons listen on this host only (the node address is
+# with `squeue`, so MinJobAge keeps finished jobs visible for an hour. The config is
+# /etc/slurm/slurm.conf, where every SLURM command looks by default (the executor plugin removes
+# SLURM_* variables, SLURM_CONF too, before its srun inside the job); an existing slurm.conf that
+# this script did not write is never overwritten. State, logs and pid files live under
+# $POLLWAVES_SLURM_DIR (default /tmp/pollwaves-slurm). munged uses Debian's /etc/munge/munge.key.
+# No systemd: the daemons are started directly. The daemons listen on this host only (the node address is
 # 127.0.0.1). Needs root (apt-get, and slurmd runs jobs as their submitting user).
 set -euo pipefail
 
 DIR=${POLLWAVES_SLURM_DIR:-/tmp/pollwaves-slurm}
-CONF=$DIR/slurm.conf
-export SLURM_CONF=$CONF
-PARTITION=local
+CONF=/etc/slurm/slurm.conf
+MARK="# Written by benchmarks/slurm_local.sh"
+unset SLURM_CONF
+PARTITION=${POLLWAVES_SLURM_PARTITION:-batch}
 
 log() { echo "slurm_local: $*" >&2; }
 
@@ -35,14 +37,17 @@ install() {
 }
 
 write_conf() {
-  mkdir -p "$DIR"/{state,spool,log,run}
+  if [ -e "$CONF" ] && ! grep -qF "$MARK" "$CONF"; then
+    log "$CONF exists and was not written by this script: not overwriting it"; return 1
+  fi
+  mkdir -p "$DIR"/{state,spool,log,run} "$(dirname "$CONF")"
   local host cpus mem
   host=$(hostname -s)
   # slurmd -C prints e.g. "NodeName=vm CPUs=2 Boards=1 ... RealMemory=24105"
   cpus=$(slurmd -C | sed -n 's/.* CPUs=\([0-9]*\).*/\1/p' | head -1)
   mem=$(slurmd -C | sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' | head -1)
   cat >"$CONF" <<EOF
-# Written by benchmarks/slurm_local.sh: a single-node SLURM for the local profile check.
+$MARK: a single-node SLURM for the local profile check.
 ClusterName=pollwaves-local
 SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
@@ -72,6 +77,8 @@ SelectTypeParameters=CR_Core_Memory
 # keep finished jobs in squeue for an hour (the executor's squeue status needs >= 120 s)
 MinJobAge=3600
 ReturnToService=2
+# jobs keep the nice value of the submitting command (run snakemake under nice on a shared host)
+PropagatePrioProcess=1
 SlurmctldTimeout=30
 SlurmdTimeout=60
 InactiveLimit=0
@@ -106,14 +113,16 @@ ctld_ok() { scontrol ping 2>/dev/null | grep -q "is UP"; }
 
 node_ready() { sinfo -h -N -o "%T" 2>/dev/null | grep -Eq "^(idle|mixed|allocated)"; }
 
-status() { ctld_ok && node_ready; }
+status() { ctld_ok && node_ready && sinfo -h -p "$PARTITION" -o "%P" 2>/dev/null | grep -q .; }
 
 start() {
   install || return 1
   if status; then log "already running ($CONF)"; return 0; fi
-  write_conf
+  write_conf || return 1
   start_munge || return 1
-  if ! ctld_ok; then
+  if ctld_ok; then
+    scontrol reconfigure || true  # running, but without our partition
+  else
     slurmctld -f "$CONF" || { log "slurmctld failed to start (see $DIR/log/slurmctld.log)"; return 1; }
     for _ in $(seq 30); do ctld_ok && break; sleep 0.5; done
     ctld_ok || { log "slurmctld does not answer (see $DIR/log/slurmctld.log)"; return 1; }
@@ -145,6 +154,5 @@ case "${1:-start}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  env) echo "export SLURM_CONF=$CONF" ;;
-  *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac
