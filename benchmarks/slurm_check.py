@@ -27,10 +27,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import csv
 import filecmp
 import importlib.util
 import os
 import platform
+import re
 import shutil
 import socket
 import subprocess
@@ -198,6 +200,59 @@ def compare(local: Path, slurm: Path) -> tuple[int, list[str], list[str]]:
     return same, problems, notes
 
 
+def requests(log: Path) -> dict[str, dict[str, float]]:
+    """Per rule, the largest ``mem_mb`` and ``runtime`` (minutes) its jobs asked SLURM for."""
+    out: dict[str, dict[str, float]] = {}
+    rule = None
+    for line in log.read_text().splitlines():
+        if m := re.match(r"(?:local)?rule (\w+):$", line):
+            rule = m.group(1)
+        elif rule and (m := re.match(r"\s+resources: (.*)$", line)):
+            res = dict(kv.split("=", 1) for kv in m.group(1).split(", ") if "=" in kv)
+            got = out.setdefault(rule, {"mem_mb": 0.0, "runtime": 0.0})
+            for key in got:
+                if res.get(key, "").isdigit():
+                    got[key] = max(got[key], float(res[key]))
+            rule = None
+    return out
+
+
+def usage(build: Path) -> dict[str, dict[str, float]]:
+    """Per rule, the jobs, largest max RSS (MB) and wall seconds in ``logs/benchmarks/``."""
+    out: dict[str, dict[str, float]] = {}
+    bench = build / "logs" / "benchmarks"
+    for path in sorted(bench.rglob("*.tsv")):
+        rel = path.relative_to(bench)
+        rule = rel.parts[0] if len(rel.parts) > 1 else rel.stem
+        with path.open() as fh:
+            row = next(csv.DictReader(fh, delimiter="\t"))
+        got = out.setdefault(rule, {"jobs": 0, "max_rss": 0.0, "s": 0.0})
+        got["jobs"] += 1
+        for key in ("max_rss", "s"):
+            if row.get(key) not in (None, "", "NA", "-"):
+                got[key] = max(got[key], float(row[key]))
+    return out
+
+
+def print_sizing(build: Path, log: Path) -> list[str]:
+    """Each rule's largest use against its request; the rules that used more than they asked."""
+    req, use = requests(log), usage(build)
+    print("per rule: jobs, largest max RSS / mem_mb requested, longest wall time / runtime:")
+    over = []
+    for rule in sorted(use):
+        u, r = use[rule], req.get(rule, {})
+        mem, minutes = r.get("mem_mb", 0), r.get("runtime", 0)
+        print(
+            f"  {rule:22s} {int(u['jobs']):3d}  {u['max_rss']:7.0f} / {mem:6.0f} MB"
+            f"  {u['s']:6.0f} s / {minutes:4.0f} min"
+        )
+        if mem and u["max_rss"] > mem:
+            over.append(f"{rule}: max RSS {u['max_rss']:.0f} MB > mem_mb {mem:.0f}")
+        if minutes and u["s"] > 60 * minutes:
+            over.append(f"{rule}: {u['s']:.0f} s > runtime {minutes:.0f} min")
+    return over
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the check; 0 when equal or skipped, 1 when the builds differ or one fails."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -257,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
             args.keep = True
             return 1
 
+        # this SLURM has no cgroups and does not enforce --mem: say where a real one would kill
+        for line in print_sizing(slurm, work / "slurm.log"):
+            print(f"warning: {line} (a cluster that enforces the request kills this job)")
         same, problems, notes = compare(local, slurm)
         for line in notes:
             print(f"note: identical in both builds, but {line}")

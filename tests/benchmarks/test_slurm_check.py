@@ -71,3 +71,28 @@ def test_shipped_profile_uses_the_slurm_executor_with_every_knob():
     assert {"slurm_partition", "mem_mb", "runtime", "cpus_per_task"} <= set(
         cfg["default-resources"]
     )
+
+
+def test_sizing_compares_benchmark_use_with_the_request(tmp_path, capsys):
+    log = tmp_path / "slurm.log"
+    log.write_text(
+        "rule weight:\n    wildcards: wave=2021-01\n"
+        "    resources: tmpdir=<TBD>, mem_mb=100, mem=100 MB, runtime=1, cpus_per_task=1\n"
+        "rule toplines:\n    resources: tmpdir=<TBD>, mem_mb=4000, runtime=30\n"
+    )
+    header = "s\th:m:s\tmax_rss\n"
+    _write(
+        tmp_path,
+        "b/logs/benchmarks/weight/2021-01.tsv",
+        (header + "75.5\t0:01:15\t150.2\n").encode(),
+    )
+    _write(
+        tmp_path,
+        "b/logs/benchmarks/weight/2021-02.tsv",
+        (header + "2.0\t0:00:02\t90.0\n").encode(),
+    )
+    _write(tmp_path, "b/logs/benchmarks/toplines.tsv", (header + "3.0\t0:00:03\t300.0\n").encode())
+    over = slurm_check.print_sizing(tmp_path / "b", log)
+    assert over == ["weight: max RSS 150 MB > mem_mb 100", "weight: 76 s > runtime 1 min"]
+    out = capsys.readouterr().out
+    assert "toplines" in out and "weight" in out and "  2  " in out
