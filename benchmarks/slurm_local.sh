@@ -105,6 +105,7 @@ start_munge() {
   else
     munged --force
   fi
+  mkdir -p "$DIR/run" && touch "$DIR/run/munged.ours"  # stop() stops only a munged we started
   for _ in $(seq 20); do munge_ok && return 0; sleep 0.5; done
   log "munged did not start"; return 1
 }
@@ -148,6 +149,11 @@ stop() {
       kill "$(cat "$p")" && log "stopped $d"
     fi
   done
+  p=/run/munge/munged.pid
+  if [ -e "$DIR/run/munged.ours" ] && [ -s "$p" ] && kill -0 "$(cat "$p")" 2>/dev/null; then
+    kill "$(cat "$p")" && log "stopped munged"
+  fi
+  rm -f "$DIR/run/munged.ours"
 }
 
 case "${1:-start}" in
