@@ -1,28 +1,3 @@
-rule estimate_wave:
-    """Weighted toplines, subgroup tables and worst-case bounds of one wave (raking-aware SEs)."""
-    input:
-        data="data/processed/waves/{wave}.parquet",
-        codebook=config["codebook"],
-        margins=config["margins"],
-    output:
-        estimates="data/processed/estimates/{wave}.csv",
-        contrasts="data/processed/estimates/{wave}.contrasts.csv",
-        unweighted="data/processed/estimates/{wave}.unweighted.csv",
-        vendor="data/processed/estimates/{wave}.vendor.csv",
-        bounds="data/processed/estimates/{wave}.bounds.csv",
-    log:
-        "logs/estimate_wave/{wave}.log",
-    benchmark:
-        "logs/benchmarks/estimate_wave/{wave}.tsv"
-    conda:
-        "../envs/pollwaves.yaml"
-    params:
-        root=ROOT,
-        settings={k: config[k] for k in ("estimation", "weighting")},
-    script:
-        "../scripts/estimate_wave.py"
-
-
 rule toplines:
     """Stack the per-wave estimates: toplines and subgroup tables of all waves."""
     input:
