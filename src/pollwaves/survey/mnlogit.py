@@ -35,7 +35,14 @@ from pollwaves.survey.calibration import calibration
 from pollwaves.survey.cells import cell_variance, n_distinct, pattern_cells, rows_used
 from pollwaves.survey.design import as_list, check_columns, design_codes, design_variance
 from pollwaves.survey.mnlogit_cells import CellZ, cell_share_influence
-from pollwaves.survey.mnlogit_core import information, logit_ci, model_matrix, newton, softmax
+from pollwaves.survey.mnlogit_core import (
+    information,
+    logit_ci,
+    model_matrix,
+    newton,
+    softmax,
+    sparse_design,
+)
 from pollwaves.survey.modelling import WaldTest, formula_columns, rank_deficiency_error
 from pollwaves.survey.weighting import sampling_weights
 
@@ -366,7 +373,7 @@ def weighted_mnlogit(
         raise InputError(msg, hint=f"{hint} where a response category never occurs")
     prob, lse = softmax(x, beta)
     resid = np.eye(k1 + 1)[yk][:, 1:] - prob[:, 1:]
-    a_inv = np.linalg.inv(information(x, wc, prob))
+    a_inv = np.linalg.inv(information(x, wc, prob, sparse_design(x)))
     infl, cell_infl = None, None
     if cell_of is None:
         scores = (w[:, None, None] * resid[:, :, None] * x[:, None, :]).reshape(len(used), -1)
