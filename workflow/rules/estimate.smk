@@ -22,6 +22,10 @@ rule toplines:
         "logs/benchmarks/toplines.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1000, 40),
+        runtime=runtime(5, 0.2),
+        cpus_per_task=1,
     params:
         root=ROOT,
         level=config["estimation"]["level"],
@@ -44,6 +48,10 @@ rule topline_report:
         "logs/benchmarks/topline_report.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1000, 60),
+        runtime=runtime(5, 0.2),
+        cpus_per_task=1,
     params:
         root=ROOT,
         settings={k: config[k] for k in ("estimation", "study")},
@@ -71,6 +79,10 @@ rule collect_tables:
         "logs/benchmarks/collect_tables.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(800, 20),
+        runtime=runtime(5),
+        cpus_per_task=1,
     script:
         "../scripts/collect_tables.py"
 
@@ -94,6 +106,10 @@ rule poll_average:
         "logs/benchmarks/poll_average.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1500),
+        runtime=runtime(10),
+        cpus_per_task=1,
     params:
         settings=config["trend"],
         level=config["estimation"]["level"],

@@ -25,6 +25,10 @@ rule process_wave:
         "logs/benchmarks/process_wave/{wave}.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(800, 100),
+        runtime=runtime(5, 1),
+        cpus_per_task=1,
     params:
         root=ROOT,
         # resp_id and the sources of the raking columns are required of every wave
