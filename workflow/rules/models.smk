@@ -26,7 +26,7 @@ rule war_models:
     conda:
         "../envs/pollwaves.yaml"
     resources:
-        mem_mb=mem_mb(1500, 200),
+        mem_mb=mem_mb(1000, 150),
         runtime=runtime(10, 1),
         cpus_per_task=1,
     params:
