@@ -35,8 +35,11 @@ _YAML_HINT = "quote YAML strings that look like other types (yes/no/null, codes 
 _MERGE = "tag:yaml.org,2002:merge"
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe YAML loader that rejects duplicate mapping keys (merge keys excepted)."""
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe YAML loader that rejects duplicate mapping keys (merge keys excepted).
+
+    The libyaml parser when PyYAML has it (the same documents, several times faster: every
+    workflow job reads the codebook and mappings), else the pure-Python one."""
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):

@@ -76,7 +76,7 @@ def test_workflow_end_to_end(tmp_path):
     message = fail.stdout + fail.stderr
     for part in ("2022-04", cfg["file"], col, "respondent=", f"value={code!r}"):
         assert str(part) in message, part
-    log = (proj / "logs/harmonise/2022-04.log").read_text(encoding="utf-8")
+    log = (proj / "logs/process_wave/2022-04.log").read_text(encoding="utf-8")
     assert log.startswith("ERROR: ") and "Traceback (most recent call last)" in log
     assert f"value={code!r}" in log
     assert _digest(outputs) == before

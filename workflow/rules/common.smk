@@ -74,3 +74,22 @@ onerror:
             print(
                 f"pollwaves: the run failed; restored {len(restored)} earlier file(s) in reports/"
             )
+
+
+# Per-rule resources for cluster executors (profiles/slurm/); a local run ignores mem_mb and
+# runtime. Sized from the 100-wave x 10,000-respondent synthetic study (benchmarks/scale.py):
+# every job is one single-threaded Python (cpus_per_task=1; ~250 MB after imports), and the
+# jobs that read microdata grow linearly with what they read, so mem_mb and runtime (minutes)
+# are `base + per_mb * input.size_mb` (input.size_mb: the job's inputs, e.g. 13 MB of wave
+# parquets at 100 waves x 10,000), with headroom (about 1.5x the measured peak), doubled on
+# each retry (attempt). Measured at 100 waves x 10,000 (peak RSS, wall): process_wave 0.27 GB,
+# 3 s a wave; alliance_models 2.2 GB, 39 s; war_models 1.3 GB, 20 s; attitudes_by_stance
+# 0.63 GB, 16 s; model_waves 0.59 GB; every other rule < 0.3 GB and < 20 s.
+def mem_mb(base, per_mb=0):
+    """mem_mb: ``base`` MB plus ``per_mb`` MB per MB of input, times the attempt."""
+    return lambda wildcards, input, attempt: int((base + per_mb * input.size_mb) * attempt)
+
+
+def runtime(base, per_mb=0):
+    """runtime (minutes): ``base`` plus ``per_mb`` minutes per MB of input, times the attempt."""
+    return lambda wildcards, input, attempt: int((base + per_mb * input.size_mb) * attempt)

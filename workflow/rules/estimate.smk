@@ -1,28 +1,3 @@
-rule estimate_wave:
-    """Weighted toplines, subgroup tables and worst-case bounds of one wave (raking-aware SEs)."""
-    input:
-        data="data/processed/waves/{wave}.parquet",
-        codebook=config["codebook"],
-        margins=config["margins"],
-    output:
-        estimates="data/processed/estimates/{wave}.csv",
-        contrasts="data/processed/estimates/{wave}.contrasts.csv",
-        unweighted="data/processed/estimates/{wave}.unweighted.csv",
-        vendor="data/processed/estimates/{wave}.vendor.csv",
-        bounds="data/processed/estimates/{wave}.bounds.csv",
-    log:
-        "logs/estimate_wave/{wave}.log",
-    benchmark:
-        "logs/benchmarks/estimate_wave/{wave}.tsv"
-    conda:
-        "../envs/pollwaves.yaml"
-    params:
-        root=ROOT,
-        settings={k: config[k] for k in ("estimation", "weighting")},
-    script:
-        "../scripts/estimate_wave.py"
-
-
 rule toplines:
     """Stack the per-wave estimates: toplines and subgroup tables of all waves."""
     input:
@@ -47,6 +22,10 @@ rule toplines:
         "logs/benchmarks/toplines.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1000, 40),
+        runtime=runtime(5, 0.2),
+        cpus_per_task=1,
     params:
         root=ROOT,
         level=config["estimation"]["level"],
@@ -69,6 +48,10 @@ rule topline_report:
         "logs/benchmarks/topline_report.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1000, 60),
+        runtime=runtime(5, 0.2),
+        cpus_per_task=1,
     params:
         root=ROOT,
         settings={k: config[k] for k in ("estimation", "study")},
@@ -96,6 +79,10 @@ rule collect_tables:
         "logs/benchmarks/collect_tables.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(800, 20),
+        runtime=runtime(5),
+        cpus_per_task=1,
     script:
         "../scripts/collect_tables.py"
 
@@ -119,6 +106,10 @@ rule poll_average:
         "logs/benchmarks/poll_average.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1500),
+        runtime=runtime(10),
+        cpus_per_task=1,
     params:
         settings=config["trend"],
         level=config["estimation"]["level"],

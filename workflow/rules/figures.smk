@@ -21,6 +21,10 @@ rule trend_figure:
         "logs/benchmarks/trend_figure/{question}.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1000),
+        runtime=runtime(5),
+        cpus_per_task=1,
     params:
         notice=config["study"]["simulated_notice"],
         level=config["estimation"]["level"],
@@ -53,6 +57,10 @@ rule poll_average_figure:
         "logs/benchmarks/poll_average_figure.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1000),
+        runtime=runtime(5),
+        cpus_per_task=1,
     params:
         settings=config["trend"],
         notice=config["study"]["simulated_notice"],
@@ -80,6 +88,10 @@ rule attitudes_figure:
         "logs/benchmarks/attitudes_figure.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1000),
+        runtime=runtime(5),
+        cpus_per_task=1,
     params:
         notice=config["study"]["simulated_notice"],
         level=config["estimation"]["level"],
@@ -106,6 +118,10 @@ rule weighting_figure:
         "logs/benchmarks/weighting_figure.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1000),
+        runtime=runtime(5),
+        cpus_per_task=1,
     params:
         notice=config["study"]["simulated_notice"],
     script:

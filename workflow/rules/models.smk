@@ -25,6 +25,10 @@ rule war_models:
         "logs/benchmarks/war_models.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1000, 150),
+        runtime=runtime(10, 1),
+        cpus_per_task=1,
     params:
         settings=config["models"],
         notice=config["study"]["simulated_notice"],
@@ -51,6 +55,10 @@ rule alliance_models:
         "logs/benchmarks/alliance_models.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1500, 200),
+        runtime=runtime(10, 1),
+        cpus_per_task=1,
     params:
         settings=config["models"],
         invasion_date=get_invasion_date(),
@@ -81,6 +89,10 @@ rule attitudes_by_stance:
         "logs/benchmarks/attitudes_by_stance.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1000, 60),
+        runtime=runtime(10, 0.5),
+        cpus_per_task=1,
     params:
         level=config["estimation"]["level"],
         raking=config["weighting"]["variables"],
@@ -105,6 +117,10 @@ rule model_waves:
         "logs/benchmarks/model_waves.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1000, 60),
+        runtime=runtime(5, 0.2),
+        cpus_per_task=1,
     params:
         settings=config["models"],
     script:
@@ -145,6 +161,10 @@ rule claims:
         "logs/benchmarks/claims.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1000, 20),
+        runtime=runtime(10),
+        cpus_per_task=1,
     params:
         root=ROOT,
         published_deff=config["trend"]["published_deff"],

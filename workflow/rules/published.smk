@@ -13,6 +13,10 @@ rule published:
         "logs/benchmarks/published.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(800),
+        runtime=runtime(5),
+        cpus_per_task=1,
     script:
         "../scripts/published.py"
 
@@ -29,6 +33,10 @@ rule published_intervals:
         "logs/benchmarks/published_intervals.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(800),
+        runtime=runtime(5),
+        cpus_per_task=1,
     params:
         contrasts=config["estimation"]["contrasts"],
     script:

@@ -45,6 +45,10 @@ rule report_tables:
         "logs/benchmarks/report_tables.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1000, 20),
+        runtime=runtime(5),
+        cpus_per_task=1,
     params:
         published_deff=config["trend"]["published_deff"],
         level=config["estimation"]["level"],
@@ -95,6 +99,10 @@ rule public_demand_report:
         "logs/benchmarks/public_demand_report.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(1500),
+        runtime=runtime(10),
+        cpus_per_task=1,
     params:
         config=config,
         validation=VALIDATION,

@@ -1,45 +1,37 @@
-rule harmonise:
-    """Read one (simulated) delivery, map it to the codebook and clean it."""
+rule process_wave:
+    """One wave, one job: read the (simulated) delivery, map it to the codebook and clean it
+    (harmonised/, cleaning/), rake it to the (derived) urban margins (waves/, weighting/),
+    then its weighted toplines, subgroup tables, contrasts and worst-case bounds with
+    raking-aware SEs (estimates/). One job instead of three saves two Python start-ups a wave."""
     input:
         delivery=get_delivery,
         mapping=f"{config['waves_dir']}/{{wave}}.yaml",
         codebook=config["codebook"],
+        margins=config["margins"],
     output:
-        data="data/processed/harmonised/{wave}.parquet",
+        harmonised="data/processed/harmonised/{wave}.parquet",
         cleaning="data/processed/cleaning/{wave}.csv",
-    log:
-        "logs/harmonise/{wave}.log",
-    benchmark:
-        "logs/benchmarks/harmonise/{wave}.tsv"
-    conda:
-        "../envs/pollwaves.yaml"
-    params:
-        root=ROOT,
-        # resp_id and the sources of these raking columns are required of every wave
-        weighting_variables=config["weighting"]["variables"],
-        margins=config["margins"],
-    script:
-        "../scripts/harmonise.py"
-
-
-rule weight:
-    """Rake one wave to the (derived) urban margins."""
-    input:
-        data="data/processed/harmonised/{wave}.parquet",
-        margins=config["margins"],
-        mapping=f"{config['waves_dir']}/{{wave}}.yaml",
-    output:
         data="data/processed/waves/{wave}.parquet",
         diagnostics="data/processed/weighting/{wave}.csv",
         margins="data/processed/weighting/{wave}.margins.csv",
+        estimates="data/processed/estimates/{wave}.csv",
+        contrasts="data/processed/estimates/{wave}.contrasts.csv",
+        unweighted="data/processed/estimates/{wave}.unweighted.csv",
+        vendor="data/processed/estimates/{wave}.vendor.csv",
+        bounds="data/processed/estimates/{wave}.bounds.csv",
     log:
-        "logs/weight/{wave}.log",
+        "logs/process_wave/{wave}.log",
     benchmark:
-        "logs/benchmarks/weight/{wave}.tsv"
+        "logs/benchmarks/process_wave/{wave}.tsv"
     conda:
         "../envs/pollwaves.yaml"
+    resources:
+        mem_mb=mem_mb(800, 100),
+        runtime=runtime(5, 1),
+        cpus_per_task=1,
     params:
         root=ROOT,
-        settings=config["weighting"],
+        # resp_id and the sources of the raking columns are required of every wave
+        settings={k: config[k] for k in ("estimation", "weighting")},
     script:
-        "../scripts/weight.py"
+        "../scripts/process_wave.py"

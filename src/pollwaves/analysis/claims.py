@@ -102,14 +102,22 @@ class _Data:
             rows = rows.assign(_o=(rows["qualifier"] != "exact") | (rows["relation"] != "equals"))
             return published_share(rows.sort_values("_o", kind="mergesort").iloc[0],
                                    self.t.published_deff, self.z)  # fmt: skip
-        t = self.t.toplines
-        r = t[(t["question"] == q) & (t["category"] == cat) & (t["domain"] == "all")
-              & (t["wave"] == wave)]  # fmt: skip
-        return (
-            None
-            if r.empty
-            else estimate_value(*r.iloc[0][["estimate", "se", "ci_low", "ci_high"]])
-        )
+        i = self._whole_sample().get((q, cat, wave))
+        return None if i is None else estimate_value(*self._values[i])
+
+    def _whole_sample(self) -> dict:
+        """``(question, category, wave) -> position`` of the first whole-sample toplines row
+        (built once: each look-up is then O(1), not a scan of every wave's rows)."""
+        if getattr(self, "_index", None) is None:
+            t = self.t.toplines
+            keys = zip(t["question"], t["category"], t["wave"], strict=True)
+            whole = (t["domain"] == "all").to_numpy()
+            self._index = {}
+            self._values = t[["estimate", "se", "ci_low", "ci_high"]].to_numpy(dtype=float)
+            for i, key in enumerate(keys):
+                if whole[i] and not any(pd.isna(k) for k in key):
+                    self._index.setdefault(key, i)
+        return self._index
 
     def item(self, spec: dict, wave: str) -> Value | None:
         """A published item that bears on a claim (``published_items``), matched by

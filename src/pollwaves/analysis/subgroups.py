@@ -40,6 +40,10 @@ WALD_LABEL = "design-based Wald F (regTermTest)"
 TERM_COLUMNS = ["term", "f_stat", "df1", "df2", "p_value", "test"]
 
 
+#: :func:`average_predictions` works on predictor patterns when rows x coefficients exceed this.
+PATTERN_SIZE = 20_000_000
+
+
 def average_predictions(
     fit: SurveyLogitResult,
     rhs: str,
@@ -105,6 +109,11 @@ def average_predictions(
     w = frame[weight].to_numpy(float)[used]
     big_w = w.sum()
     info = design_info(fit, rhs, rows)
+    s, p_codes = design_codes(frame, strata, psu)
+    if fit.influence_cells() is not None and n_all * len(fit.params) > PATTERN_SIZE:
+        est, zs = _pattern_predictions(fit, info, rows, used, w, n_all, settings, derive, weight)
+        z_mat = fit.calibrate(np.column_stack(zs) if zs else np.zeros((n_all, 0)))
+        return np.array(est), design_variance(z_mat, s, p_codes, cov=True)
     beta, infl = fit.params.to_numpy(), fit.influence()
     est, zs = [], []
     for setting in settings:
@@ -123,9 +132,44 @@ def average_predictions(
         z[used] += w * (p - pbar) / big_w
         est.append(pbar)
         zs.append(z)
-    s, p_codes = design_codes(frame, strata, psu)
     z_mat = fit.calibrate(np.column_stack(zs) if zs else np.zeros((n_all, 0)))
     return np.array(est), design_variance(z_mat, s, p_codes, cov=True)
+
+
+def _pattern_predictions(fit, info, rows, used, w, n_all, settings, derive, weight):
+    """:func:`average_predictions`' estimates and influence values from the distinct patterns
+    of the predictors (a fit on cells, many rows): the counterfactual model matrices have one
+    row per pattern, not per respondent, and the coefficient part of a row's influence value
+    is its sampling weight times its cell's ``e @ jac`` (no rows x coefficients matrix)."""
+    codes = np.zeros(len(rows), dtype=np.int64)
+    for c in [c for c in rows.columns if c != weight]:  # joint pattern of the model columns
+        k, uniq = pd.factorize(rows[c])
+        codes = pd.factorize(codes * (len(uniq) + 1) + k)[0].astype(np.int64)
+    first = np.unique(codes, return_index=True)[1]
+    pat = rows.iloc[first]
+    w_pat = np.bincount(codes, weights=w, minlength=len(first))
+    big_w, beta = w.sum(), fit.params.to_numpy()
+    e, cell_codes, w_cell = fit.influence_cells()
+    inside = cell_codes >= 0
+    est, zs = [], []
+    for setting in settings:
+        cf = pat.copy()
+        for col, val in setting.items():
+            if isinstance(rows[col].dtype, pd.CategoricalDtype):
+                val = pd.Categorical([val] * len(cf), categories=rows[col].cat.categories)
+            cf[col] = val
+        if derive is not None:
+            cf = derive(cf)
+        x = model_matrix(info, cf)
+        p = 1 / (1 + np.exp(-(x @ beta)))
+        pbar = float(w_pat @ p / big_w)
+        jac = (w_pat * p * (1 - p)) @ x / big_w
+        z = np.zeros(n_all)
+        z[inside] = w_cell[inside] * (e @ jac)[cell_codes[inside]]
+        z[used] += w * (p[codes] - pbar) / big_w
+        est.append(pbar)
+        zs.append(z)
+    return est, zs
 
 
 def _terms(fit: SurveyLogitResult, terms: Mapping[str, str | list[str]]) -> pd.DataFrame:

@@ -22,8 +22,10 @@ from scipy import stats
 
 from pollwaves.analysis.model_waves import select_waves
 from pollwaves.errors import InputError
+from pollwaves.survey.cells import STATEFUL as _STATEFUL
 from pollwaves.survey.design import check_columns
 from pollwaves.survey.glm import SurveyLogitResult, weighted_logit
+from pollwaves.survey.modelling import formula_columns
 
 __all__ = ["TEST_COLUMNS", "natural_spline_terms", "trend_models"]
 
@@ -101,6 +103,10 @@ def pooled_design(calibrated_on: Sequence[str] | None) -> dict[str, Any]:
 def design_info(fit: SurveyLogitResult, rhs: str, data: pd.DataFrame) -> patsy.DesignInfo:
     """The patsy coding of ``rhs`` on the fitted rows, checked against the fit's columns."""
     env = patsy.EvalEnvironment([{"np": np}])
+    if not any(t in rhs.replace(" ", "") for t in _STATEFUL):
+        # the coding depends only on the values that occur: one row per distinct pattern
+        # (not a rows x coefficients matrix of every respondent)
+        data = data[formula_columns(rhs, [str(c) for c in data.columns])].drop_duplicates()
     info = patsy.dmatrix(rhs, data, eval_env=env, return_type="dataframe").design_info
     if list(info.column_names) != list(fit.params.index):
         raise RuntimeError("model matrix columns differ from the fitted coefficients")

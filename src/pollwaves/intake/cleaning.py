@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pollwaves.config import variables_by_kind
@@ -102,9 +103,14 @@ def _straightliners(
     if df.empty:
         return pd.Series(False, index=df.index)
     answers = _grid_answers(df, raw_codes, items, wave)
-    answered = answers.notna().sum(axis=1)
-    distinct = answers.nunique(axis=1, dropna=True)
-    return (answered >= int(rule["min_items"])) & (distinct == 1)
+    mask = answers.notna().to_numpy()
+    codes = answers.to_numpy(dtype=object)
+    codes[~mask] = None
+    # one distinct answered code (nunique == 1): every answer equals the row's first one
+    first = codes[np.arange(len(codes)), mask.argmax(axis=1)]
+    same = ((codes == first[:, None]) | ~mask).all(axis=1) & mask.any(axis=1)
+    answered = mask.sum(axis=1)
+    return pd.Series((answered >= int(rule["min_items"])) & same, index=df.index)
 
 
 def _partials(

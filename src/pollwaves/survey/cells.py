@@ -18,12 +18,19 @@ from scipy import sparse
 from pollwaves.survey.calibration import Calibration
 from pollwaves.survey.design import design_variance
 
-__all__ = ["ROWS_PER_CELL", "cell_variance", "n_distinct", "pattern_cells", "rows_used"]
+__all__ = [
+    "ROWS_PER_CELL",
+    "STATEFUL",
+    "cell_variance",
+    "n_distinct",
+    "pattern_cells",
+    "rows_used",
+]
 
 #: The cell route is taken when the rows outnumber the cells at least this many times.
 ROWS_PER_CELL = 4
-# transforms whose result depends on the whole column (mean, quantiles): rows != cells
-_STATEFUL = ("center(", "standardize(", "scale(", "bs(", "cr(", "cc(", "te(")
+#: Transforms whose result depends on the whole column (mean, quantiles): rows != cells.
+STATEFUL = ("center(", "standardize(", "scale(", "bs(", "cr(", "cc(", "te(")
 
 
 def pattern_cells(
@@ -49,7 +56,7 @@ def pattern_cells(
         cells.
     """
     compact = formula.replace(" ", "")
-    if not columns or not len(frame) or any(t in compact for t in _STATEFUL):
+    if not columns or not len(frame) or any(t in compact for t in STATEFUL):
         return None
     joint = np.zeros(len(frame), dtype=np.int64)
     for c in columns:

@@ -62,9 +62,10 @@ class SurveyLogitResult:
         term_slices: dict[str, slice],
         influence: np.ndarray | None = None,
         cal: Calibration | None = None,
+        cells: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
         self.glm = glm
-        self._influence = influence
+        self._influence, self._cells = influence, cells
         self._cal = cal
         self.params = pd.Series(np.asarray(glm.params), index=names, name="params")
         self._cov = pd.DataFrame(cov, index=names, columns=names)
@@ -90,9 +91,21 @@ class SurveyLogitResult:
         other parts of a linearised statistic, pass the sum through :meth:`calibrate`, then
         take its design variance.
         """
+        if self._influence is None and self._cells is not None:
+            e, codes, w = self._cells
+            out = np.zeros((len(codes), e.shape[1]))
+            inside = codes >= 0
+            out[inside] = w[inside, None] * e[codes[inside]]
+            return out
         if self._influence is None:
             raise InputError("This result holds no influence functions")
         return self._influence.copy()
+
+    def influence_cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """On the cell route, :meth:`influence` as ``(e, codes, w)``: row ``i``'s influence is
+        ``w[i] * e[codes[i]]`` (zero where ``codes[i] < 0``), ``w`` the sampling weights over
+        their mean; ``None`` when fitted on rows. Memory: cells x k, not rows x k."""
+        return self._cells
 
     def calibrate(self, z: np.ndarray) -> np.ndarray:
         """Linearised values ``z`` (rows as the fitted frame) after the fit's calibration.
@@ -314,19 +327,21 @@ def weighted_logit(
         )
     mu = np.asarray(glm.fittedvalues)
     a_inv = np.linalg.inv(x.T @ (x * (wc * mu * (1 - mu))[:, None]))
-    scores = np.zeros((len(data), x.shape[1]))
+    scores, cells_infl = None, None
     if cell_of is None:
+        scores = np.zeros((len(data), x.shape[1]))
         scores[used] = (x * (w * (y - mu))[:, None]) @ a_inv
         z = scores if cal is None else cal.residualise(scores)
         cov = design_variance(z, s, p_codes, cov=True)
     else:  # a row's score is its weight times its cell's (y - mu) x A^-1: cell sums
         e = (x * (y - mu)[:, None]) @ a_inv
-        scores[used] = w[:, None] * e[cell_of]
         codes = np.full(len(data), -1, dtype=np.int64)
         codes[used] = cell_of
-        cov = cell_variance(e, codes, w_all / w_all.mean(), s, p_codes, cal)
+        cells_infl = (e, codes, w_all / w_all.mean())  # per-row scores built on demand
+        cov = cell_variance(*cells_infl, s, p_codes, cal)
     degf = n_distinct(p_codes[used]) - n_distinct(s[used])
     df_resid = degf + 1 - x.shape[1]
-    res = SurveyLogitResult(glm, cov, names, df_resid, slices, influence=scores, cal=cal)
+    res = SurveyLogitResult(glm, cov, names, df_resid, slices, influence=scores, cal=cal,
+                            cells=cells_infl)  # fmt: skip
     res.nobs = len(used)
     return res

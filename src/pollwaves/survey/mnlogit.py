@@ -34,8 +34,15 @@ from pollwaves.errors import InputError
 from pollwaves.survey.calibration import calibration
 from pollwaves.survey.cells import cell_variance, n_distinct, pattern_cells, rows_used
 from pollwaves.survey.design import as_list, check_columns, design_codes, design_variance
-from pollwaves.survey.mnlogit_cells import CellZ, cell_share_influence
-from pollwaves.survey.mnlogit_core import information, logit_ci, model_matrix, newton, softmax
+from pollwaves.survey.mnlogit_cells import CellZ, cell_share_influence, cellz_variance
+from pollwaves.survey.mnlogit_core import (
+    information,
+    logit_ci,
+    model_matrix,
+    newton,
+    softmax,
+    sparse_design,
+)
 from pollwaves.survey.modelling import WaldTest, formula_columns, rank_deficiency_error
 from pollwaves.survey.weighting import sampling_weights
 
@@ -188,10 +195,7 @@ class SurveyMNLogitResult:
 
     def _table(self, by_cols, labels, names, est, z, level: float) -> pd.DataFrame:
         if isinstance(z, CellZ):
-            f = self._f
-            h = z.h.reshape(len(z.h), -1)
-            var = cell_variance(h, z.codes, f["w_all"], f["s"], f["p"], f["cal"], diag=True)
-            se = np.sqrt(var)
+            se = np.sqrt(cellz_variance(z, self._f))
         else:
             z = self._calibrate(z.reshape(len(z), -1))
             se = np.sqrt(design_variance(z, self._f["s"], self._f["p"]))
@@ -366,7 +370,7 @@ def weighted_mnlogit(
         raise InputError(msg, hint=f"{hint} where a response category never occurs")
     prob, lse = softmax(x, beta)
     resid = np.eye(k1 + 1)[yk][:, 1:] - prob[:, 1:]
-    a_inv = np.linalg.inv(information(x, wc, prob))
+    a_inv = np.linalg.inv(information(x, wc, prob, sparse_design(x)))
     infl, cell_infl = None, None
     if cell_of is None:
         scores = (w[:, None, None] * resid[:, :, None] * x[:, None, :]).reshape(len(used), -1)

@@ -15,9 +15,14 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from pollwaves.survey.cells import cell_variance
 from pollwaves.survey.mnlogit_core import softmax
 
-__all__ = ["CellZ", "cell_share_influence"]
+__all__ = ["CellZ", "cell_share_influence", "cellz_variance"]
+
+#: Cell values (pairs x groups x categories) above this are given their variances a block of
+#: groups at a time, so the calibration and variance work arrays stay this small.
+CHUNK_SIZE = 4_000_000
 
 
 class CellZ:
@@ -64,11 +69,34 @@ def cell_share_influence(f: dict, sub: pd.DataFrame, by_cols: list[str], ok: np.
         jac[:, :, m * p : (m + 1) * p] = (dmat @ prod[j_c]).reshape(n_g, k, p)
     scale = 1 / w_all[used].mean()  # the influence functions use w / mean(w used)
     coef = (e @ jac.reshape(-1, jac.shape[2]).T).reshape(n_c, n_g, k) * scale
-    h_pairs = coef[j_c].copy()
-    h_pairs[np.arange(len(jkeys)), j_g] += (prob[j_c] - est[j_g]) / wg[j_g][:, None]
+    # used rows without a group key: only their cells' coefficient part (often none)
+    keyless = np.setdiff1d(used, rows)
+    extra, extra_code = np.unique(cell_rows[keyless], return_inverse=True)
+    h = np.empty((len(jkeys) + len(extra), n_g, k))
+    h[: len(jkeys)] = coef[j_c]
+    h[len(jkeys) :] = coef[extra]
+    del coef
+    h[np.arange(len(jkeys)), j_g] += (prob[j_c] - est[j_g]) / wg[j_g][:, None]
     row_code = np.full(len(w_all), -1, dtype=np.int64)
-    row_code[used] = len(jkeys) + cell_rows[used]  # used rows without a group key
+    row_code[keyless] = len(jkeys) + extra_code.ravel()
     row_code[rows] = jidx
-    h = np.concatenate([h_pairs, coef])
     labels = [lab if isinstance(lab, tuple) else (lab,) for lab in labels]
-    return by_cols, labels, est[:, perm], CellZ(h[:, :, perm], row_code)
+    if not np.array_equal(perm, np.arange(k)):
+        h = h[:, :, perm]
+    return by_cols, labels, est[:, perm], CellZ(h, row_code)
+
+
+def cellz_variance(z: CellZ, f: dict) -> np.ndarray:
+    """Design variances of the shares ``z`` holds (groups x categories, flattened), from cell
+    sums (:func:`pollwaves.survey.cells.cell_variance`, after the fit's calibration).
+
+    Large ``z`` (many groups, e.g. every wave of a pooled study) is done a block of groups at
+    a time: each variance is that of its own column, so the blocks give the same values with
+    working memory of one block."""
+    n_pairs, n_g, k = z.h.shape
+    step = n_g if n_pairs * n_g * k <= CHUNK_SIZE else max(1, CHUNK_SIZE // (n_pairs * k))
+    parts = []
+    for g0 in range(0, n_g, step):
+        h = z.h[:, g0 : g0 + step].reshape(n_pairs, -1)
+        parts.append(cell_variance(h, z.codes, f["w_all"], f["s"], f["p"], f["cal"], diag=True))
+    return np.concatenate(parts)

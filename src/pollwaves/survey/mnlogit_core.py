@@ -16,7 +16,7 @@ from statsmodels.formula._manager import FormulaManager
 
 from pollwaves.errors import InputError
 
-__all__ = ["information", "logit_ci", "model_matrix", "newton", "softmax"]
+__all__ = ["information", "logit_ci", "model_matrix", "newton", "softmax", "sparse_design"]
 
 _TOL, _MAXITER = 1e-11, 100
 
@@ -30,13 +30,38 @@ def softmax(x: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return e / tot, (m + np.log(tot))[:, 0]
 
 
-def information(x: np.ndarray, w: np.ndarray, prob: np.ndarray) -> np.ndarray:
-    """Weighted information ``sum_i w_i (diag(p_i) - p_i p_i') (x) x_i x_i'`` (category-major)."""
+#: Model matrices with more entries than this, and at most this share of nonzeros, get their
+#: information from sparse products (wave dummies of many pooled waves: O(n nnz^2), not
+#: O(n p^2)); smaller or denser ones from dense BLAS products.
+_SPARSE_SIZE, _SPARSE_DENSITY = 2_000_000, 0.25
+
+
+def sparse_design(x: np.ndarray):
+    """``x`` as a CSR matrix when it is large and mostly zeros (dummies), else ``None``."""
+    if x.size <= _SPARSE_SIZE:
+        return None
+    nnz = np.count_nonzero(x)
+    if nnz > _SPARSE_DENSITY * x.size:
+        return None
+    from scipy import sparse
+
+    return sparse.csr_matrix(x)
+
+
+def information(x: np.ndarray, w: np.ndarray, prob: np.ndarray, xs=None) -> np.ndarray:
+    """Weighted information ``sum_i w_i (diag(p_i) - p_i p_i') (x) x_i x_i'`` (category-major).
+
+    ``xs``: :func:`sparse_design` of ``x`` (``None``: dense products).
+    """
     k1, p = prob.shape[1] - 1, x.shape[1]
     a = np.empty((k1 * p, k1 * p))
     for j in range(k1):
         for m in range(j, k1):
-            blk = x.T @ (x * (w * prob[:, j + 1] * ((j == m) - prob[:, m + 1]))[:, None])
+            v = w * prob[:, j + 1] * ((j == m) - prob[:, m + 1])
+            if xs is None:
+                blk = x.T @ (x * v[:, None])
+            else:
+                blk = (xs.T @ xs.multiply(v[:, None]).tocsr()).toarray()
             a[j * p : (j + 1) * p, m * p : (m + 1) * p] = blk
             a[m * p : (m + 1) * p, j * p : (j + 1) * p] = blk.T
     return a
@@ -45,6 +70,7 @@ def information(x: np.ndarray, w: np.ndarray, prob: np.ndarray) -> np.ndarray:
 def newton(x: np.ndarray, yk: np.ndarray, w: np.ndarray, k1: int) -> tuple[np.ndarray, bool]:
     """Maximise ``sum w_i log p_{i,y_i}``; ``yk`` holds category codes (0 = reference)."""
     ymat, beta = np.eye(k1 + 1)[yk][:, 1:], np.zeros((x.shape[1], k1))
+    xs = sparse_design(x)
 
     def loglik(b: np.ndarray) -> tuple[float, np.ndarray]:
         prob, lse = softmax(x, b)
@@ -54,7 +80,7 @@ def newton(x: np.ndarray, yk: np.ndarray, w: np.ndarray, k1: int) -> tuple[np.nd
     for _ in range(_MAXITER):
         grad = (x.T @ (w[:, None] * (ymat - prob[:, 1:]))).T.ravel()
         try:
-            step = np.linalg.solve(information(x, w, prob), grad).reshape(k1, -1).T
+            step = np.linalg.solve(information(x, w, prob, xs), grad).reshape(k1, -1).T
         except np.linalg.LinAlgError:  # information singular: separation
             return beta, False
         for _ in range(40):  # step halving: never accept a lower pseudo-likelihood
