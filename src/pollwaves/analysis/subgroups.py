@@ -117,15 +117,7 @@ def average_predictions(
     beta, infl = fit.params.to_numpy(), fit.influence()
     est, zs = [], []
     for setting in settings:
-        cf = rows.copy()
-        for col, val in setting.items():
-            if isinstance(frame[col].dtype, pd.CategoricalDtype):
-                val = pd.Categorical([val] * len(cf), categories=frame[col].cat.categories)
-            cf[col] = val
-        if derive is not None:
-            cf = derive(cf)
-        x = model_matrix(info, cf)
-        p = 1 / (1 + np.exp(-(x @ beta)))
+        x, p = _counterfactual(info, rows, setting, derive, beta)
         pbar = float(w @ p / big_w)
         jac = (w * p * (1 - p)) @ x / big_w
         z = infl @ jac
@@ -134,6 +126,19 @@ def average_predictions(
         zs.append(z)
     z_mat = fit.calibrate(np.column_stack(zs) if zs else np.zeros((n_all, 0)))
     return np.array(est), design_variance(z_mat, s, p_codes, cov=True)
+
+
+def _counterfactual(info, base: pd.DataFrame, setting, derive, beta):
+    """Model matrix and predicted probabilities of ``base`` with ``setting`` imposed."""
+    cf = base.copy()
+    for col, val in setting.items():
+        if isinstance(base[col].dtype, pd.CategoricalDtype):
+            val = pd.Categorical([val] * len(cf), categories=base[col].cat.categories)
+        cf[col] = val
+    if derive is not None:
+        cf = derive(cf)
+    x = model_matrix(info, cf)
+    return x, 1 / (1 + np.exp(-(x @ beta)))
 
 
 def _pattern_predictions(fit, info, rows, used, w, n_all, settings, derive, weight):
@@ -153,15 +158,7 @@ def _pattern_predictions(fit, info, rows, used, w, n_all, settings, derive, weig
     inside = cell_codes >= 0
     est, zs = [], []
     for setting in settings:
-        cf = pat.copy()
-        for col, val in setting.items():
-            if isinstance(rows[col].dtype, pd.CategoricalDtype):
-                val = pd.Categorical([val] * len(cf), categories=rows[col].cat.categories)
-            cf[col] = val
-        if derive is not None:
-            cf = derive(cf)
-        x = model_matrix(info, cf)
-        p = 1 / (1 + np.exp(-(x @ beta)))
+        x, p = _counterfactual(info, pat, setting, derive, beta)
         pbar = float(w_pat @ p / big_w)
         jac = (w_pat * p * (1 - p)) @ x / big_w
         z = np.zeros(n_all)
