@@ -60,9 +60,17 @@ def test_workflow_end_to_end(tmp_path):
     # forced rerun gives byte-identical outputs
     outputs = [html, top, *figs, proj / "reports/tables/weighting.csv"]
     before = _digest(outputs)
+    ledger = proj / "reports/tables/claims_ledger.csv"
+    first_ledger = ledger.read_bytes()
+    previous = proj / "data/processed/claims/ledger_previous.csv"
+    assert not previous.exists()  # a first build has no earlier ledger
     rerun = snakemake(proj, "--forceall")
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert _digest(outputs) == before
+    # the driver (onstart) kept the first build's ledger; the claims job only read it
+    assert previous.read_bytes() == first_ledger == ledger.read_bytes()
+    changes = (proj / "reports/tables/claims_changes.csv").read_text(encoding="utf-8")
+    assert len(changes.splitlines()) == 1  # same inputs: no verdict changed, header only
 
     # a bad delivery mapping: clear error, non-zero exit, earlier report intact
     bad_yaml = proj / "config/waves/2022-04.yaml"

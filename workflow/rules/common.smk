@@ -56,10 +56,15 @@ def get_invasion_date():
 
 # The last good reports/ survive a failed run: copied when a run starts, put back when it
 # fails (Snakemake removes a job's outputs before the job runs). See README 'Trust and failure'.
+# The driver (never a job) also keeps the last build's claims ledger for `claims_changes.csv`.
+LEDGER_PREVIOUS = "data/processed/claims/ledger_previous.csv"
+
+
 onstart:
-    from pollwaves.stages.keep import backup_outputs
+    from pollwaves.stages.keep import backup_outputs, keep_previous
 
     backup_outputs()
+    keep_previous("reports/tables/claims_ledger.csv", LEDGER_PREVIOUS)
 
 
 onerror:

@@ -169,7 +169,7 @@ rule claims:
         root=ROOT,
         published_deff=config["trend"]["published_deff"],
         level=config["estimation"]["level"],
-        # the previous build's ledger: not a declared output, so Snakemake keeps it
-        history="data/processed/claims/ledger_previous.csv",
+        # the previous build's ledger, kept by the driver's onstart (common.smk); read only
+        history=LEDGER_PREVIOUS,
     script:
         "../scripts/claims.py"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pollwaves.files import WriteError, write_error
 
-__all__ = ["BACKUP", "KEPT", "WriteError", "backup_outputs", "restore_outputs"]
+__all__ = ["BACKUP", "KEPT", "WriteError", "backup_outputs", "keep_previous", "restore_outputs"]
 
 #: Folders whose files are kept (relative to the working directory).
 KEPT = ("reports",)
@@ -121,3 +121,33 @@ def restore_outputs(root: str | os.PathLike[str] = ".") -> list[Path]:
         _place(copy, dst)
         restored.append(dst)
     return restored
+
+
+def keep_previous(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> bool:
+    """Keep the last build's ``src`` as ``dst``, before any job runs (``onstart:``).
+
+    Used for the claims ledger: the ``claims`` job compares its new ledger with ``dst`` and
+    writes only its declared outputs, so no job writes an undeclared file (cluster-safe).
+    Run by the Snakemake driver, never by a job. When ``src`` is missing (a failed or a
+    first build), ``dst`` keeps the last good version.
+
+    Parameters
+    ----------
+    src, dst : str or path-like
+        The output to keep and where to keep it (relative to the working directory).
+
+    Returns
+    -------
+    bool
+        Whether ``dst`` was replaced.
+
+    Raises
+    ------
+    WriteError
+        If the file can be neither linked nor copied.
+    """
+    src, dst = Path(src), Path(dst)
+    if not src.is_file() or (dst.is_file() and _same(src, dst)):
+        return False
+    _place(src, dst)
+    return True

@@ -257,8 +257,10 @@ def run_claims(
     tables; ``config/claims.yaml`` may repeat it as ``level`` but must then agree.
     ``stance_differences_csv`` (``reports/tables/stance_differences.csv``, a co-output of the
     rule that writes ``stance_csv``) is used when it exists; otherwise the stance gap uses the
-    domain shares with zero covariance and says so. ``history_csv`` keeps the previous
-    build's ledger for ``outputs["changes"]`` (:mod:`pollwaves.analysis.claims_history`).
+    domain shares with zero covariance and says so. ``history_csv`` is the previous
+    build's ledger, read only (the workflow's ``onstart:`` keeps it with
+    :func:`pollwaves.stages.keep.keep_previous`), for ``outputs["changes"]``
+    (:mod:`pollwaves.analysis.claims_history`); when missing, nothing has changed.
     """
     from pollwaves.analysis.claims_history import ledger_changes
 
@@ -298,6 +300,3 @@ def run_claims(
                   "changes": ledger_changes(previous, ledger)}  # fmt: skip
     flags = {w: bool(s.get("simulated", True)) for w, s in specs.items()}
     _write_all({k: v for k, v in tables_out.items() if k in outputs}, outputs, flags, "source")
-    if history_csv is not None:
-        Path(history_csv).parent.mkdir(parents=True, exist_ok=True)
-        files.write_table(ledger, history_csv)
