@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from pollwaves.stages.keep import BACKUP, backup_outputs, keep_previous, restore_outputs
+from pollwaves.stages.keep import BACKUP, backup_outputs, restore_outputs
 
 
 def test_a_removed_or_changed_report_is_put_back_byte_identical(tmp_path):
@@ -42,22 +42,3 @@ def test_an_interrupted_run_keeps_the_earlier_copy(tmp_path):
     backup_outputs(tmp_path)
     restore_outputs(tmp_path)
     assert report.read_text(encoding="utf-8") == "v1"
-
-
-def test_keep_previous_keeps_the_last_build_until_a_new_one_exists(tmp_path):
-    ledger = tmp_path / "reports/tables/claims_ledger.csv"
-    previous = tmp_path / "data/processed/claims/ledger_previous.csv"
-    assert keep_previous(ledger, previous) is False  # a first build: nothing to keep
-    assert not previous.exists()
-    ledger.parent.mkdir(parents=True)
-    ledger.write_text("claim,verdict\nc1,supported\n", encoding="utf-8")
-    assert keep_previous(ledger, previous) is True
-    assert keep_previous(ledger, previous) is False  # unchanged: not placed again
-    ledger.unlink()  # Snakemake removes the output before the claims job runs
-    tmp = ledger.with_name("tmp")
-    tmp.write_text("claim,verdict\nc1,not supported\n", encoding="utf-8")
-    os.replace(tmp, ledger)  # the job writes a new file and renames it into place
-    assert previous.read_text(encoding="utf-8") == "claim,verdict\nc1,supported\n"
-    ledger.unlink()  # a failed claims job: the last good previous ledger stays
-    assert keep_previous(ledger, previous) is False
-    assert previous.read_text(encoding="utf-8") == "claim,verdict\nc1,supported\n"

@@ -62,7 +62,7 @@ def test_workflow_end_to_end(tmp_path):
     before = _digest(outputs)
     ledger = proj / "reports/tables/claims_ledger.csv"
     first_ledger = ledger.read_bytes()
-    previous = proj / "data/processed/claims/ledger_previous.csv"
+    previous = proj / ".snakemake/pollwaves-last-good/reports/tables/claims_ledger.csv"
     assert not previous.exists()  # a first build has no earlier ledger
     rerun = snakemake(proj, "--forceall")
     assert rerun.returncode == 0, rerun.stderr[-2000:]

@@ -56,15 +56,16 @@ def get_invasion_date():
 
 # The last good reports/ survive a failed run: copied when a run starts, put back when it
 # fails (Snakemake removes a job's outputs before the job runs). See README 'Trust and failure'.
-# The driver (never a job) also keeps the last build's claims ledger for `claims_changes.csv`.
-LEDGER_PREVIOUS = "data/processed/claims/ledger_previous.csv"
+# The kept copy of the claims ledger is the previous build's ledger, which the claims job reads.
+from pollwaves.stages.keep import BACKUP
+
+LEDGER_PREVIOUS = f"{BACKUP}/reports/tables/claims_ledger.csv"
 
 
 onstart:
-    from pollwaves.stages.keep import backup_outputs, keep_previous
+    from pollwaves.stages.keep import backup_outputs
 
     backup_outputs()
-    keep_previous("reports/tables/claims_ledger.csv", LEDGER_PREVIOUS)
 
 
 onerror:

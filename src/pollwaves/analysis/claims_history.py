@@ -1,9 +1,9 @@
 """What changed in the claims ledger since the previous build, and why.
 
-The previous ledger is kept in ``data/processed/claims/ledger_previous.csv``, a file the
-``claims`` rule reads before it writes and that is *not* a declared Snakemake output (Snakemake
-deletes a job's declared outputs before running it, so the old ``claims_ledger.csv`` is gone by
-then). The rule overwrites the file with the new ledger after a successful evaluation.
+The previous ledger is the copy of ``reports/tables/claims_ledger.csv`` that the Snakemake
+driver keeps in ``.snakemake/pollwaves-last-good/`` when a run starts (``onstart:``,
+:func:`pollwaves.stages.keep.backup_outputs`), before Snakemake deletes the job's declared
+outputs. The ``claims`` job only reads it, so it writes no file outside its outputs.
 """
 
 from __future__ import annotations

@@ -12,6 +12,10 @@ the last run that got that far: the last good report next to its own tables. Fil
 failed run created that had no earlier version stay. Restored files keep their old
 modification times, so the next run rebuilds them from the current inputs.
 
+The kept copy of ``reports/tables/claims_ledger.csv`` is also the previous build's ledger
+that the ``claims`` job compares with (read only), so no job writes a file outside its
+declared outputs.
+
 Nothing outside the working directory is touched.
 """
 
@@ -23,7 +27,7 @@ from pathlib import Path
 
 from pollwaves.files import WriteError, write_error
 
-__all__ = ["BACKUP", "KEPT", "WriteError", "backup_outputs", "keep_previous", "restore_outputs"]
+__all__ = ["BACKUP", "KEPT", "WriteError", "backup_outputs", "restore_outputs"]
 
 #: Folders whose files are kept (relative to the working directory).
 KEPT = ("reports",)
@@ -121,33 +125,3 @@ def restore_outputs(root: str | os.PathLike[str] = ".") -> list[Path]:
         _place(copy, dst)
         restored.append(dst)
     return restored
-
-
-def keep_previous(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> bool:
-    """Keep the last build's ``src`` as ``dst``, before any job runs (``onstart:``).
-
-    Used for the claims ledger: the ``claims`` job compares its new ledger with ``dst`` and
-    writes only its declared outputs, so no job writes an undeclared file (cluster-safe).
-    Run by the Snakemake driver, never by a job. When ``src`` is missing (a failed or a
-    first build), ``dst`` keeps the last good version.
-
-    Parameters
-    ----------
-    src, dst : str or path-like
-        The output to keep and where to keep it (relative to the working directory).
-
-    Returns
-    -------
-    bool
-        Whether ``dst`` was replaced.
-
-    Raises
-    ------
-    WriteError
-        If the file can be neither linked nor copied.
-    """
-    src, dst = Path(src), Path(dst)
-    if not src.is_file() or (dst.is_file() and _same(src, dst)):
-        return False
-    _place(src, dst)
-    return True

@@ -259,7 +259,7 @@ def run_claims(
     rule that writes ``stance_csv``) is used when it exists; otherwise the stance gap uses the
     domain shares with zero covariance and says so. ``history_csv`` is the previous
     build's ledger, read only (the workflow's ``onstart:`` keeps it with
-    :func:`pollwaves.stages.keep.keep_previous`), for ``outputs["changes"]``
+    :func:`pollwaves.stages.keep.backup_outputs`), for ``outputs["changes"]``
     (:mod:`pollwaves.analysis.claims_history`); when missing, nothing has changed.
     """
     from pollwaves.analysis.claims_history import ledger_changes
