@@ -59,8 +59,6 @@ def get_invasion_date():
 # The kept copy of the claims ledger is the previous build's ledger, which the claims job reads.
 from pollwaves.stages.keep import BACKUP
 
-LEDGER_PREVIOUS = f"{BACKUP}/reports/tables/claims_ledger.csv"
-
 
 onstart:
     from pollwaves.stages.keep import backup_outputs

@@ -170,6 +170,6 @@ rule claims:
         published_deff=config["trend"]["published_deff"],
         level=config["estimation"]["level"],
         # the previous build's ledger, kept by the driver's onstart (common.smk); read only
-        history=LEDGER_PREVIOUS,
+        history=lambda wildcards, output: f"{BACKUP}/{output.ledger}",
     script:
         "../scripts/claims.py"
