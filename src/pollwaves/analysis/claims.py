@@ -13,13 +13,13 @@ published (k of K)" when some waves of the window lack the data.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from pollwaves.analysis import claims_windows as cw
+from pollwaves.analysis.claims_data import SourceData, Tables
 from pollwaves.analysis.claims_rules import (
     INCONCLUSIVE,
     NOT_SUPPORTED,
@@ -32,7 +32,7 @@ from pollwaves.analysis.claims_rules import (
     slope_test,
     within,
 )
-from pollwaves.analysis.claims_windows import Value, estimate_value, published_share
+from pollwaves.analysis.claims_windows import Value
 
 __all__ = ["INCONCLUSIVE", "NOT_SUPPORTED", "SUPPORTED", "SUPPORTED_WHERE", "Tables", "below",
            "combine", "evaluate_claims", "within"]  # fmt: skip
@@ -48,146 +48,6 @@ SENSITIVITY_PARAMETER = {"army_small": "threshold", "no_majority_support": "thre
                          "attitudes_not_radically_changed": "radical_change",
                          "stance_gap": "min_gap", "neutral_shift": "tolerance",
                          "neutral_stable": "max_abs_slope_per_year"}  # fmt: skip
-
-
-@dataclass
-class Tables:
-    """Inputs of the ledger (result tables of the workflow).
-
-    ``published``: used published rows (value in percent); ``toplines`` and ``contrasts``:
-    per-wave design-based estimates from sampling (raked) weights; ``stance_shares``: good
-    attitude by war stance; ``stance_differences``: the design-based domain differences
-    (supporters minus opponents, with their covariance; ``reports/tables/stance_differences.csv``)
-    or None; ``fieldwork``: microdata wave -> fieldwork start; ``simulated``: microdata wave ->
-    its ``simulated`` flag (missing: simulated).
-    """
-
-    published: pd.DataFrame
-    toplines: pd.DataFrame
-    contrasts: pd.DataFrame
-    stance_shares: pd.DataFrame
-    stance_tests: pd.DataFrame
-    fieldwork: dict[str, pd.Timestamp]
-    published_deff: float
-    simulated: dict[str, bool] = field(default_factory=dict)
-    stance_differences: pd.DataFrame | None = None
-
-
-class _Data:
-    """The numbers of one source, by wave."""
-
-    def __init__(self, t: Tables, source: str, z: float):
-        self.t, self.source, self.z = t, source, z
-        if source == "published":
-            pub = t.published
-            blank = pub["subgroup_variable"].isna() | (pub["subgroup_variable"].astype(str) == "")
-            self.pub = pub[blank]
-            self.waves: set[str] = set(map(str, self.pub["wave"]))
-        else:
-            flag = source == "simulated"
-            self.waves = {w for w in t.fieldwork if bool(t.simulated.get(w, True)) == flag}
-
-    def _pub(self, q: str, cat: str, wave: str) -> pd.DataFrame:
-        p = self.pub
-        return p[(p["question"] == q) & (p["category"] == cat) & (p["wave"] == wave)
-                 & (p["relation"].isin(["equals", "part_of"]))]  # fmt: skip
-
-    def share(self, q: str, cat: str, wave: str) -> Value | None:
-        if wave not in self.waves:
-            return None
-        if self.source == "published":
-            rows = self._pub(q, cat, wave)
-            if rows.empty:
-                return None
-            rows = rows.assign(_o=(rows["qualifier"] != "exact") | (rows["relation"] != "equals"))
-            return published_share(rows.sort_values("_o", kind="mergesort").iloc[0],
-                                   self.t.published_deff, self.z)  # fmt: skip
-        i = self._whole_sample().get((q, cat, wave))
-        return None if i is None else estimate_value(*self._values[i])
-
-    def _whole_sample(self) -> dict:
-        """``(question, category, wave) -> position`` of the first whole-sample toplines row
-        (built once: each look-up is then O(1), not a scan of every wave's rows)."""
-        if getattr(self, "_index", None) is None:
-            t = self.t.toplines
-            keys = zip(t["question"], t["category"], t["wave"], strict=True)
-            whole = (t["domain"] == "all").to_numpy()
-            self._index = {}
-            self._values = t[["estimate", "se", "ci_low", "ci_high"]].to_numpy(dtype=float)
-            for i, key in enumerate(keys):
-                if whole[i] and not any(pd.isna(k) for k in key):
-                    self._index.setdefault(key, i)
-        return self._index
-
-    def item(self, spec: dict, wave: str) -> Value | None:
-        """A published item that bears on a claim (``published_items``), matched by
-        ``published_question`` + ``answer`` or by ``question`` + ``category``."""
-        if self.source != "published" or wave not in self.waves:
-            return None
-        p = self.pub[self.pub["wave"] == wave]
-        for key in ("published_question", "answer", "question", "category"):
-            if key in spec and key in p.columns:
-                p = p[p[key].astype(str).str.lower() == str(spec[key]).lower()]
-        if p.empty:
-            return None
-        v = published_share(p.iloc[0], self.t.published_deff, self.z)
-        v.note = "published item: " + " ".join(str(spec.get("wording", "")).split())
-        return v
-
-    def contrast(self, q: str, name: str, wave: str) -> Value | None:
-        if wave not in self.waves:
-            return None
-        if self.source == "published":
-            return self._pub_contrast(q, name, wave)
-        c = self.t.contrasts
-        r = c[(c["question"] == q) & (c["contrast"] == name) & (c["wave"] == wave)]
-        if r.empty:
-            return None
-        r = r.iloc[0]
-        return estimate_value(r["estimate"], r["se"], r["ci_low"], r["ci_high"],
-                              "linear" if name != "neutral" else "logit", r.get("df"))  # fmt: skip
-
-    def _pub_contrast(self, q: str, name: str, wave: str) -> Value | None:
-        cats = {"oppose_minus_support": ("oppose", "support"), "neutral": ("both", "outside")}
-        a, b = (self.share(q, c, wave) for c in cats[name])
-        if name == "neutral":  # both + outside: a sum of the two, a lower bound if one is
-            known = [v for v in (a, b) if v is not None]
-            if not known:
-                return None
-            row = self._pub(q, cats[name][0] if a is not None else cats[name][1], wave).iloc[0]
-            s = sum(v.vlow for v in known)
-            bound = len(known) < 2 or any(v.bound for v in known)
-            fake = {"value": 100 * s, "n_respondents": row["n_respondents"], "relation": "equals",
-                    "qualifier": "lower_bound" if bound else "exact"}  # fmt: skip
-            return published_share(pd.Series(fake), self.t.published_deff, self.z)
-        if a is None or b is None or a.bound or b.bound:
-            return None
-        o, s = a.estimate, b.estimate
-        n = float(self._pub(q, "oppose", wave)["n_respondents"].iloc[0])
-        se = float(np.sqrt(self.t.published_deff * (o + s - (o - s) ** 2) / n))
-        return Value(o - s, o - s, o - s, se, se, o - s - self.z * se, o - s + self.z * se,
-                     "linear")  # fmt: skip
-
-    def stance_diff(self, q: str, wave: str) -> Value | None:
-        if self.source == "published" or wave not in self.waves:
-            return None
-        d = self.t.stance_differences
-        if d is not None:
-            r = d[(d["question"] == q) & (d["wave"] == wave)]
-            if r.empty:
-                return None
-            r = r.iloc[0]
-            return estimate_value(r["estimate"], r["se"], r["ci_low"], r["ci_high"], "linear",
-                                  r["df"])  # fmt: skip
-        sh = self.t.stance_shares
-        g = sh[(sh["question"] == q) & (sh["wave"] == wave)].set_index("war_support")
-        if not {"support", "oppose"} <= set(g.index):
-            return None
-        est = float(g.loc["support", "estimate"] - g.loc["oppose", "estimate"])
-        se = float(np.hypot(g.loc["support", "se"], g.loc["oppose", "se"]))
-        return estimate_value(est, se, est - self.z * se, est + self.z * se, "linear",
-                              note="covariance of the two domains taken as 0 "
-                                   "(stance_differences.csv not available)")  # fmt: skip
 
 
 def _part(wave, item, name, v: Value, p: tuple[float, float], note="") -> Part:
@@ -206,7 +66,7 @@ class _Claims:
     def war(self, waves):
         return [w for w in waves if self.fw[w] >= self.invasion]
 
-    def army_small(self, c, d: _Data, waves):
+    def army_small(self, c, d: SourceData, waves):
         parts, cov, thr = [], [], float(c["threshold"])
         for w in self.war(waves):
             v = d.share(c["question"], c["category"], w)
@@ -218,7 +78,7 @@ class _Claims:
                 cov.append(w)
         return parts, self.war(waves), cov
 
-    def no_majority_support(self, c, d: _Data, waves):
+    def no_majority_support(self, c, d: SourceData, waves):
         parts, cov, q = [], [], c["question"]
         for w in self.war(waves):
             s, g = d.share(q, c["category"], w), d.contrast(q, "oppose_minus_support", w)
@@ -232,7 +92,7 @@ class _Claims:
                 cov.append(w)
         return parts, self.war(waves), cov
 
-    def attitudes_not_radically_changed(self, c, d: _Data, waves):
+    def attitudes_not_radically_changed(self, c, d: SourceData, waves):
         parts, cov, cat = [], [], c["category"]
         for w in waves:
             vals = {q: d.share(q, cat, w) for q in c["questions"]}
@@ -259,7 +119,7 @@ class _Claims:
                                cw.test_within(v, 0.0, float(c["radical_change"]))))  # fmt: skip
         return parts, list(waves), cov
 
-    def stance_gap(self, c, d: _Data, waves):
+    def stance_gap(self, c, d: SourceData, waves):
         parts, cov, gap = [], [], float(c.get("min_gap", 0.0))
         sides = {q: "opponents" for q in c["worse_among_opponents"]}
         sides.update({q: "supporters" for q in c["worse_among_supporters"]})
@@ -275,7 +135,7 @@ class _Claims:
             cov += [w] if n == len(sides) else []
         return parts, self.war(waves), cov
 
-    def neutral_shift(self, c, d: _Data, waves):
+    def neutral_shift(self, c, d: SourceData, waves):
         parts, cov, tol = [], [], float(c["tolerance"])
         for w in waves:
             v = d.contrast(c["question"], "neutral", w)
@@ -288,7 +148,7 @@ class _Claims:
             cov.append(w)
         return parts, list(waves), cov
 
-    def neutral_stable(self, c, d: _Data, waves):
+    def neutral_stable(self, c, d: SourceData, waves):
         war = self.war(waves)
         ser = [(w, v) for w in war if (v := d.contrast(c["question"], "neutral", w)) is not None
                and v.complete]  # fmt: skip
@@ -361,7 +221,7 @@ def evaluate_claims(
         fn: Callable = getattr(cl, key)
         statement = " ".join(str(c["statement"]).split())
         for source in _sources(tables):
-            data = _Data(tables, source, z)
+            data = SourceData(tables, source, z)
             for window, waves in wins.items():
                 waves = [w for w in waves if w in data.waves or source == "published"]
                 parts, big, cov = fn(c, data, waves)

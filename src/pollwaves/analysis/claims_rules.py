@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 __all__ = ["INCONCLUSIVE", "NOT_SUPPORTED", "SUPPORTED", "SUPPORTED_WHERE", "Part", "below",
            "combine", "decide", "equivalence", "holm", "one_sided", "slope_test", "within"]  # fmt: skip
@@ -75,8 +75,8 @@ def one_sided(est: float, se: float, threshold: float, side: str, df: float = np
     if not (np.isfinite(est) and np.isfinite(se)) or se <= 0:
         return np.nan
     t = (est - threshold) / se
-    dist = stats.norm if not np.isfinite(df) else stats.t(df)
-    return float(dist.cdf(t) if side == "below" else dist.sf(t))
+    x = t if side == "below" else -t  # sf(t) = cdf(-t): what scipy.stats computes too
+    return float(special.ndtr(x) if not np.isfinite(df) else special.stdtr(df, x))
 
 
 def equivalence(est: float, se: float, target: float, tol: float, df: float = np.inf):
