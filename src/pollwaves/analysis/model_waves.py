@@ -225,9 +225,9 @@ def check_estimable(
     rank-deficiency error of the model matrix.
     """
     complete = data[[outcome, *variables]].notna().all(axis=1)
-    waves = sorted(set(data.loc[complete, "wave"].astype(str)))
+    waves = sorted(set(data.loc[complete, "wave"].astype(str).unique()))
     for v in variables:
-        levels = sorted(set(data.loc[complete, v].dropna().astype(str)))
+        levels = sorted(set(data.loc[complete, v].dropna().astype(str).unique()))
         if len(levels) < 2:
             raise InputError(
                 f"{v} cannot be estimated in the {MODEL_NAMES.get(model, model)}: among the "

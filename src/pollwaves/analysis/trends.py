@@ -78,17 +78,19 @@ def years_since(when: pd.Series | pd.DatetimeIndex, origin: pd.Timestamp) -> np.
 
 def as_factor(values: pd.Series, order: Sequence[str] | None = None) -> pd.Categorical:
     """Categorical of the levels present (in ``order``, else sorted); first = reference."""
-    present = set(values.dropna().astype(str))
+    present = set(values.dropna().astype(str).unique())  # unique first: no per-row loop
     levels = [str(v) for v in order if str(v) in present] if order else sorted(present)
     extra = sorted(present - set(levels))
     if extra:
         raise InputError("Value not among the given levels", value=extra[0])
-    return pd.Categorical(values.map(str, na_action="ignore"), categories=levels)
+    if not pd.api.types.is_string_dtype(values.dtype):
+        values = values.map(str, na_action="ignore")
+    return pd.Categorical(values, categories=levels)
 
 
 def binary(values: pd.Series, category: str) -> pd.Series:
     """1.0 where ``values == category``, 0.0 for other answers, NaN for refusals (NA)."""
-    if category not in set(values.dropna().astype(str)):
+    if not (values.dropna().astype(str) == category).any():
         raise InputError("Outcome category never answered", value=category)
     return (values.astype(str) == category).astype(float).where(values.notna())
 

@@ -70,7 +70,11 @@ def cell_share_influence(f: dict, sub: pd.DataFrame, by_cols: list[str], ok: np.
     scale = 1 / w_all[used].mean()  # the influence functions use w / mean(w used)
     coef = (e @ jac.reshape(-1, jac.shape[2]).T).reshape(n_c, n_g, k) * scale
     # used rows without a group key: only their cells' coefficient part (often none)
-    keyless = np.setdiff1d(used, rows)
+    # (as np.setdiff1d(used, rows): sorted and unique, by a mask instead of a hash of n rows)
+    mask = np.zeros(len(w_all), dtype=bool)
+    mask[used] = True
+    mask[rows] = False
+    keyless = np.flatnonzero(mask)
     extra, extra_code = np.unique(cell_rows[keyless], return_inverse=True)
     h = np.empty((len(jkeys) + len(extra), n_g, k))
     h[: len(jkeys)] = coef[j_c]
