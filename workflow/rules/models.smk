@@ -71,10 +71,12 @@ rule alliance_models:
 
 rule attitudes_by_stance:
     """Good attitude to each country by war stance, per wave, with Rao-Scott tests and the
-    supporter-opponent differences (all raking-aware)."""
+    supporter-opponent differences (all raking-aware): the per-wave tables of process_wave,
+    stacked."""
     input:
-        waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
-        margins=config["margins"],
+        shares=expand("data/processed/attitudes/{wave}.csv", wave=WAVES),
+        tests=expand("data/processed/attitudes/{wave}.tests.csv", wave=WAVES),
+        differences=expand("data/processed/attitudes/{wave}.differences.csv", wave=WAVES),
     output:
         shares=report(
             "reports/tables/attitudes_by_stance.csv",
@@ -90,13 +92,9 @@ rule attitudes_by_stance:
     conda:
         "../envs/pollwaves.yaml"
     resources:
-        mem_mb=mem_mb(1000, 60),
-        runtime=runtime(10, 0.5),
+        mem_mb=mem_mb(500, 5),
+        runtime=runtime(5, 0.1),
         cpus_per_task=1,
-    params:
-        level=config["estimation"]["level"],
-        raking=config["weighting"]["variables"],
-        root=ROOT,
     script:
         "../scripts/attitudes_by_stance.py"
 

@@ -2,7 +2,9 @@ rule process_wave:
     """One wave, one job: read the (simulated) delivery, map it to the codebook and clean it
     (harmonised/, cleaning/), rake it to the (derived) urban margins (waves/, weighting/),
     then its weighted toplines, subgroup tables, contrasts and worst-case bounds with
-    raking-aware SEs (estimates/). One job instead of three saves two Python start-ups a wave."""
+    raking-aware SEs (estimates/), and its attitudes by war stance (attitudes/: each wave is its
+    own design, so adding a wave computes only that wave). One job instead of four saves three
+    Python start-ups a wave."""
     input:
         delivery=get_delivery,
         mapping=f"{config['waves_dir']}/{{wave}}.yaml",
@@ -19,6 +21,9 @@ rule process_wave:
         unweighted="data/processed/estimates/{wave}.unweighted.csv",
         vendor="data/processed/estimates/{wave}.vendor.csv",
         bounds="data/processed/estimates/{wave}.bounds.csv",
+        stance_shares="data/processed/attitudes/{wave}.csv",
+        stance_tests="data/processed/attitudes/{wave}.tests.csv",
+        stance_differences="data/processed/attitudes/{wave}.differences.csv",
     log:
         "logs/process_wave/{wave}.log",
     benchmark:

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from pollwaves import config, files
-from pollwaves.analysis.attitudes import attitudes_by_stance, load_pooled, wave_mid_dates
+from pollwaves.analysis.attitudes import load_pooled, wave_mid_dates
 from pollwaves.analysis.claims import Tables, evaluate_claims
 from pollwaves.analysis.model_waves import (
     coverage_table,
@@ -187,41 +187,6 @@ def run_alliance_models(
     }
     out = pd.concat([neutral, pd.DataFrame([diff])], ignore_index=True)
     files.write_table(tag_simulated(out, flags), neutral_out)
-
-
-def run_attitudes(
-    waves: Sequence[PathLike],
-    shares_out: PathLike,
-    tests_out: PathLike,
-    *,
-    level: float,
-    differences_out: PathLike | None = None,
-    margins_path: PathLike | None = None,
-    raking: Sequence[str] = (),
-    root: PathLike | None = None,
-) -> None:
-    """Good attitude to each country by war stance per wave (``level`` CIs), Rao-Scott tests.
-
-    Each wave is its own design (``svydesign(ids=~1, weights=~weight)``); with ``raking``
-    (the ``weighting.variables``, derived columns built from ``margins_path``) it is raked
-    on them as the toplines, so the shares' SEs, the Rao-Scott tests and the differences
-    account for the raking (without: raked weights as plain sampling weights). With
-    ``differences_out`` also writes ``stance_differences.csv`` (supporters minus opponents,
-    :func:`pollwaves.analysis.attitudes.stance_differences`); each row carries the wave's
-    ``simulated`` flag from its parquet metadata.
-    """
-    from pollwaves.analysis.attitudes import stance_differences
-
-    pooled, cal = _with_raking(load_pooled(waves), raking, margins_path, root)
-    res = attitudes_by_stance(pooled, level=float(level), calibrated_on=cal)
-    _note(res["waves"])
-    flags = parquet_flags(waves)
-    files.write_table(tag_simulated(res["shares"], flags), shares_out)
-    files.write_table(tag_simulated(res["tests"], flags), tests_out)
-    if differences_out is None:
-        return
-    diff = stance_differences(pooled, flags, calibrated_on=cal, level=float(level))
-    files.write_table(diff, differences_out)
 
 
 def run_model_waves(waves: Sequence[PathLike], settings: Mapping[str, Any], out: PathLike) -> None:

@@ -1,10 +1,11 @@
 """The one per-wave job of the workflow: harmonise, weight and estimate a wave in one process.
 
 Snakemake starts a fresh Python for every ``script:`` job (about 2 s of start-up and imports
-here), so the three per-wave steps run in one job (rule ``process_wave``): a study of W waves
-has W per-wave jobs, not 3 W. The steps and their files are those of
-:func:`pollwaves.stages.waves.run_harmonise`, :func:`~pollwaves.stages.waves.run_weight` and
-:func:`~pollwaves.stages.waves.run_estimate_wave`, unchanged.
+here), so the four per-wave steps run in one job (rule ``process_wave``): a study of W waves
+has W per-wave jobs, not 4 W. The steps and their files are those of
+:func:`pollwaves.stages.waves.run_harmonise`, :func:`~pollwaves.stages.waves.run_weight`,
+:func:`~pollwaves.stages.waves.run_estimate_wave` and
+:func:`pollwaves.stages.attitudes.run_attitudes_wave` (each wave is its own design there), unchanged.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from pollwaves.stages.attitudes import run_attitudes_wave
 from pollwaves.stages.waves import run_estimate_wave, run_harmonise, run_weight
 
 PathLike = str | os.PathLike[str]
@@ -43,7 +45,8 @@ def run_wave(
     outputs : mapping
         The rule's outputs by name: ``harmonised, cleaning`` (harmonise), ``data,
         diagnostics, margins`` (weight), ``estimates, contrasts, unweighted, vendor, bounds``
-        (estimate).
+        (estimate), ``stance_shares, stance_tests, stance_differences``
+        (:func:`pollwaves.stages.attitudes.run_attitudes_wave`).
     """
     weighting = settings["weighting"]
     run_harmonise(wave_yaml, codebook_path, root, outputs["harmonised"], outputs["cleaning"],
@@ -62,3 +65,5 @@ def run_wave(
         outputs["vendor"],
         outputs["bounds"],
     )
+    run_attitudes_wave(outputs["data"], margins_path, root, settings, outputs["stance_shares"],
+                       outputs["stance_tests"], outputs["stance_differences"])  # fmt: skip
