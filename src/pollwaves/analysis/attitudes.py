@@ -68,9 +68,23 @@ DIFF_COLUMNS = ["wave", "country", "question", "group_a", "group_b", "estimate",
 DIFF_COLUMNS += ["ci_low", "ci_high", "n_a", "n_b", "simulated"]
 
 
-def load_pooled(paths: Iterable[str | os.PathLike[str]]) -> pd.DataFrame:
-    """Stack the weighted wave files (``data/processed/waves/*.parquet``) into one frame."""
-    frames = [pd.read_parquet(p) for p in sorted(map(str, paths))]
+def load_pooled(
+    paths: Iterable[str | os.PathLike[str]], columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Stack the weighted wave files (``data/processed/waves/*.parquet``) into one frame.
+
+    With ``columns`` only those columns are read (the ones a file lacks are left out of it,
+    as the stacking of whole files would leave them NA there): less to read and to hold.
+    """
+    import pyarrow.parquet as pq
+
+    frames = []
+    for p in sorted(map(str, paths)):
+        keep = None
+        if columns is not None:
+            names = set(pq.read_schema(p).names)
+            keep = [c for c in dict.fromkeys(columns) if c in names]
+        frames.append(pd.read_parquet(p, columns=keep))
     if not frames:
         raise InputError("No wave files to pool", hint="run the pipeline (snakemake) first")
     return pd.concat(frames, ignore_index=True)

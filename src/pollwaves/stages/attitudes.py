@@ -26,13 +26,12 @@ from pollwaves.analysis.attitudes import (
     RS_COLUMNS,
     SHARE_COLUMNS,
     attitudes_by_stance,
-    load_pooled,
     stance_differences,
 )
 from pollwaves.analysis.model_waves import exclusion_note
 from pollwaves.errors import InputError
 from pollwaves.stages.flags import parquet_flags, tag_simulated
-from pollwaves.stages.models import _with_raking
+from pollwaves.stages.models import _pooled
 
 __all__ = ["run_attitudes", "run_attitudes_wave"]
 
@@ -60,7 +59,7 @@ def run_attitudes_wave(
     """
     level = float(settings["estimation"]["level"])
     raking = settings["weighting"]["variables"]
-    frame, cal = _with_raking(load_pooled([data_path]), raking, margins_path, root)
+    frame, cal = _pooled([data_path], raking, margins_path, root)
     flags = parquet_flags([data_path])
     asked = frame[STANCE].notna().any() and any(frame[c].notna().any() for c in COUNTRIES.values())
     if asked:

@@ -53,23 +53,33 @@ def _write_all(
         files.write_table(tag_simulated(tables[name], flags, source=source), path)
 
 
-def _with_raking(
-    pooled: pd.DataFrame,
+def _pooled(
+    waves: Sequence[PathLike],
     raking: Sequence[str],
     margins_path: PathLike | None,
     root: PathLike | None,
+    columns: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, list[str] | None]:
-    """The pooled waves with the raking columns (derived ones such as ``sex_age`` added from
-    config/margins.yaml) and the list of those columns (``None`` when ``raking`` is empty)."""
+    """The stacked wave files with the raking columns (derived ones such as ``sex_age`` added
+    from config/margins.yaml) and the list of those columns (``None`` when ``raking`` is
+    empty). With ``columns`` only those, ``wave``, ``weight`` and the raking columns' sources
+    are read from the files."""
     from pollwaves.intake.margins import add_derived_columns, load_margins
 
     raking = list(raking)
+    derived: dict[str, Sequence[str]] = {}
+    if raking:
+        if margins_path is None or root is None:
+            raise InputError("The raking columns need the margins file", value=raking)
+        margins = load_margins(margins_path, config.schema_dir(root) / "margins.schema.yaml")
+        derived = {k: v for k, v in margins["derived"].items() if k in raking}
+    needed = None
+    if columns is not None:
+        sources = [c for r in raking for c in derived.get(r, [r])]
+        needed = ["wave", "weight", *columns, *sources]
+    pooled = load_pooled(waves, columns=needed)
     if not raking:
         return pooled, None
-    if margins_path is None or root is None:
-        raise InputError("The raking columns need the margins file", value=raking)
-    margins = load_margins(margins_path, config.schema_dir(root) / "margins.schema.yaml")
-    derived = {k: v for k, v in margins["derived"].items() if k in raking}
     return add_derived_columns(pooled, derived), raking
 
 
@@ -101,7 +111,8 @@ def run_war_models(
     from pollwaves.report import figures_common, figures_models
     from pollwaves.stages.report import provenance
 
-    pooled, cal = _with_raking(load_pooled(waves), raking, margins_path, root)
+    variables = list(settings["subgroups"])
+    pooled, cal = _pooled(waves, raking, margins_path, root, ["war_support", *variables])
     dates = wave_mid_dates(wave_yamls)
     war_waves = pooled.loc[pooled["war_support"].notna(), "wave"].unique()
     if len(war_waves) < 3:
@@ -117,7 +128,6 @@ def run_war_models(
     trend = trend_models(
         pooled, dates=dates, spline_df=spline_df, grid=grid, alpha=alpha, calibrated_on=cal
     )
-    variables = list(settings["subgroups"])
     sub = subgroup_model(pooled, dates=dates, variables=variables, alpha=alpha, calibrated_on=cal)
     _note(sub["waves"])
     tables = {f"trend_{k}": v for k, v in trend.items()} | {
@@ -151,10 +161,9 @@ def run_alliance_models(
     SEs then equal those of ``toplines.csv``."""
     from pollwaves.survey.mnlogit import weighted_mnlogit
 
-    pooled, cal = _with_raking(load_pooled(waves), raking, margins_path, root)
-    pooled, coverage = select_waves(
-        pooled, "alliance", model_terms(settings)["alliance"], min_waves=2
-    )
+    terms = model_terms(settings)["alliance"]
+    pooled, cal = _pooled(waves, raking, margins_path, root, terms)
+    pooled, coverage = select_waves(pooled, "alliance", terms, min_waves=2)
     _note(coverage)
     dates = wave_mid_dates(wave_yamls)
     pooled["period"] = np.where(
@@ -196,7 +205,8 @@ def run_model_waves(waves: Sequence[PathLike], settings: Mapping[str, Any], out:
     (:func:`pollwaves.analysis.model_waves.coverage_table`, with the terms the model stages
     select their waves by).
     """
-    table = coverage_table(load_pooled(waves), settings)
+    terms = [t for ts in model_terms(settings).values() for t in ts]
+    table = coverage_table(load_pooled(waves, columns=["wave", *terms]), settings)
     files.write_table(tag_simulated(table, parquet_flags(waves)), out)
 
 
