@@ -31,7 +31,7 @@ from pollwaves.analysis.attitudes import (
 from pollwaves.analysis.model_waves import exclusion_note
 from pollwaves.errors import InputError
 from pollwaves.stages.flags import parquet_flags, tag_simulated
-from pollwaves.stages.models import _pooled
+from pollwaves.stages.pooled import pooled_waves
 
 __all__ = ["run_attitudes", "run_attitudes_wave"]
 
@@ -59,7 +59,7 @@ def run_attitudes_wave(
     """
     level = float(settings["estimation"]["level"])
     raking = settings["weighting"]["variables"]
-    frame, cal = _pooled([data_path], raking, margins_path, root)
+    frame, cal = pooled_waves([data_path], raking, margins_path, root)
     flags = parquet_flags([data_path])
     asked = frame[STANCE].notna().any() and any(frame[c].notna().any() for c in COUNTRIES.values())
     if asked:

@@ -30,6 +30,7 @@ from pollwaves.analysis.subgroups import subgroup_model
 from pollwaves.analysis.trends import trend_models
 from pollwaves.errors import InputError
 from pollwaves.stages.flags import parquet_flags, tag_simulated
+from pollwaves.stages.pooled import pooled_waves
 
 PathLike = str | os.PathLike[str]
 log = logging.getLogger(__name__)
@@ -51,36 +52,6 @@ def _write_all(
     """Write each table with its ``simulated`` column (:func:`pollwaves.stages.flags.tag_simulated`)."""
     for name, path in outputs.items():
         files.write_table(tag_simulated(tables[name], flags, source=source), path)
-
-
-def _pooled(
-    waves: Sequence[PathLike],
-    raking: Sequence[str],
-    margins_path: PathLike | None,
-    root: PathLike | None,
-    columns: Sequence[str] | None = None,
-) -> tuple[pd.DataFrame, list[str] | None]:
-    """The stacked wave files with the raking columns (derived ones such as ``sex_age`` added
-    from config/margins.yaml) and the list of those columns (``None`` when ``raking`` is
-    empty). With ``columns`` only those, ``wave``, ``weight`` and the raking columns' sources
-    are read from the files."""
-    from pollwaves.intake.margins import add_derived_columns, load_margins
-
-    raking = list(raking)
-    derived: dict[str, Sequence[str]] = {}
-    if raking:
-        if margins_path is None or root is None:
-            raise InputError("The raking columns need the margins file", value=raking)
-        margins = load_margins(margins_path, config.schema_dir(root) / "margins.schema.yaml")
-        derived = {k: v for k, v in margins["derived"].items() if k in raking}
-    needed = None
-    if columns is not None:
-        sources = [c for r in raking for c in derived.get(r, [r])]
-        needed = ["wave", "weight", *columns, *sources]
-    pooled = load_pooled(waves, columns=needed)
-    if not raking:
-        return pooled, None
-    return add_derived_columns(pooled, derived), raking
 
 
 def _read(path: PathLike) -> pd.DataFrame:
@@ -112,7 +83,7 @@ def run_war_models(
     from pollwaves.stages.report import provenance
 
     variables = list(settings["subgroups"])
-    pooled, cal = _pooled(waves, raking, margins_path, root, ["war_support", *variables])
+    pooled, cal = pooled_waves(waves, raking, margins_path, root, ["war_support", *variables])
     dates = wave_mid_dates(wave_yamls)
     war_waves = pooled.loc[pooled["war_support"].notna(), "wave"].unique()
     if len(war_waves) < 3:
@@ -162,7 +133,7 @@ def run_alliance_models(
     from pollwaves.survey.mnlogit import weighted_mnlogit
 
     terms = model_terms(settings)["alliance"]
-    pooled, cal = _pooled(waves, raking, margins_path, root, terms)
+    pooled, cal = pooled_waves(waves, raking, margins_path, root, terms)
     pooled, coverage = select_waves(pooled, "alliance", terms, min_waves=2)
     _note(coverage)
     dates = wave_mid_dates(wave_yamls)
