@@ -16,7 +16,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pollwaves.analysis import claims_windows as cw
 from pollwaves.analysis.claims_data import SourceData, Tables
@@ -33,6 +32,7 @@ from pollwaves.analysis.claims_rules import (
     within,
 )
 from pollwaves.analysis.claims_windows import Value
+from pollwaves.survey import dist
 
 __all__ = ["INCONCLUSIVE", "NOT_SUPPORTED", "SUPPORTED", "SUPPORTED_WHERE", "Tables", "below",
            "combine", "evaluate_claims", "within"]  # fmt: skip
@@ -61,7 +61,7 @@ class _Claims:
 
     def __init__(self, cfg: dict, fieldwork: dict, invasion: pd.Timestamp, alpha: float):
         self.cfg, self.fw, self.invasion, self.alpha = cfg, fieldwork, invasion, alpha
-        self.z = float(stats.norm.ppf(1 - alpha))
+        self.z = float(dist.norm_ppf(1 - alpha))
 
     def war(self, waves):
         return [w for w in waves if self.fw[w] >= self.invasion]
@@ -212,7 +212,7 @@ def evaluate_claims(
     """
     level = float(cfg.get("level", 0.95) if level is None else level)
     alpha = (1 - level) / 2
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = float(dist.norm_ppf(0.5 + level / 2))
     fw = cw.fieldwork_dates({w: str(d) for w, d in tables.fieldwork.items()}, tables.published)
     wins = cw.windows(fw, str(cfg.get("paper_date", "2022-12-01")))
     cl = _Claims(cfg, fw, pd.Timestamp(cfg["invasion_date"]), alpha)

@@ -31,7 +31,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from pollwaves.survey import dist
 
 __all__ = ["INCONCLUSIVE", "NOT_SUPPORTED", "SUPPORTED", "SUPPORTED_WHERE", "Part", "below",
            "combine", "decide", "equivalence", "holm", "one_sided", "slope_test", "within"]  # fmt: skip
@@ -134,7 +136,7 @@ def slope_test(x, y, se, max_abs: float, alpha: float):
     s = float(np.sqrt(cov[1, 1]))
     p_for, p_against = equivalence(float(b[1]), s, 0.0, max_abs)
     resid = float(np.sum((y - X @ b) ** 2 / v))
-    lof = float(stats.chi2.sf(resid, len(x) - 2)) if len(x) > 2 else np.nan
+    lof = float(dist.chi2_sf(resid, len(x) - 2)) if len(x) > 2 else np.nan
     return float(b[1]), s, p_for, p_against, lof
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pollwaves.errors import InputError
+from pollwaves.survey import dist
 from pollwaves.survey.design import check_columns
 
 __all__ = [
@@ -212,7 +212,7 @@ def moe_deff(moe_percent: Sequence[float], n: Sequence[float], level: float) -> 
         raise InputError("Give [low, high] positive margins and N", value=(moe_percent, n))
     if not 0 < level < 1:
         raise InputError("level must be in (0, 1)", value=level)
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = float(dist.norm_ppf(0.5 + level / 2))
 
     def deff(mi: float, ni: float) -> float:
         return float(ni * (mi / z) ** 2 / 0.25)

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pollwaves.errors import InputError
+from pollwaves.survey import dist
 from pollwaves.survey.design import check_columns
 from pollwaves.survey.differences import wave_differences
 
@@ -100,7 +100,7 @@ def label_toplines(
     keys = list(zip(out["question"], out["category"], strict=True))
     out["question_label"] = [qlab.get(q, q) for q in out["question"]]
     out["category_label"] = [clab.get(k, k[1]) for k in keys]
-    z = stats.norm.ppf(0.5 + float(level) / 2)
+    z = dist.norm_ppf(0.5 + float(level) / 2)
     out["moe"] = z * out["se"].astype(float)
     if unweighted is not None:
         check_columns(unweighted, ["question", "wave", "domain", "category", "estimate"])
@@ -159,7 +159,7 @@ def pollster_toplines(
     diffs = wave_differences(top, pairs="consecutive", correction="holm", level=level)
     diffs = diffs.set_index(["question", "category", "wave_to"])
     base = bases.set_index(["wave", "question"])
-    z = stats.norm.ppf(0.5 + float(level) / 2)
+    z = dist.norm_ppf(0.5 + float(level) / 2)
     rows = []
     for r in lab.itertuples(index=False):
         key = (r.question, r.category, r.wave)

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pollwaves import config, files
 from pollwaves.analysis.attitudes import load_pooled, wave_mid_dates
@@ -31,6 +30,7 @@ from pollwaves.analysis.trends import trend_models
 from pollwaves.errors import InputError
 from pollwaves.stages.flags import parquet_flags, tag_simulated
 from pollwaves.stages.pooled import pooled_waves
+from pollwaves.survey import dist
 
 PathLike = str | os.PathLike[str]
 log = logging.getLogger(__name__)
@@ -156,14 +156,14 @@ def run_alliance_models(
     neutral["category"] = "both + outside"
     d = neutral["estimate"].iloc[1] - neutral["estimate"].iloc[0]
     se = float(np.hypot(*neutral["se"]))  # waves are independent samples
-    z = stats.norm.ppf(0.5 + float(level) / 2)
+    z = dist.norm_ppf(0.5 + float(level) / 2)
     diff = {
         "period": "after - before",
         "estimate": d,
         "se": se,
         "ci_low": d - z * se,
         "ci_high": d + z * se,
-        "p_value": float(2 * stats.norm.sf(abs(d / se))) if se > 0 else np.nan,
+        "p_value": float(2 * dist.norm_sf(abs(d / se))) if se > 0 else np.nan,
     }
     out = pd.concat([neutral, pd.DataFrame([diff])], ignore_index=True)
     files.write_table(tag_simulated(out, flags), neutral_out)

@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pollwaves import config, files
 from pollwaves.errors import InputError
 from pollwaves.report.provenance import Provenance
+from pollwaves.survey import dist
 
 PathLike = str | os.PathLike[str]
 
@@ -155,7 +155,7 @@ def observed_points(
     from pollwaves.analysis import poll_inputs
     from pollwaves.analysis.claims_windows import published_interval
 
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = float(dist.norm_ppf(0.5 + level / 2))
     dates = poll_inputs.fieldwork_mid_dates(fieldwork)
     cols = ["source", "question", "category", "wave", "date", "estimate", "ci_low", "ci_high"]
     rows: list[tuple] = []

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pollwaves.errors import InputError
+from pollwaves.survey import dist
 from pollwaves.survey.design import check_columns
 from pollwaves.survey.estimation import proportions
 
@@ -146,7 +146,7 @@ def bounds_from_shares(
         raise InputError("deff must be a positive number", value=deff)
     if not (np.isfinite(n) and n > 0):
         raise InputError("The published sample size must be positive", value=n)
-    zq = stats.norm.ppf(0.5 + float(level) / 2)
+    zq = dist.norm_ppf(0.5 + float(level) / 2)
     rows = []
     for name, (category, middle) in outcomes.items():
         missing = [c for c in (category, *middle) if c not in shares]

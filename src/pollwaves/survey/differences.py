@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import pingouin as pg
-from scipy import stats
 
 from pollwaves.errors import InputError
+from pollwaves.survey import dist
 
 __all__ = ["wave_differences"]
 
@@ -99,12 +99,12 @@ def wave_differences(
     out = pd.DataFrame(rows, columns=cols)
     out["difference"] = out["estimate_to"] - out["estimate_from"]
     out["se"] = np.sqrt(out.pop("se_from") ** 2 + out.pop("se_to") ** 2)
-    zq = stats.norm.ppf(0.5 + level / 2)
+    zq = dist.norm_ppf(0.5 + level / 2)
     out["ci_low"] = out["difference"] - zq * out["se"]
     out["ci_high"] = out["difference"] + zq * out["se"]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["z"] = out["difference"] / out["se"]
-    out["p_value"] = 2 * stats.norm.sf(np.abs(out["z"]))
+    out["p_value"] = 2 * dist.norm_sf(np.abs(out["z"]))
     out["p_adjusted"] = out["p_value"]
     if correction != "none" and len(out):
         for _, idx in out.groupby(list(family), sort=False).groups.items():

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pollwaves.errors import InputError
+from pollwaves.survey import dist
 from pollwaves.survey.calibration import calibration
 from pollwaves.survey.design import check_columns, design_codes, design_variance
 from pollwaves.survey.weighting import sampling_weights
@@ -137,7 +137,7 @@ def domain_difference(
     se = float(np.sqrt(max(c @ cov @ c, 0.0)))
     dof = int(len(np.unique(p_codes[valid])) - len(np.unique(s[valid])))
     diff = est["a"] - est["b"]
-    tq = float(stats.t.ppf(0.5 + float(level) / 2, dof))
+    tq = float(dist.t_ppf(0.5 + float(level) / 2, dof))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = diff / se if se > 0 else np.nan
     return {
@@ -154,5 +154,5 @@ def domain_difference(
         "se_b": float(np.sqrt(cov[1, 1])),
         "cov_ab": float(cov[0, 1]),
         "t": t,
-        "p_greater": float(stats.t.sf(t, dof)) if se > 0 else np.nan,
+        "p_greater": float(dist.t_sf(t, dof)) if se > 0 else np.nan,
     }

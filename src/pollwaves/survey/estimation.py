@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pollwaves.errors import InputError
+from pollwaves.survey import dist
 from pollwaves.survey.calibration import calibration
 from pollwaves.survey.design import as_list, check_columns, design_codes
 from pollwaves.survey.domain_sums import domain_moments
@@ -50,16 +50,16 @@ def _ci(p: np.ndarray, se: np.ndarray, n: np.ndarray, df: np.ndarray, method: st
     """Confidence limits as R ``svyciprop`` (``method``) computes them."""
     alpha = 1 - level
     with np.errstate(divide="ignore", invalid="ignore"):
-        tq = stats.t.ppf(1 - alpha / 2, df)
+        tq = dist.t_ppf(1 - alpha / 2, df)
         if method in ("logit", "xlogit"):
             eta = np.log(p / (1 - p))
             half = tq * se / (p * (1 - p))
             lo, hi = 1 / (1 + np.exp(-(eta - half))), 1 / (1 + np.exp(-(eta + half)))
         elif method == "beta":
             n_eff = p * (1 - p) / se**2
-            n_eff = n_eff * (stats.t.ppf(alpha / 2, n - 1) / stats.t.ppf(alpha / 2, df)) ** 2
-            lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
-            hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+            n_eff = n_eff * (dist.t_ppf(alpha / 2, n - 1) / dist.t_ppf(alpha / 2, df)) ** 2
+            lo = dist.beta_ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
+            hi = dist.beta_ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
         elif method == "wilson":
             n_eff = p * (1 - p) / se**2
             z2 = tq**2
@@ -205,7 +205,7 @@ def share_contrasts(
                 )
             val = float(c @ est)
             se = float(np.sqrt(max(c @ cov @ c, 0.0)))
-            tq = stats.t.ppf(0.5 + level / 2, dof)
+            tq = dist.t_ppf(0.5 + level / 2, dof)
             with np.errstate(divide="ignore", invalid="ignore"):
                 t = val / se
             rows.append(
@@ -217,7 +217,7 @@ def share_contrasts(
                     "ci_low": val - tq * se,
                     "ci_high": val + tq * se,
                     "t": t,
-                    "p_value": float(2 * stats.t.sf(abs(t), dof)) if se > 0 else np.nan,
+                    "p_value": float(2 * dist.t_sf(abs(t), dof)) if se > 0 else np.nan,
                     "n": n_d,
                     "df": dof,
                 }

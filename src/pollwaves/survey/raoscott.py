@@ -17,9 +17,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pollwaves.errors import InputError
+from pollwaves.survey import dist
 from pollwaves.survey.calibration import calibration
 from pollwaves.survey.design import check_columns, design_codes, design_variance
 from pollwaves.survey.weighting import sampling_weights
@@ -177,7 +177,7 @@ def rao_scott(
     f_stat = pearson / tr
     chisq = pearson / (tr / k)
     out = [
-        ("F", f_stat, d0, d0 * nu, stats.f.sf(f_stat, d0, d0 * nu), pearson),
-        ("Chisq", chisq, float(k), np.nan, stats.chi2.sf(chisq, k), pearson),
+        ("F", f_stat, d0, d0 * nu, dist.f_sf(f_stat, d0, d0 * nu), pearson),
+        ("Chisq", chisq, float(k), np.nan, dist.chi2_sf(chisq, k), pearson),
     ]
     return pd.DataFrame(out, columns=RESULT_COLUMNS).astype({"p_value": float})

@@ -13,7 +13,8 @@ adjusted effective sample size, whatever interval the table shows.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+from pollwaves.survey import dist
 
 __all__ = ["FLAG_CODES", "nchs_flags"]
 
@@ -32,9 +33,9 @@ def _korn_graubard(p, se, n, df, level=0.95):
     alpha = 1 - level
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = p * (1 - p) / se**2
-        n_eff = n_eff * (stats.t.ppf(alpha / 2, n - 1) / stats.t.ppf(alpha / 2, df)) ** 2
-        lo = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
-        hi = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+        n_eff = n_eff * (dist.t_ppf(alpha / 2, n - 1) / dist.t_ppf(alpha / 2, df)) ** 2
+        lo = dist.beta_ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
+        hi = dist.beta_ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
     return lo, hi
 
 
