@@ -17,7 +17,7 @@ from pollwaves.analysis.model_waves import (
 from pollwaves.analysis.subgroups import subgroup_model
 from pollwaves.analysis.trends import trend_models
 from pollwaves.errors import InputError
-from pollwaves.stages.models import run_model_waves
+from pollwaves.stages.pooled import run_model_waves
 from pollwaves.survey.glm import weighted_logit
 from pollwaves.survey.mnlogit import weighted_mnlogit
 

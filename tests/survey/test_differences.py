@@ -54,3 +54,21 @@ def test_first_wave_pairs_and_missing_columns():
     assert set(res["wave_from"]) == {"2022-04"}
     with pytest.raises(InputError, match="lacks columns"):
         wave_differences(_tab().drop(columns="se"))
+
+
+def test_holm_equals_pingouin_multicomp_value_for_value():
+    import pingouin as pg
+
+    from pollwaves.survey.differences import adjust_p, holm
+
+    rng = np.random.default_rng(7)
+    for m in (1, 2, 5, 40):
+        p = rng.uniform(0, 0.2, m) ** 2
+        p[: m // 3] = p[0]  # ties
+        want = pg.multicomp(p, alpha=0.05, method="holm")[1]
+        np.testing.assert_array_equal(holm(p), want)
+        np.testing.assert_array_equal(adjust_p(p, "holm", 0.05), want)
+        bh = pg.multicomp(p, alpha=0.05, method="fdr_bh")[1]
+        np.testing.assert_array_equal(adjust_p(p, "fdr_bh", 0.05), bh)
+    # Holm's steps: 3 p-values 0.01, 0.04, 0.03 -> 0.03, 0.06, 0.06
+    np.testing.assert_allclose(holm(np.array([0.01, 0.04, 0.03])), [0.03, 0.06, 0.06])

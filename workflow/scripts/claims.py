@@ -1,5 +1,5 @@
+from pollwaves.stages.claims import run_claims
 from pollwaves.stages.logs import log_errors
-from pollwaves.stages.models import run_claims
 
 with log_errors(snakemake.log[0]):
     run_claims(

@@ -1,4 +1,4 @@
-"""Workflow stages of the pooled models and the claims ledger: paths in, files out.
+"""Workflow stages of the pooled models: paths in, files out (the claims ledger: stages/claims.py).
 
 Each function is what one aggregate Snakemake rule runs. The pooled data are the weighted
 wave files (``data/processed/waves/*.parquet``; SIMULATED respondents); waves are
@@ -10,17 +10,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pollwaves import config, files
-from pollwaves.analysis.attitudes import load_pooled, wave_mid_dates
-from pollwaves.analysis.claims import Tables, evaluate_claims
+from pollwaves import files
+from pollwaves.analysis.attitudes import wave_mid_dates
 from pollwaves.analysis.model_waves import (
-    coverage_table,
     exclusion_note,
     model_terms,
     select_waves,
@@ -167,82 +164,3 @@ def run_alliance_models(
     }
     out = pd.concat([neutral, pd.DataFrame([diff])], ignore_index=True)
     files.write_table(tag_simulated(out, flags), neutral_out)
-
-
-def run_model_waves(waves: Sequence[PathLike], settings: Mapping[str, Any], out: PathLike) -> None:
-    """``reports/tables/model_waves.csv``: per pooled model and wave, used or not and why.
-
-    Columns ``model, outcome, wave, used, not_asked, reason``
-    (:func:`pollwaves.analysis.model_waves.coverage_table`, with the terms the model stages
-    select their waves by).
-    """
-    terms = [t for ts in model_terms(settings).values() for t in ts]
-    table = coverage_table(load_pooled(waves, columns=["wave", *terms]), settings)
-    files.write_table(tag_simulated(table, parquet_flags(waves)), out)
-
-
-def run_claims(
-    published_csv: PathLike,
-    toplines_csv: PathLike,
-    contrasts_csv: PathLike,
-    stance_csv: PathLike,
-    stance_tests_csv: PathLike,
-    wave_yamls: Sequence[PathLike],
-    claims_yaml: PathLike,
-    root: PathLike,
-    published_deff: float,
-    outputs: Mapping[str, PathLike],
-    *,
-    level: float = 0.95,
-    stance_differences_csv: PathLike | None = None,
-    history_csv: PathLike | None = None,
-) -> None:
-    """Evaluate the claims ledger per window and source (published, real and simulated microdata).
-
-    ``level`` is ``estimation.level`` (config.yaml), the level of every interval of the input
-    tables; ``config/claims.yaml`` may repeat it as ``level`` but must then agree.
-    ``stance_differences_csv`` (``reports/tables/stance_differences.csv``, a co-output of the
-    rule that writes ``stance_csv``) is used when it exists; otherwise the stance gap uses the
-    domain shares with zero covariance and says so. ``history_csv`` is the previous
-    build's ledger, read only (the workflow's ``onstart:`` keeps it with
-    :func:`pollwaves.stages.keep.backup_outputs`), for ``outputs["changes"]``
-    (:mod:`pollwaves.analysis.claims_history`); when missing, nothing has changed.
-    """
-    from pollwaves.analysis.claims_history import ledger_changes
-
-    cfg = config.load_yaml(claims_yaml)
-    config.validate(cfg, config.schema_dir(root) / "claims.schema.yaml", source=str(claims_yaml))
-    if "level" in cfg and abs(float(cfg["level"]) - float(level)) > 1e-12:
-        raise InputError(
-            "config/claims.yaml `level` differs from estimation.level in config.yaml",
-            value=cfg["level"],
-            hint=f"remove `level` from {claims_yaml} or set it to {level}",
-        )
-    specs = {Path(p).stem: config.load_yaml(p) for p in wave_yamls}
-    fieldwork = {w: pd.Timestamp(s["fieldwork"]["start"]) for w, s in specs.items()}
-    diffs = None
-    if stance_differences_csv is not None and Path(stance_differences_csv).exists():
-        diffs = _read(stance_differences_csv)
-    tables = Tables(
-        published=_read(published_csv),
-        toplines=_read(toplines_csv),
-        contrasts=_read(contrasts_csv),
-        stance_shares=_read(stance_csv),
-        stance_tests=_read(stance_tests_csv),
-        fieldwork=fieldwork,
-        published_deff=float(published_deff),
-        simulated={w: bool(s.get("simulated", True)) for w, s in specs.items()},
-        stance_differences=diffs,
-    )
-    ledger, evidence, sens = evaluate_claims(tables, cfg, level=float(level))
-    previous = None
-    if history_csv is not None and Path(history_csv).exists():
-        previous = files.read_table(
-            history_csv, dtype={"waves_used": "string"}, keep_default_na=False
-        )
-        if not set(ledger.columns) <= set(previous.columns):
-            previous = None  # a ledger of an older format: nothing to compare with
-    tables_out = {"ledger": ledger, "evidence": evidence, "sensitivity": sens,
-                  "changes": ledger_changes(previous, ledger)}  # fmt: skip
-    flags = {w: bool(s.get("simulated", True)) for w, s in specs.items()}
-    _write_all({k: v for k, v in tables_out.items() if k in outputs}, outputs, flags, "source")

@@ -8,15 +8,18 @@ wave this way (:mod:`pollwaves.stages.attitudes`), does not import the model cod
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
-from pollwaves import config
+from pollwaves import config, files
 from pollwaves.analysis.attitudes import load_pooled
+from pollwaves.analysis.model_waves import coverage_table, model_terms
 from pollwaves.errors import InputError
+from pollwaves.stages.flags import parquet_flags, tag_simulated
 
-__all__ = ["pooled_waves"]
+__all__ = ["pooled_waves", "run_model_waves"]
 
 PathLike = str | os.PathLike[str]
 
@@ -49,3 +52,15 @@ def pooled_waves(
     if not raking:
         return pooled, None
     return add_derived_columns(pooled, derived), raking
+
+
+def run_model_waves(waves: Sequence[PathLike], settings: Mapping[str, Any], out: PathLike) -> None:
+    """``reports/tables/model_waves.csv``: per pooled model and wave, used or not and why.
+
+    Columns ``model, outcome, wave, used, not_asked, reason``
+    (:func:`pollwaves.analysis.model_waves.coverage_table`, with the terms the model stages
+    select their waves by).
+    """
+    terms = [t for ts in model_terms(settings).values() for t in ts]
+    table = coverage_table(load_pooled(waves, columns=["wave", *terms]), settings)
+    files.write_table(tag_simulated(table, parquet_flags(waves)), out)
