@@ -120,8 +120,8 @@ def cell_variance(
     if cal is not None:
         joint, j_model, j_cal = _pairs(codes, cal.cells, cal.n_cells)
         b0 = np.bincount(joint, weights=cal.base, minlength=len(j_model))
-        sums = np.zeros((cal.n_cells, e.shape[1]))
-        np.add.at(sums, j_cal, b0[:, None] * e[j_model])
+        # calibration cell sums of b0 e (as np.add.at, in the same order; pairs distinct)
+        sums = sparse.csr_matrix((b0, (j_cal, j_model)), shape=(cal.n_cells, len(e))) @ e
         e, codes = e[j_model] - cal.fitted(sums)[j_cal], joint
     n_psu = int(p.max()) + 1
     if n_psu == len(p) and bool((p == np.arange(len(p))).all()):
@@ -133,8 +133,7 @@ def cell_variance(
             return design_variance(w[:, None] * e[codes], s, p, cov=True)  # raises
         scale = n_h / (n_h - 1)
         ec = e[hc_c]
-        tot = np.zeros((len(n_h), e.shape[1]))
-        np.add.at(tot, hc_h, b1[:, None] * ec)
+        tot = sparse.csr_matrix((b1, (hc_h, hc_c)), shape=(len(n_h), len(e))) @ e
         if diag:
             within = (scale[hc_h] * b2) @ ec**2
             return within - (scale / n_h) @ tot**2

@@ -58,15 +58,17 @@ def cell_share_influence(f: dict, sub: pd.DataFrame, by_cols: list[str], ok: np.
     j_g, j_c = np.asarray(jkeys) // n_c, np.asarray(jkeys) % n_c
     wj = np.bincount(jidx, weights=w_all[rows], minlength=len(jkeys))
     wg = np.bincount(j_g, weights=wj, minlength=n_g)
-    dmat = sparse.csr_matrix((wj / wg[j_g], (j_g, np.arange(len(jkeys)))), (n_g, len(jkeys)))
+    # groups x cells: each pair's share of its group's weight (the pairs are distinct
+    # (group, cell) combinations, so no entries are summed; each row keeps the pair order)
+    dmat = sparse.csr_matrix((wj / wg[j_g], (j_g, j_c)), (n_g, n_c))
     prob, _ = softmax(x, f["beta"])
-    est = dmat @ prob[j_c]  # (G, K), model order
+    est = dmat @ prob  # (G, K), model order
     k, p = prob.shape[1], x.shape[1]
     jac = np.empty((n_g, k, (k - 1) * p))
     for m in range(k - 1):  # d p_k / d beta_m = p_k (1[k = m] - p_m) x
         dp = prob * (np.eye(k)[m + 1] - prob[:, [m + 1]])
         prod = (dp[:, :, None] * x[:, None, :]).reshape(n_c, k * p)
-        jac[:, :, m * p : (m + 1) * p] = (dmat @ prod[j_c]).reshape(n_g, k, p)
+        jac[:, :, m * p : (m + 1) * p] = (dmat @ prod).reshape(n_g, k, p)
     scale = 1 / w_all[used].mean()  # the influence functions use w / mean(w used)
     coef = (e @ jac.reshape(-1, jac.shape[2]).T).reshape(n_c, n_g, k) * scale
     # used rows without a group key: only their cells' coefficient part (often none)
