@@ -390,3 +390,26 @@ def test_contradictory_implied_interval_warns_and_draws_the_bound_alone():
     gids = _gids(_axes(fig)["pub_dots"])
     assert _span(gids["interval:published:2022-04:neutral"]) == (64.0, 64.0)
     assert "point:published:2022-04:neutral" not in gids
+
+
+def _many_waves(n: int) -> pd.DataFrame:
+    base = _toplines()
+    base = base[(base["domain"] == "all") & (base["wave"] == "2022-04")]
+    waves = [f"{2022 + k // 12}-{k % 12 + 1:02d}" for k in range(n)]
+    return pd.concat([base.assign(wave=w) for w in waves], ignore_index=True)
+
+
+@pytest.mark.parametrize("n", [figures.LABELLED_WAVES, figures.LABELLED_WAVES + 1, 60])
+def test_many_waves_drop_the_segment_labels_and_thin_the_wave_labels(n):
+    fig = figures.war_support_figure(_many_waves(n), _published(), notice=NOTICE)
+    ax = _axes(fig)
+    ticks = _tick_labels(ax["sim_stack"])
+    segment_labels = [t for t in ax["sim_stack"].texts if t.get_text().strip().isdigit()]
+    notes = [t for a in fig.axes for t in a.texts if t.get_text().startswith("no ")]
+    if n <= figures.LABELLED_WAVES:
+        assert len(ticks) == n and ticks[0] == "Jan 2022"
+        assert len(segment_labels) == 4 * n  # every band of every wave is >= 6 %
+        assert notes  # the published panels say which waves have no published numbers
+    else:
+        assert len(ticks) <= figures.LABELLED_WAVES and ticks[0] == "Jan 2022"
+        assert segment_labels == [] and notes == []

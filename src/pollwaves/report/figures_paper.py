@@ -35,6 +35,10 @@ PUBLISHED_SOURCE = (
 FONT = 9.0  # smallest text of the figure, in points (>= 10 px as the report renders it)
 _WAVE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+#: With more waves than this the bars are too narrow for their value labels and the wave labels
+#: overlap: the segments go unlabelled (the dot panels give every value), a wave without data
+#: is left empty instead of carrying a note, and every n-th wave is labelled on the x axis.
+LABELLED_WAVES = 24
 _NOTE_KW = {"rotation": 90, "ha": "center", "va": "center", "fontsize": FONT, "color": "0.45"}
 _LEGEND_KW = {"loc": "lower center", "ncol": 2, "frameon": False, "fontsize": FONT}
 _MARKS = {  # used kind -> legend handle
@@ -82,7 +86,7 @@ def _draw_stack(ax, x, segs, bands: Sequence[Band], used: set, fmt=mark_label, h
         hl = highlight is not None and bands[s.bands[0]].key == highlight and len(s.bands) == 1
         edge = {"edgecolor": "black", "lw": 2.2, "zorder": 3} if hl else {"edgecolor": "white"}
         ax.bar(x, s.value, bottom=bottom, width=0.62, color=c, **{"lw": 0.8, **edge}, **kw)
-        if s.value >= 6:
+        if s.value >= 6 and fmt is not None:
             box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"} if kw else None
             tc = "black" if kw else bands[s.bands[0]].text
             kws = {"ha": "center", "va": "center", "fontsize": FONT, "color": tc, "bbox": box}
@@ -154,14 +158,16 @@ def _mark_invasion(axes, x: float | None, date: str | None) -> str | None:
     return label
 
 
-def _note(ax, x: float, text: str) -> None:
-    ax.text(x, 0.5, text, transform=ax.get_xaxis_transform(), **_NOTE_KW)
+def _note(ax, x: float, text: str, n_waves: int = 0) -> None:
+    if n_waves <= LABELLED_WAVES:
+        ax.text(x, 0.5, text, transform=ax.get_xaxis_transform(), **_NOTE_KW)
 
 
 def _style_axis(ax, waves: Sequence[str], title: str, ylabel: str, dots: bool) -> None:
-    labels = [f"{_MONTHS[int(w[5:7]) - 1]}\n{w[:4]}" for w in waves]
+    step = max(1, -(-len(waves) // LABELLED_WAVES))  # 1 up to LABELLED_WAVES waves
+    labels = [f"{_MONTHS[int(w[5:7]) - 1]}\n{w[:4]}" for w in waves[::step]]
     ax.set_title(title, fontsize=FONT + 1.5, fontweight="bold", loc="left")
-    ax.set_xticks(range(len(waves)), labels, fontsize=FONT)
+    ax.set_xticks(range(0, len(waves), step), labels, fontsize=FONT)
     ax.tick_params(axis="y", labelsize=FONT)
     ax.set(xlim=(-0.6, len(waves) - 0.4), ylim=(0, 106 if not dots else 103))
     ax.set_yticks(range(0, 101, 20))
@@ -213,29 +219,31 @@ def _trend_figure(toplines, published, question, bands, title, notice, *, level,
             "confidence interval",
         }
         for w, segs in full.items():
-            _draw_stack(ax["pub_stack"], xpos[w], segs, bands, used, highlight=highlight)
+            _draw_stack(ax["pub_stack"], xpos[w], segs, bands, used, highlight=highlight,
+                        fmt=mark_label if len(waves) <= LABELLED_WAVES else None)  # fmt: skip
         if "pub_stack" in ax:
             for w in waves:
                 if w not in full:
                     note = "partial: see below" if w in stacks else "no published numbers"
-                    _note(ax["pub_stack"], xpos[w], note)
+                    _note(ax["pub_stack"], xpos[w], note, len(waves))
         fi.draw_published(ax["pub_dots"], published_intervals, bands, xpos, used, highlight)
         for w in waves:
             if w not in set(published_intervals["wave"].astype(str)):
-                _note(ax["pub_dots"], xpos[w], "no published numbers")
+                _note(ax["pub_dots"], xpos[w], "no published numbers", len(waves))
         est = fi.estimate_frame(sim, contrasts, question, bands)
         fmt = lambda s: f"{s.value:.0f}"  # noqa: E731
         for w, e in est.groupby("wave", sort=True):
             vals = dict(zip(e["category"], e["estimate"], strict=True))
             segs = [Known("point", vals[b.key], vals[b.key], vals[b.key], bands=(j,))
                     for j, b in enumerate(bands)]  # fmt: skip
-            _draw_stack(ax["sim_stack"], xpos[w], segs, bands, used, fmt=fmt,
+            _draw_stack(ax["sim_stack"], xpos[w], segs, bands, used,
+                        fmt=fmt if len(waves) <= LABELLED_WAVES else None,
                         highlight=highlight)  # fmt: skip
         fi.draw_estimates(ax["sim_dots"], est, bands, xpos, highlight)
         for w in waves:
             if w not in set(est["wave"]):
                 for k in ("sim_stack", "sim_dots"):
-                    _note(ax[k], xpos[w], f"no {prov.source} wave")
+                    _note(ax[k], xpos[w], f"no {prov.source} wave", len(waves))
         for k, a in ax.items():
             _style_axis(a, waves, titles[k], "% of respondents", k.endswith("dots"))
             a.tick_params(axis="x", labelbottom=True)
