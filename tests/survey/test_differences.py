@@ -59,7 +59,8 @@ def test_first_wave_pairs_and_missing_columns():
 def test_holm_equals_pingouin_multicomp_value_for_value():
     import pingouin as pg
 
-    from pollwaves.survey.differences import adjust_p, holm
+    from pollwaves.survey.differences import adjust_p
+    from pollwaves.survey.differences import holm_adjusted as holm
 
     rng = np.random.default_rng(7)
     for m in (1, 2, 5, 40):

@@ -9,6 +9,7 @@ wave's rows).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -84,22 +85,26 @@ class SourceData:
             rows = rows.assign(_o=(rows["qualifier"] != "exact") | (rows["relation"] != "equals"))
             return published_share(rows.sort_values("_o", kind="mergesort").iloc[0],
                                    self.t.published_deff, self.z)  # fmt: skip
-        i = self._whole_sample().get((q, cat, wave))
+        i = self._whole_sample.get((q, cat, wave))
         return None if i is None else estimate_value(*self._values[i])
 
+    @cached_property
     def _whole_sample(self) -> dict:
-        """``(question, category, wave) -> position`` of the first whole-sample toplines row
-        (built once: each look-up is then O(1), not a scan of every wave's rows)."""
-        if getattr(self, "_index", None) is None:
-            t = self.t.toplines
-            keys = zip(t["question"], t["category"], t["wave"], strict=True)
-            whole = (t["domain"] == "all").to_numpy()
-            self._index = {}
-            self._values = t[["estimate", "se", "ci_low", "ci_high"]].to_numpy(dtype=float)
-            for i, key in enumerate(keys):
-                if whole[i] and not any(pd.isna(k) for k in key):
-                    self._index.setdefault(key, i)
-        return self._index
+        """``(question, category, wave) -> position`` of the first whole-sample toplines row."""
+        t = self.t.toplines
+        return _first_rows(t, ["question", "category", "wave"], (t["domain"] == "all").to_numpy())
+
+    @cached_property
+    def _values(self) -> np.ndarray:
+        return self.t.toplines[["estimate", "se", "ci_low", "ci_high"]].to_numpy(dtype=float)
+
+    @cached_property
+    def _contrast_rows(self) -> dict:
+        return _first_rows(self.t.contrasts, ["question", "contrast", "wave"])
+
+    @cached_property
+    def _diff_rows(self) -> dict:
+        return _first_rows(self.t.stance_differences, ["question", "wave"])
 
     def item(self, spec: dict, wave: str) -> Value | None:
         """A published item that bears on a claim (``published_items``), matched by
@@ -121,10 +126,10 @@ class SourceData:
             return None
         if self.source == "published":
             return self._pub_contrast(q, name, wave)
-        r = _first_row(self, "_contrast_rows", self.t.contrasts, ["question", "contrast", "wave"],
-                       (q, name, wave))  # fmt: skip
-        if r is None:
+        i = self._contrast_rows.get((q, name, wave))
+        if i is None:
             return None
+        r = self.t.contrasts.iloc[i]
         return estimate_value(r["estimate"], r["se"], r["ci_low"], r["ci_high"],
                               "linear" if name != "neutral" else "logit", r.get("df"))  # fmt: skip
 
@@ -154,9 +159,10 @@ class SourceData:
             return None
         d = self.t.stance_differences
         if d is not None:
-            r = _first_row(self, "_diff_rows", d, ["question", "wave"], (q, wave))
-            if r is None:
+            i = self._diff_rows.get((q, wave))
+            if i is None:
                 return None
+            r = d.iloc[i]
             return estimate_value(r["estimate"], r["se"], r["ci_low"], r["ci_high"], "linear",
                                   r["df"])  # fmt: skip
         sh = self.t.stance_shares
@@ -170,15 +176,12 @@ class SourceData:
                                    "(stance_differences.csv not available)")  # fmt: skip
 
 
-def _first_row(owner, attr: str, frame: pd.DataFrame, keys: list[str], key: tuple):
-    """The first row of ``frame`` with ``keys`` equal to ``key`` (None: no such row), from an
-    index built once and kept on ``owner`` as ``attr``."""
-    index = getattr(owner, attr, None)
-    if index is None:
-        index = {}
-        for i, k in enumerate(zip(*(frame[c] for c in keys), strict=True)):
-            if not any(pd.isna(x) for x in k):
-                index.setdefault(k, i)
-        setattr(owner, attr, index)
-    i = index.get(key)
-    return None if i is None else frame.iloc[i]
+def _first_rows(frame: pd.DataFrame, keys: list[str], keep: np.ndarray | None = None) -> dict:
+    """``key tuple -> position`` of the first row of ``frame`` with that key (rows with a
+    missing key, or outside ``keep``, left out): built once, each look-up is then O(1), not a
+    scan of every wave's rows."""
+    index: dict = {}
+    for i, k in enumerate(zip(*(frame[c] for c in keys), strict=True)):
+        if (keep is None or keep[i]) and not any(pd.isna(x) for x in k):
+            index.setdefault(k, i)
+    return index

@@ -34,6 +34,7 @@ import numpy as np
 from scipy import special
 
 from pollwaves.survey import dist
+from pollwaves.survey.differences import holm_adjusted
 
 __all__ = ["INCONCLUSIVE", "NOT_SUPPORTED", "SUPPORTED", "SUPPORTED_WHERE", "Part", "below",
            "combine", "decide", "equivalence", "holm", "one_sided", "slope_test", "within"]  # fmt: skip
@@ -96,13 +97,8 @@ def equivalence(est: float, se: float, target: float, tol: float, df: float = np
 
 def holm(p: Sequence[float], alpha: float) -> list[bool]:
     """Holm's step-down rejections at family-wise level ``alpha`` (missing p: not rejected)."""
-    vals = np.array([_nan_or(x) for x in p], dtype=float)
-    m, reject = len(vals), [False] * len(vals)
-    for rank, i in enumerate(np.argsort(vals, kind="mergesort")):
-        if vals[i] * (m - rank) >= alpha:
-            break
-        reject[int(i)] = True
-    return reject
+    vals = [_nan_or(x) for x in p]  # a missing p counts as a test with p = 1
+    return [bool(a < alpha) for a in holm_adjusted(vals)]
 
 
 def decide(parts: Sequence[Part], alpha: float, k: int, big_k: int) -> str:

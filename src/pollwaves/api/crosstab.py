@@ -28,11 +28,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pingouin as pg
 
 from pollwaves.api import output
 from pollwaves.errors import InputError
 from pollwaves.survey.design import check_columns
+from pollwaves.survey.differences import holm_adjusted as holm
 from pollwaves.survey.domains import domain_difference
 from pollwaves.survey.estimation import proportions
 from pollwaves.survey.raoscott import rao_scott
@@ -69,20 +69,6 @@ PAIR_COLUMNS = [
     "p_holm",
     "significant",
 ]
-
-
-def holm(p: Sequence[float]) -> np.ndarray:
-    """Holm step-down adjusted p-values (R ``p.adjust(p, "holm")``); NaN stays NaN.
-
-    The same adjustment as :func:`pollwaves.survey.differences.wave_differences`
-    (``pingouin.multicomp``), applied to the finite p-values only.
-    """
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    if ok.any():
-        out[ok] = pg.multicomp(p[ok], method="holm")[1]
-    return out
 
 
 def column_letters(n: int) -> list[str]:

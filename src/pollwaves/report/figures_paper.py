@@ -158,9 +158,8 @@ def _mark_invasion(axes, x: float | None, date: str | None) -> str | None:
     return label
 
 
-def _note(ax, x: float, text: str, n_waves: int = 0) -> None:
-    if n_waves <= LABELLED_WAVES:
-        ax.text(x, 0.5, text, transform=ax.get_xaxis_transform(), **_NOTE_KW)
+def _note(ax, x: float, text: str) -> None:
+    ax.text(x, 0.5, text, transform=ax.get_xaxis_transform(), **_NOTE_KW)
 
 
 def _style_axis(ax, waves: Sequence[str], title: str, ylabel: str, dots: bool) -> None:
@@ -193,6 +192,8 @@ def _trend_figure(toplines, published, question, bands, title, notice, *, level,
     waves = sorted(set(pub["wave"].astype(str)) | set(sim["wave"].astype(str))
                    | set(published_intervals["wave"].astype(str)))  # fmt: skip
     xpos = {w: float(i) for i, w in enumerate(waves)}
+    labelled = len(waves) <= LABELLED_WAVES
+    noted = waves if labelled else []  # the waves that may carry a "no data" note
     stacks = {}
     for w in waves:
         rows = pub.loc[pub["wave"].astype(str) == w]
@@ -220,16 +221,16 @@ def _trend_figure(toplines, published, question, bands, title, notice, *, level,
         }
         for w, segs in full.items():
             _draw_stack(ax["pub_stack"], xpos[w], segs, bands, used, highlight=highlight,
-                        fmt=mark_label if len(waves) <= LABELLED_WAVES else None)  # fmt: skip
+                        fmt=mark_label if labelled else None)  # fmt: skip
         if "pub_stack" in ax:
-            for w in waves:
+            for w in noted:
                 if w not in full:
                     note = "partial: see below" if w in stacks else "no published numbers"
-                    _note(ax["pub_stack"], xpos[w], note, len(waves))
+                    _note(ax["pub_stack"], xpos[w], note)
         fi.draw_published(ax["pub_dots"], published_intervals, bands, xpos, used, highlight)
-        for w in waves:
+        for w in noted:
             if w not in set(published_intervals["wave"].astype(str)):
-                _note(ax["pub_dots"], xpos[w], "no published numbers", len(waves))
+                _note(ax["pub_dots"], xpos[w], "no published numbers")
         est = fi.estimate_frame(sim, contrasts, question, bands)
         fmt = lambda s: f"{s.value:.0f}"  # noqa: E731
         for w, e in est.groupby("wave", sort=True):
@@ -237,13 +238,13 @@ def _trend_figure(toplines, published, question, bands, title, notice, *, level,
             segs = [Known("point", vals[b.key], vals[b.key], vals[b.key], bands=(j,))
                     for j, b in enumerate(bands)]  # fmt: skip
             _draw_stack(ax["sim_stack"], xpos[w], segs, bands, used,
-                        fmt=fmt if len(waves) <= LABELLED_WAVES else None,
+                        fmt=fmt if labelled else None,
                         highlight=highlight)  # fmt: skip
         fi.draw_estimates(ax["sim_dots"], est, bands, xpos, highlight)
-        for w in waves:
+        for w in noted:
             if w not in set(est["wave"]):
                 for k in ("sim_stack", "sim_dots"):
-                    _note(ax[k], xpos[w], f"no {prov.source} wave", len(waves))
+                    _note(ax[k], xpos[w], f"no {prov.source} wave")
         for k, a in ax.items():
             _style_axis(a, waves, titles[k], "% of respondents", k.endswith("dots"))
             a.tick_params(axis="x", labelbottom=True)

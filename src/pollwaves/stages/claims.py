@@ -15,7 +15,7 @@ import pandas as pd
 from pollwaves import config, files
 from pollwaves.analysis.claims import Tables, evaluate_claims
 from pollwaves.errors import InputError
-from pollwaves.stages.flags import tag_simulated
+from pollwaves.stages.flags import write_tagged
 
 __all__ = ["run_claims"]
 
@@ -24,17 +24,6 @@ PathLike = str | os.PathLike[str]
 
 def _read(path: PathLike) -> pd.DataFrame:
     return files.read_table(path, dtype={"wave": "string", "category": "string"})
-
-
-def _write_all(
-    tables: Mapping[str, pd.DataFrame],
-    outputs: Mapping[str, PathLike],
-    flags: Mapping[str, bool],
-    source: str | None = None,
-) -> None:
-    """Write each table with its ``simulated`` column (:func:`pollwaves.stages.flags.tag_simulated`)."""
-    for name, path in outputs.items():
-        files.write_table(tag_simulated(tables[name], flags, source=source), path)
 
 
 def run_claims(
@@ -101,4 +90,4 @@ def run_claims(
     tables_out = {"ledger": ledger, "evidence": evidence, "sensitivity": sens,
                   "changes": ledger_changes(previous, ledger)}  # fmt: skip
     flags = {w: bool(s.get("simulated", True)) for w, s in specs.items()}
-    _write_all({k: v for k, v in tables_out.items() if k in outputs}, outputs, flags, "source")
+    write_tagged({k: v for k, v in tables_out.items() if k in outputs}, outputs, flags, "source")

@@ -17,7 +17,7 @@ import pandas as pd
 from pollwaves import config, files
 from pollwaves.errors import InputError
 
-__all__ = ["parquet_flag", "parquet_flags", "tag_simulated", "yaml_flags"]
+__all__ = ["parquet_flag", "parquet_flags", "tag_simulated", "write_tagged", "yaml_flags"]
 
 PathLike = str | os.PathLike[str]
 
@@ -71,3 +71,15 @@ def tag_simulated(
     if source is not None and source in table.columns:
         flag = flag & (table[source].astype(str) != "published")
     return table.assign(simulated=flag.to_numpy(bool))
+
+
+def write_tagged(
+    tables: Mapping[str, pd.DataFrame],
+    outputs: Mapping[str, PathLike],
+    flags: Mapping[str, bool],
+    source: str | None = None,
+) -> None:
+    """Write ``tables[name]`` to ``outputs[name]`` for every output, each with its
+    ``simulated`` column (:func:`tag_simulated`)."""
+    for name, path in outputs.items():
+        files.write_table(tag_simulated(tables[name], flags, source=source), path)

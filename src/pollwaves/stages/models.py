@@ -25,7 +25,7 @@ from pollwaves.analysis.model_waves import (
 from pollwaves.analysis.subgroups import subgroup_model
 from pollwaves.analysis.trends import trend_models
 from pollwaves.errors import InputError
-from pollwaves.stages.flags import parquet_flags, tag_simulated
+from pollwaves.stages.flags import parquet_flags, tag_simulated, write_tagged
 from pollwaves.stages.pooled import pooled_waves
 from pollwaves.survey import dist
 
@@ -38,21 +38,6 @@ def _note(coverage: pd.DataFrame) -> None:
     note = exclusion_note(coverage)
     if note:
         log.warning("%s.", note)
-
-
-def _write_all(
-    tables: Mapping[str, pd.DataFrame],
-    outputs: Mapping[str, PathLike],
-    flags: Mapping[str, bool],
-    source: str | None = None,
-) -> None:
-    """Write each table with its ``simulated`` column (:func:`pollwaves.stages.flags.tag_simulated`)."""
-    for name, path in outputs.items():
-        files.write_table(tag_simulated(tables[name], flags, source=source), path)
-
-
-def _read(path: PathLike) -> pd.DataFrame:
-    return files.read_table(path, dtype={"wave": "string", "category": "string"})
 
 
 def run_war_models(
@@ -101,7 +86,7 @@ def run_war_models(
     tables = {f"trend_{k}": v for k, v in trend.items()} | {
         f"subgroup_{k}": v for k, v in sub.items()
     }
-    _write_all(tables, outputs, parquet_flags(waves))
+    write_tagged(tables, outputs, parquet_flags(waves))
     prov = provenance(wave_yamls)
     notice = prov.notice(notice)
     fig = figures_models.forest_figure(sub["ame"], notice=notice, level=level, prov=prov)

@@ -15,7 +15,7 @@ import pandas as pd
 from pollwaves.errors import InputError
 from pollwaves.survey import dist
 
-__all__ = ["adjust_p", "holm", "wave_differences"]
+__all__ = ["adjust_p", "holm_adjusted", "wave_differences"]
 
 _KEYS = ["question", "domain", "category"]
 
@@ -117,20 +117,23 @@ def wave_differences(
     return out.reset_index(drop=True)
 
 
-def holm(p: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjusted p-values: ``max_{j <= i} min(1, (m - j + 1) p_(j))``."""
+def holm_adjusted(p: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values (R ``p.adjust(p, "holm")``, equal to
+    ``pingouin.multicomp``): ``max_{j <= i} min(1, (m - j + 1) p_(j))`` over the ``m``
+    finite p-values; NaN stays NaN."""
     p = np.asarray(p, dtype=float)
-    order = np.argsort(p, kind="stable")
-    adjusted = np.empty(len(p))
-    adjusted[order] = np.minimum(np.maximum.accumulate(p[order] * np.arange(len(p), 0, -1)), 1)
-    return adjusted
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    order = ok[np.argsort(p[ok], kind="stable")]
+    out[order] = np.minimum(np.maximum.accumulate(p[order] * np.arange(len(order), 0, -1)), 1)
+    return out
 
 
 def adjust_p(p: np.ndarray, method: str, alpha: float) -> np.ndarray:
     """Adjusted p-values of one family (finite ``p``): Holm here (the default: no import of
     pingouin, about 1.7 s), any other ``pingouin.multicomp`` method through pingouin."""
     if method == "holm":
-        return holm(p)
+        return holm_adjusted(p)
     import pingouin as pg
 
     return pg.multicomp(p, alpha=alpha, method=method)[1]
