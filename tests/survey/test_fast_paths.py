@@ -214,3 +214,43 @@ def test_grouped_sums_of_no_rows_are_float_zeros():
 
     out = _sums(np.array([], dtype=np.int64), np.zeros((0, 3)), 2)
     assert out.dtype == float and out.shape == (2, 3) and not out.any()
+
+
+CROSS_DESIGNS = [
+    ({}, None),
+    ({"strata": "st", "psu": "psu"}, None),
+    ({"strata": "wave"}, {"calibrated_on": ["sex", "age"], "by": "wave", "base_weight": "w0"}),
+    ({"strata": "st", "psu": "psu"}, {"calibrated_on": ["age"], "base_weight": "w0"}),
+]
+
+
+@pytest.mark.parametrize(("design", "cal_opts"), CROSS_DESIGNS)
+def test_cell_cross_covariances_equal_the_row_level_ones(design, cal_opts):
+    from scipy import sparse
+
+    from pollwaves.survey.cells import cell_cross
+
+    df = _frame(31)
+    rng = np.random.default_rng(32)
+    n = len(df)
+    b_of_a = np.array([0, 0, 1, 2, 2, 2, 3, 4, 4])  # b cells refine a cells: a cell of each
+    b_codes = rng.integers(0, len(b_of_a), n)
+    b_codes[rng.random(n) < 0.1] = -1  # rows outside both
+    a_codes = np.where(b_codes >= 0, b_of_a[np.maximum(b_codes, 0)], -1)
+    a = rng.normal(size=(b_of_a.max() + 1, 3))
+    b = sparse.random(len(b_of_a), 4, density=0.4, random_state=33, format="csr")
+    w = sampling_weights(df, "w")
+    s, p = design_codes(df, design.get("strata"), design.get("psu"))
+    cal = None if cal_opts is None else calibration(df, "w", **cal_opts)
+    inside = b_codes >= 0
+    za, zb = np.zeros((n, 3)), np.zeros((n, 4))
+    za[inside] = w[inside, None] * a[a_codes[inside]]
+    zb[inside] = w[inside, None] * b.toarray()[b_codes[inside]]
+    z = np.hstack([za, zb]) if cal is None else cal.residualise(np.hstack([za, zb]))
+    full = design_variance(z, s, p, cov=True)
+    cache: dict = {}
+    for _ in range(2):  # the second call takes the calibration fit of a from the cache
+        cross, var_b = cell_cross(a, a_codes, b, b_codes, w, s, p, cal, cache)
+        np.testing.assert_allclose(cross, full[:3, 3:], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(var_b, np.diag(full)[3:], rtol=1e-10, atol=1e-12)
+    assert ("fit_a" in cache) == (cal is not None)

@@ -1,8 +1,9 @@
 """The large-study routes (many pooled waves) equal the small-study ones they stand in for.
 
-Sparse information products of the multinomial logit, its share variances in blocks of
-groups, and the logit's average predictions on predictor patterns are taken only for large
-model matrices; here their thresholds are lowered so that tiny inline frames run both.
+Sparse information products of the multinomial logit (the variances of its shares from
+cell-sum cross-covariances: tests/survey/test_fast_paths.py) and the logit's average
+predictions on predictor patterns are taken only for large model matrices; here their
+thresholds are lowered so that tiny inline frames run both.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ def _frame(seed: int, n: int = 600) -> pd.DataFrame:
 DESIGN = {"strata": "wave", "calibrated_on": ["sex"], "calibration_by": "wave"}
 
 
-def test_mnlogit_sparse_information_and_blocked_share_variances(monkeypatch):
-    from pollwaves.survey import cells, mnlogit_cells, mnlogit_core
+def test_mnlogit_sparse_information_equals_the_dense_route(monkeypatch):
+    from pollwaves.survey import cells, mnlogit_core
     from pollwaves.survey.mnlogit import weighted_mnlogit
 
     df = _frame(3)
@@ -42,7 +43,6 @@ def test_mnlogit_sparse_information_and_blocked_share_variances(monkeypatch):
     expected = [dense.predicted_shares(by=by) for by in ("wave", "edu")]
     monkeypatch.setattr(mnlogit_core, "_SPARSE_SIZE", 0)
     monkeypatch.setattr(mnlogit_core, "_SPARSE_DENSITY", 1.0)
-    monkeypatch.setattr(mnlogit_cells, "CHUNK_SIZE", 1)  # one group per block
     fast = weighted_mnlogit(df, formula, "w", **DESIGN)
     assert mnlogit_core.sparse_design(fast._f["x"]) is not None  # the sparse route ran
     np.testing.assert_allclose(fast.params, dense.params, rtol=1e-10, atol=1e-12)

@@ -22,8 +22,6 @@ from pollwaves.analysis.model_waves import (
     model_terms,
     select_waves,
 )
-from pollwaves.analysis.subgroups import subgroup_model
-from pollwaves.analysis.trends import trend_models
 from pollwaves.errors import InputError
 from pollwaves.stages.flags import parquet_flags, tag_simulated, write_tagged
 from pollwaves.stages.pooled import pooled_waves
@@ -61,6 +59,9 @@ def run_war_models(
     the pooled design is calibrated per wave on them, so every SE and test accounts for the
     raking (``calibrated_on``, ``calibration_by="wave"``).
     """
+    # the logit models (statsmodels) only here: the alliance job does not import them
+    from pollwaves.analysis.subgroups import subgroup_model
+    from pollwaves.analysis.trends import trend_models
     from pollwaves.report import figures_common, figures_models
     from pollwaves.stages.report import provenance
 

@@ -21,6 +21,7 @@ from pollwaves.survey.design import design_variance
 __all__ = [
     "ROWS_PER_CELL",
     "STATEFUL",
+    "cell_cross",
     "cell_variance",
     "n_distinct",
     "pattern_cells",
@@ -143,6 +144,92 @@ def cell_variance(
     psu_stratum = np.zeros(n_psu, dtype=np.int64)
     psu_stratum[p] = s
     return design_variance(rmat @ e, psu_stratum, np.arange(n_psu), cov=not diag)
+
+
+def cell_cross(
+    a: np.ndarray,
+    a_codes: np.ndarray,
+    b: sparse.spmatrix,
+    b_codes: np.ndarray,
+    w: np.ndarray,
+    s: np.ndarray,
+    p: np.ndarray,
+    cal: Calibration | None = None,
+    cache: dict | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Design cross-covariances of two sets of row values given by cell values.
+
+    The row values are ``w_i a[a_codes_i]`` (dense, cells x P) and ``w_i b[b_codes_i]``
+    (sparse, cells x Q), zero where a code is ``< 0``; ``w`` are sampling weights; the
+    cells of ``b`` refine those of ``a`` (rows with one ``b`` cell share one ``a`` cell). As
+    :func:`cell_variance` (residualised on the calibration model ``cal`` when given, then
+    the between-PSU-within-strata covariance), but returns the P x Q cross-covariance of the
+    two sets' totals and the Q variances of ``b``'s. ``a`` is never gathered to rows or
+    cells of ``b``: every sum over them is a sparse matrix applied to ``a`` (and to the
+    fitted values of its calibration regression), so the work is ``nnz(b) x P``. Those
+    fitted values depend on ``a``, ``a_codes`` and ``cal`` only: with ``cache`` (a dict
+    kept while these stay the same) they are computed once.
+    """
+    n_a, n_b = a.shape[0], b.shape[0]
+    ca = np.where(a_codes >= 0, a_codes, n_a)  # n_a, n_b: the zero cells of rows outside
+    cb = np.where(b_codes >= 0, b_codes, n_b)
+    # unit cells: the distinct (b cell, calibration cell) of the rows (b cell alone without
+    # calibration); each unit has one a cell. Unit values: a[unit_a] - fit_a[unit_cal].
+    cal_cells = cal.cells if cal is not None else np.zeros(len(ca), dtype=np.int64)
+    n_cal = cal.n_cells if cal is not None else 1
+    unit, u_b, u_cal = _pairs(cb, cal_cells, n_cal)
+    u_a = np.zeros(len(u_b), dtype=np.int64)
+    u_a[unit] = ca
+    sel_a = _select(u_a, n_a + 1)[:, :n_a]  # units x a cells (the zero cell dropped)
+    b = sparse.vstack([sparse.csr_matrix(b), sparse.csr_matrix((1, b.shape[1]))], format="csr")
+    b = b[u_b]
+    fit_a, sel_f = np.zeros((1, a.shape[1])), sparse.csr_matrix((len(u_b), 1))
+    if cal is not None:
+        b0 = np.bincount(unit, weights=cal.base, minlength=len(u_b))
+        to_cal = sparse.csr_matrix((b0, (u_cal, np.arange(len(u_b)))), shape=(n_cal, len(u_b)))
+        sel_f = _select(u_cal, n_cal)
+        if cache is None or "fit_a" not in cache:
+            fit_a = cal.fitted(to_cal @ sel_a @ a)  # sum_i w0_i a[codes_i] per calibration cell
+            if cache is not None:
+                cache["fit_a"] = fit_a
+        fit_a = cache["fit_a"] if cache is not None else fit_a
+        b = (b - cal.fitted_sparse(to_cal @ b)[u_cal]).tocsr()
+    n_psu = int(p.max()) + 1
+    if n_psu == len(p) and bool((p == np.arange(len(p))).all()):  # each row its own PSU
+        hc, strata, hc_u = _pairs(s, unit, len(u_b))
+        c1 = np.bincount(hc, weights=w, minlength=len(strata))
+        c2 = np.bincount(hc, weights=w * w, minlength=len(strata))
+        n_h = np.bincount(s).astype(float)
+        to_rows = _select(hc_u, len(u_b))
+    else:  # PSU totals, one row per PSU
+        to_rows = sparse.csr_matrix((w, (p, unit)), shape=(n_psu, len(u_b)))
+        strata = np.zeros(n_psu, dtype=np.int64)
+        strata[p] = s
+        c1 = c2 = np.ones(n_psu)
+        n_h = np.bincount(strata).astype(float)
+    if (n_h == 1).any():
+        design_variance(np.zeros((len(p), 1)), s, p)  # raises: a lonely PSU
+    scale = n_h / (n_h - 1)
+    b = sparse.csr_matrix(to_rows @ b)
+    to_h = sparse.csr_matrix((c1, (strata, np.arange(len(strata)))), shape=(len(n_h), len(c1)))
+    tot_b = sparse.csr_matrix(to_h @ b)
+    wt, wt_h = scale[strata] * c2, scale / n_h
+
+    def applied(left: sparse.spmatrix) -> np.ndarray:  # left @ (the rows' a values)
+        left = sparse.csr_matrix(left @ to_rows)
+        return np.asarray(left @ sel_a @ a) - np.asarray(left @ sel_f @ fit_a)
+
+    cross = applied(b.T.multiply(wt[None, :])).T
+    cross -= np.asarray(tot_b.T @ (applied(to_h) * wt_h[:, None])).T
+    var_b = np.asarray(b.multiply(b).T @ wt).ravel()
+    var_b -= np.asarray(tot_b.multiply(tot_b).T @ wt_h).ravel()
+    return cross, var_b
+
+
+def _select(codes: np.ndarray, n: int) -> sparse.csr_matrix:
+    """The 0/1 matrix (len(codes) x n) that picks row ``codes[i]`` for row ``i``."""
+    ones = np.ones(len(codes))
+    return sparse.csr_matrix((ones, (np.arange(len(codes)), codes)), shape=(len(codes), n))
 
 
 def _pairs(a: np.ndarray, b: np.ndarray, nb: int):

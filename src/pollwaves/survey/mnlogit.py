@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pollwaves.errors import InputError
+from pollwaves.survey import dist
 from pollwaves.survey.calibration import calibration
 from pollwaves.survey.cells import cell_variance, n_distinct, pattern_cells, rows_used
 from pollwaves.survey.design import as_list, check_columns, design_codes, design_variance
@@ -90,7 +90,7 @@ class SurveyMNLogitResult:
         self.design_df = n_distinct(fit["p"][used]) - n_distinct(fit["s"][used])
         self.df_resid = float(self.design_df + 1 - fit["beta"].size)
         self.nobs, self.llf, self.term_slices = len(used), fit["llf"], spec.term_name_slices
-        pv = 2 * stats.t.sf(np.abs(self.tvalues), self.df_resid) if self.df_resid > 0 else np.nan
+        pv = 2 * dist.t_sf(np.abs(self.tvalues), self.df_resid) if self.df_resid > 0 else np.nan
         self.pvalues = pd.DataFrame(pv, index=names, columns=others)
 
     def _influence(self) -> np.ndarray:
@@ -117,7 +117,7 @@ class SurveyMNLogitResult:
         """Wald intervals on ``df_resid`` df; rows ``(category, term)``, columns 0 and 1."""
         if not 0 < alpha < 1:
             raise InputError("alpha must be between 0 and 1", value=alpha)
-        q = stats.t.isf(alpha / 2, self.df_resid) if self.df_resid > 0 else np.nan
+        q = dist.t_isf(alpha / 2, self.df_resid) if self.df_resid > 0 else np.nan
         b, se = self.params.T.stack(), self.bse.T.stack()
         return pd.DataFrame({0: b - q * se, 1: b + q * se}).rename_axis(["category", "term"])
 
@@ -138,8 +138,8 @@ class SurveyMNLogitResult:
         beta = self.params.T.to_numpy().ravel()[ix := sorted(idx)]
         chisq = float(beta @ np.linalg.solve(self._cov.to_numpy()[np.ix_(ix, ix)], beta))
         k, ddf = len(ix), self.df_resid if df is None else float(df)
-        p_f = float(stats.f.sf(chisq / k, k, ddf)) if ddf > 0 else np.nan
-        return WaldTest(terms, chisq / k, k, ddf, p_f, chisq, float(stats.chi2.sf(chisq, k)))
+        p_f = float(dist.f_sf(chisq / k, k, ddf)) if ddf > 0 else np.nan
+        return WaldTest(terms, chisq / k, k, ddf, p_f, chisq, float(dist.chi2_sf(chisq, k)))
 
     def predict(self, newdata: pd.DataFrame) -> pd.DataFrame:
         """Category probabilities (columns = ``categories``); NaN where a predictor is NA."""
@@ -161,8 +161,10 @@ class SurveyMNLogitResult:
                 "data must hold the rows of the fitted sample, in the same order",
                 hint="pass the data frame the model was fitted on (columns may be added)",
             )
-        sub = (f["data"] if data is None else data.reset_index(drop=True)).iloc[used]
-        check_columns(sub, by_cols)
+        src = f["data"] if data is None else data.reset_index(drop=True)
+        check_columns(src, by_cols)
+        # the fit's own data: only the by columns are needed (cell route and row route)
+        sub = (src[by_cols] if data is None else src).iloc[used]
         ok = sub[by_cols].notna().all(axis=1).to_numpy()
         sub, rows = sub[ok], used[ok]
         if not len(rows):
@@ -195,7 +197,7 @@ class SurveyMNLogitResult:
 
     def _table(self, by_cols, labels, names, est, z, level: float) -> pd.DataFrame:
         if isinstance(z, CellZ):
-            se = np.sqrt(cellz_variance(z, self._f))
+            se = np.sqrt(cellz_variance(z, self._f, self._cov.to_numpy()))
         else:
             z = self._calibrate(z.reshape(len(z), -1))
             se = np.sqrt(design_variance(z, self._f["s"], self._f["p"]))

@@ -3,10 +3,13 @@
 When :func:`pollwaves.survey.mnlogit.weighted_mnlogit` fits on the cells of distinct
 (response, covariate) patterns (:mod:`pollwaves.survey.cells`), the influence value of a row
 for the share of category k in group g is its *sampling weight* (never a frequency weight)
-times a value of its (group, model cell) pair: the coefficient part ``e_c J_g' / mean(w)``
-plus, in its own group, ``(p_c - pbar_g) / W_g``. So the influence values of all groups are
-held per pair (pairs x groups x categories), not per row (rows x groups x categories), and
-their design variance comes from cell sums (:func:`pollwaves.survey.cells.cell_variance`).
+times two parts: the coefficient part ``e_c J_gk' / mean(w)`` of its model cell ``c`` and,
+in its own group only, ``(p_ck - pbar_gk) / W_g``. The shares' variances are then
+``J V J' + 2 J C + O``: ``V`` the coefficients' design covariance (the fit's, already
+computed), ``C`` the design cross-covariance of the coefficient and own-group parts and ``O``
+the own-group parts' variances, both from cell sums with the own-group parts kept sparse
+(:func:`pollwaves.survey.cells.cell_cross`). No pairs x groups array is formed, so every
+wave of a pooled study is one product, not a pass over (cells x waves x categories) values.
 """
 
 from __future__ import annotations
@@ -15,39 +18,44 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from pollwaves.survey.cells import cell_variance
+from pollwaves.survey.cells import cell_cross
 from pollwaves.survey.mnlogit_core import softmax
 
 __all__ = ["CellZ", "cell_share_influence", "cellz_variance"]
 
-#: Cell values (pairs x groups x categories) above this are given their variances a block of
-#: groups at a time, so the calibration and variance work arrays stay this small.
-CHUNK_SIZE = 4_000_000
-
 
 class CellZ:
-    """Influence values ``w_i h[codes_i]`` of shares, held as cell values (see
-    :func:`cell_share_influence`); ``[:, :, ix]`` slices categories."""
+    """Influence values of shares (groups x categories) of a cell-route fit, in parts.
 
-    def __init__(self, h: np.ndarray, codes: np.ndarray) -> None:
-        self.h, self.codes = h, codes
+    ``jac`` (G, K, P): d share / d coefficients; ``own`` (pairs, K): the own-group part of
+    each (group, model cell) pair; ``group``, ``cell``: each pair's group (``-1``: rows
+    without a group key) and model cell; ``codes``: each row's pair (``-1``: outside the
+    fit). Indexing ``[:, :, ix]`` and ``sum(axis=2)`` act on the categories of both parts.
+    """
+
+    def __init__(self, jac, own, group, cell, codes) -> None:
+        self.jac, self.own, self.group, self.cell, self.codes = jac, own, group, cell, codes
+
+    def _with(self, jac: np.ndarray, own: np.ndarray) -> CellZ:
+        return CellZ(jac, own, self.group, self.cell, self.codes)
 
     def __getitem__(self, key):
-        return CellZ(self.h[key], self.codes)
+        ix = key[2] if isinstance(key, tuple) and len(key) == 3 else key
+        return self._with(self.jac[:, ix], self.own[:, ix])
 
     def sum(self, axis: int, keepdims: bool = False) -> CellZ:
-        return CellZ(self.h.sum(axis=axis, keepdims=keepdims), self.codes)
+        if axis != 2:
+            raise ValueError("CellZ sums over the categories only (axis=2)")
+        jac, own = self.jac.sum(axis=1, keepdims=True), self.own.sum(axis=1, keepdims=True)
+        return self._with(jac, own) if keepdims else self._with(jac[:, 0], own[:, 0])
 
 
 def cell_share_influence(f: dict, sub: pd.DataFrame, by_cols: list[str], ok: np.ndarray, perm):
-    """``SurveyMNLogitResult._share_influence`` for a cell-route fit: ``z`` as cell values.
+    """``SurveyMNLogitResult._share_influence`` for a cell-route fit: ``z`` as a :class:`CellZ`.
 
-    A row's influence value for every group is its weight times the value of its
-    (group, model cell) pair, so ``z`` is ``(H, codes)``: (pairs, G, K) values and each
-    row's pair (``-1``: rows outside the fit). Memory: pairs x groups, not rows x groups.
+    Memory: pairs x categories and groups x categories x coefficients, not rows x groups.
     """
-    e, cell_rows, v = f["cell_infl"]
-    x, w_all, used = f["x"], f["w_all"], f["used"]
+    cell_rows, x, w_all, used = f["cell_infl"][1], f["x"], f["w_all"], f["used"]
     n_c, rows = len(x), used[ok]
     codes, labels = np.zeros(len(rows), dtype=np.int64), [()]
     if by_cols:
@@ -65,12 +73,14 @@ def cell_share_influence(f: dict, sub: pd.DataFrame, by_cols: list[str], ok: np.
     est = dmat @ prob  # (G, K), model order
     k, p = prob.shape[1], x.shape[1]
     jac = np.empty((n_g, k, (k - 1) * p))
+    xs = sparse.coo_matrix(x)  # dummies: mostly zeros
     for m in range(k - 1):  # d p_k / d beta_m = p_k (1[k = m] - p_m) x
         dp = prob * (np.eye(k)[m + 1] - prob[:, [m + 1]])
-        prod = (dp[:, :, None] * x[:, None, :]).reshape(n_c, k * p)
-        jac[:, :, m * p : (m + 1) * p] = (dmat @ prod).reshape(n_g, k, p)
-    scale = 1 / w_all[used].mean()  # the influence functions use w / mean(w used)
-    coef = (e @ jac.reshape(-1, jac.shape[2]).T).reshape(n_c, n_g, k) * scale
+        # cells x (categories x terms): dp_ck x_cj as a sparse matrix, then group sums
+        vals = (dp[xs.row] * xs.data[:, None]).T.ravel()
+        cols = (np.arange(k)[:, None] * p + xs.col[None, :]).ravel()
+        prod = sparse.csr_matrix((vals, (np.tile(xs.row, k), cols)), shape=(n_c, k * p))
+        jac[:, :, m * p : (m + 1) * p] = (dmat @ prod).toarray().reshape(n_g, k, p)
     # used rows without a group key: only their cells' coefficient part (often none)
     # (as np.setdiff1d(used, rows): sorted and unique, by a mask instead of a hash of n rows)
     mask = np.zeros(len(w_all), dtype=bool)
@@ -78,31 +88,36 @@ def cell_share_influence(f: dict, sub: pd.DataFrame, by_cols: list[str], ok: np.
     mask[rows] = False
     keyless = np.flatnonzero(mask)
     extra, extra_code = np.unique(cell_rows[keyless], return_inverse=True)
-    h = np.empty((len(jkeys) + len(extra), n_g, k))
-    h[: len(jkeys)] = coef[j_c]
-    h[len(jkeys) :] = coef[extra]
-    del coef
-    h[np.arange(len(jkeys)), j_g] += (prob[j_c] - est[j_g]) / wg[j_g][:, None]
+    own = np.zeros((len(jkeys) + len(extra), k))
+    own[: len(jkeys)] = (prob[j_c] - est[j_g]) / wg[j_g][:, None]
+    group = np.concatenate([j_g, np.full(len(extra), -1, dtype=np.int64)])
+    cell = np.concatenate([j_c, extra]).astype(np.int64)
     row_code = np.full(len(w_all), -1, dtype=np.int64)
     row_code[keyless] = len(jkeys) + extra_code.ravel()
     row_code[rows] = jidx
     labels = [lab if isinstance(lab, tuple) else (lab,) for lab in labels]
     if not np.array_equal(perm, np.arange(k)):
-        h = h[:, :, perm]
-    return by_cols, labels, est[:, perm], CellZ(h, row_code)
+        jac, own = jac[:, perm], own[:, perm]
+    return by_cols, labels, est[:, perm], CellZ(jac, own, group, cell, row_code)
 
 
-def cellz_variance(z: CellZ, f: dict) -> np.ndarray:
-    """Design variances of the shares ``z`` holds (groups x categories, flattened), from cell
-    sums (:func:`pollwaves.survey.cells.cell_variance`, after the fit's calibration).
+def cellz_variance(z: CellZ, f: dict, cov: np.ndarray) -> np.ndarray:
+    """Design variances of the shares ``z`` holds (groups x categories, flattened).
 
-    Large ``z`` (many groups, e.g. every wave of a pooled study) is done a block of groups at
-    a time: each variance is that of its own column, so the blocks give the same values with
-    working memory of one block."""
-    n_pairs, n_g, k = z.h.shape
-    step = n_g if n_pairs * n_g * k <= CHUNK_SIZE else max(1, CHUNK_SIZE // (n_pairs * k))
-    parts = []
-    for g0 in range(0, n_g, step):
-        h = z.h[:, g0 : g0 + step].reshape(n_pairs, -1)
-        parts.append(cell_variance(h, z.codes, f["w_all"], f["s"], f["p"], f["cal"], diag=True))
-    return np.concatenate(parts)
+    ``cov`` is the fit's coefficient covariance (model order), the design variance of the
+    row values ``w_i e_c / mean(w used)``. With ``J`` the rows of ``z.jac``, the variance of
+    share ``q`` is ``J_q cov J_q' + 2 J_q C_q + O_q`` (module docstring).
+    """
+    e, scale = f["cell_infl"][0], 1 / f["w_all"][f["used"]].mean()
+    e_codes = np.where(z.codes >= 0, z.cell[z.codes], -1)  # each row's model cell
+    n_g, k, n_par = z.jac.shape
+    jq = z.jac.reshape(n_g * k, n_par)
+    coef = ((jq @ cov) * jq).sum(axis=1)
+    has = np.flatnonzero(z.group >= 0)
+    rows = np.repeat(has, k)
+    cols = (z.group[has, None] * k + np.arange(k)).ravel()
+    own = sparse.csr_matrix((z.own[has].ravel(), (rows, cols)), shape=(len(z.group), n_g * k))
+    # the coefficient part of row i is w_i e_c J' / mean(w used): the cross scales by that
+    design = (f["w_all"], f["s"], f["p"], f["cal"])
+    cross, var_own = cell_cross(e, e_codes, own, z.codes, *design, f.setdefault("cal_e", {}))
+    return coef + 2 * scale * (jq * cross.T).sum(axis=1) + var_own

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from statsmodels.formula._manager import FormulaManager
 
 from pollwaves.errors import InputError
+from pollwaves.survey import dist
 
 __all__ = ["information", "logit_ci", "model_matrix", "newton", "softmax", "sparse_design"]
 
@@ -98,7 +98,7 @@ def logit_ci(p: np.ndarray, se: np.ndarray, df: float, level: float):
     """Interval ``expit(logit(p) -+ t_df se / (p (1 - p)))`` (R ``svyciprop``, logit)."""
     if not 0 < level < 1:
         raise InputError("level must be between 0 and 1", value=level)
-    tq = stats.t.isf((1 - level) / 2, df) if df > 0 else np.nan
+    tq = dist.t_isf((1 - level) / 2, df) if df > 0 else np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
         eta, half = np.log(p / (1 - p)), tq * se / (p * (1 - p))
         return 1 / (1 + np.exp(-(eta - half))), 1 / (1 + np.exp(-(eta + half)))
