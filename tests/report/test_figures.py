@@ -413,3 +413,16 @@ def test_many_waves_drop_the_segment_labels_and_thin_the_wave_labels(n):
     else:
         assert len(ticks) <= figures.LABELLED_WAVES and ticks[0] == "Jan 2022"
         assert segment_labels == [] and notes == []
+
+
+def test_figure_style_is_the_seaborn_theme_it_stands_in_for():
+    from pollwaves.report.figures_common import PALETTE, STYLE_RC, figure_style
+
+    theme = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", font_scale=0.85)}
+    assert theme.pop("image.cmap") == "rocket"  # left out: no figure draws an image
+    assert STYLE_RC == theme
+    assert PALETTE == sns.color_palette("colorblind").as_hex()
+    before = dict(matplotlib.rcParams)
+    with figure_style():
+        assert all(matplotlib.rcParams[k] == v for k, v in STYLE_RC.items())
+    assert dict(matplotlib.rcParams) == before  # restored

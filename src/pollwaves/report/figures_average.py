@@ -15,14 +15,13 @@ from collections.abc import Mapping, Sequence
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from pollwaves.errors import InputError
-from pollwaves.report.figures_common import ALLIANCE_BANDS, PALETTE, WAR_BANDS
+from pollwaves.report.figures_common import ALLIANCE_BANDS, PALETTE, WAR_BANDS, figure_style
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.tables import level_label
 from pollwaves.survey.design import check_columns
@@ -208,7 +207,7 @@ def poll_average_figure(
     ncol = 2 if len(series) > 1 else 1
     nrow = -(-(len(series) + 1) // ncol)
     lv = level_label(level)
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+    with figure_style():
         fig = Figure(figsize=(10, 3.0 * nrow + 1.6))
         FigureCanvasAgg(fig)
         axes = fig.subplots(nrow, ncol, sharex=True, squeeze=False).ravel()

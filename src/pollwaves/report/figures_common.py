@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
-import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
@@ -28,14 +27,79 @@ __all__ = [
     "MIN_FONT_KEY",
     "PALETTE",
     "WAR_BANDS",
+    "STYLE_RC",
     "Band",
+    "figure_style",
     "min_font_pt",
     "save_figure",
     "stack_bands",
 ]
 
 _SVG_META = {"Date": None, "Creator": "pollwaves"}  # no timestamp: byte-identical output
-PALETTE = sns.color_palette("colorblind").as_hex()
+#: seaborn's "colorblind" palette (seaborn 0.13).
+PALETTE = [
+    "#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc",
+    "#ca9161", "#fbafe4", "#949494", "#ece133", "#56b4e9",
+]  # fmt: skip
+#: The figures' style: seaborn's "whitegrid" axes style with its "notebook" context at
+#: font_scale 0.85 (seaborn 0.13), as plain rcParams. Importing seaborn (and scipy.stats
+#: with it) cost every figure job about 0.6 s; tests/report/test_figures.py checks these
+#: against seaborn. Its "image.cmap" (seaborn's "rocket") is left out: no figure draws an
+#: image, and matplotlib knows that colour map only once seaborn is imported.
+STYLE_RC = {
+    "figure.facecolor": "white",
+    "axes.labelcolor": ".15",
+    "xtick.direction": "out",
+    "ytick.direction": "out",
+    "xtick.color": ".15",
+    "ytick.color": ".15",
+    "axes.axisbelow": True,
+    "grid.linestyle": "-",
+    "text.color": ".15",
+    "font.family": ["sans-serif"],
+    "font.sans-serif": [
+        "Arial",
+        "DejaVu Sans",
+        "Liberation Sans",
+        "Bitstream Vera Sans",
+        "sans-serif",
+    ],
+    "lines.solid_capstyle": "round",
+    "patch.edgecolor": "w",
+    "patch.force_edgecolor": True,
+    "xtick.top": False,
+    "ytick.right": False,
+    "axes.grid": True,
+    "axes.facecolor": "white",
+    "axes.edgecolor": ".8",
+    "grid.color": ".8",
+    "axes.spines.left": True,
+    "axes.spines.bottom": True,
+    "axes.spines.right": True,
+    "axes.spines.top": True,
+    "xtick.bottom": False,
+    "ytick.left": False,
+    "axes.linewidth": 1.25,
+    "grid.linewidth": 1,
+    "lines.linewidth": 1.5,
+    "lines.markersize": 6,
+    "patch.linewidth": 1,
+    "xtick.major.width": 1.25,
+    "ytick.major.width": 1.25,
+    "xtick.minor.width": 1,
+    "ytick.minor.width": 1,
+    "xtick.major.size": 6,
+    "ytick.major.size": 6,
+    "xtick.minor.size": 4,
+    "ytick.minor.size": 4,
+    "font.size": 10.2,
+    "axes.labelsize": 10.2,
+    "axes.titlesize": 10.2,
+    "xtick.labelsize": 9.35,
+    "ytick.labelsize": 9.35,
+    "legend.fontsize": 9.35,
+    "legend.title_fontsize": 10.2,
+}
 #: Resolution of the PNG files (pixels per inch).
 DPI = 150
 #: PNG metadata key holding the smallest font size of the figure, in points.
@@ -52,6 +116,11 @@ class Band:
     categories: tuple[str, ...]
     colour: str
     text: str = "white"  # colour of value labels on the band
+
+
+def figure_style():
+    """Context manager: :data:`STYLE_RC` while a figure is drawn (rcParams restored after)."""
+    return matplotlib.rc_context(STYLE_RC)
 
 
 def _text_colour(index: int) -> str:

@@ -5,7 +5,8 @@ re-exported here).
 Like :mod:`pollwaves.report.figures_paper`, every function takes precomputed tables and draws them; no
 estimate or interval is computed here (no seaborn statistics: intervals are the table's
 ``ci_low``/``ci_high``). Figures are plain :class:`~matplotlib.figure.Figure` objects on an
-explicit Agg canvas styled with seaborn themes in a context; save them with
+explicit Agg canvas styled with seaborn's whitegrid theme
+(:data:`pollwaves.report.figures_common.STYLE_RC`) in a context; save them with
 :func:`pollwaves.report.figures_common.save_figure`. Colours and category order are those of the paper's
 diagrams (:data:`pollwaves.report.figures_common.WAR_BANDS`, :data:`~pollwaves.report.figures_common.ALLIANCE_BANDS`,
 seaborn's colour-blind palette).
@@ -19,14 +20,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from pollwaves.errors import InputError
 from pollwaves.report.figures_average import SERIES_COLOURS, poll_average_figure
-from pollwaves.report.figures_common import PALETTE, WAR_BANDS
+from pollwaves.report.figures_common import PALETTE, WAR_BANDS, figure_style
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.tables import level_label
 from pollwaves.survey.design import check_columns
@@ -99,7 +99,7 @@ def attitudes_figure(
     waves = sorted(set(shares["wave"].astype(str)))
     stances = [s for s in STANCE_ORDER if s in set(shares["war_support"])]
     nrow = -(-(len(countries) + 1) // 2)
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+    with figure_style():
         fig = Figure(figsize=(10, 2.8 * nrow + 1.0))
         FigureCanvasAgg(fig)
         axes = fig.subplots(nrow, 2, sharey=True, squeeze=False).ravel()
@@ -179,7 +179,7 @@ def weighting_figure(
     variables = list(dict.fromkeys(margins["variable"]))
     sizes = [margins.loc[margins["variable"] == v, "category"].nunique() for v in variables]
     heights = [max(sizes) * 0.42 + 1.0, *[s * 0.32 + 0.6 for s in sizes]]
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+    with figure_style():
         fig = Figure(figsize=(10, sum(heights) + 2.2))
         FigureCanvasAgg(fig)
         axes = fig.subplots(len(heights), 1, gridspec_kw={"height_ratios": heights})

@@ -2,7 +2,8 @@
 
 The figure draws precomputed estimates and intervals only (no interval is computed here). It
 is a plain :class:`~matplotlib.figure.Figure` on an explicit Agg canvas (no pyplot state),
-styled with seaborn themes in a context, like :mod:`pollwaves.report.figures_paper`; save it with
+styled with seaborn's whitegrid theme (:data:`pollwaves.report.figures_common.STYLE_RC`) in
+a context, like :mod:`pollwaves.report.figures_paper`; save it with
 :func:`pollwaves.report.figures_common.save_figure`.
 """
 
@@ -13,18 +14,17 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from pollwaves.errors import InputError
+from pollwaves.report.figures_common import PALETTE, figure_style
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.tables import level_label
 from pollwaves.survey.design import check_columns
 
 __all__ = ["forest_figure"]
 
-_PAL = sns.color_palette("colorblind").as_hex()
 AME_COLUMNS = ["variable", "level", "reference", "estimate", "ci_low", "ci_high"]
 DEFAULT_LABELS = {
     "18_24": "18–24",
@@ -99,13 +99,13 @@ def forest_figure(
     if title is None:
         title = f"Average marginal effects on the probability of '{outcome or 'the outcome'}'"
     height = 2.0 + 0.28 * len(rows)
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+    with figure_style():
         fig = Figure(figsize=(8.5, height))
         FigureCanvasAgg(fig)
         ax = fig.subplots()
         y = np.arange(len(rows))[::-1]
         for pos, (text, k, row) in zip(y, rows, strict=True):
-            colour = _PAL[k % len(_PAL)]
+            colour = PALETTE[k % len(PALETTE)]
             if row is None:
                 ax.text(
                     0.0,

@@ -16,14 +16,13 @@ import warnings
 from collections.abc import Sequence
 
 import pandas as pd
-import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from pollwaves.report import figures_intervals as fi
-from pollwaves.report.figures_common import ALLIANCE_BANDS, WAR_BANDS, Band
+from pollwaves.report.figures_common import ALLIANCE_BANDS, WAR_BANDS, Band, figure_style
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.published_marks import Known, complete_stack, mark_label, published_wave
 from pollwaves.report.tables import level_label
@@ -204,7 +203,7 @@ def _trend_figure(toplines, published, question, bands, title, notice, *, level,
     kinds = ["pub_stack"] * bool(full) + ["pub_dots", "sim_stack", "sim_dots"]
     ratios = {"pub_stack": 3.0, "pub_dots": 2.8, "sim_stack": 3.0, "sim_dots": 2.8}
     height = sum(ratios[k] for k in kinds) * 0.8 + 4.6
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+    with figure_style():
         fig = Figure(figsize=(11, height))
         FigureCanvasAgg(fig)
         axes = fig.subplots(len(kinds), 1, sharex=True,
