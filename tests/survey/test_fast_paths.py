@@ -248,9 +248,10 @@ def test_cell_cross_covariances_equal_the_row_level_ones(design, cal_opts):
     zb[inside] = w[inside, None] * b.toarray()[b_codes[inside]]
     z = np.hstack([za, zb]) if cal is None else cal.residualise(np.hstack([za, zb]))
     full = design_variance(z, s, p, cov=True)
-    cache: dict = {}
-    for _ in range(2):  # the second call takes the calibration fit of a from the cache
-        cross, var_b = cell_cross(a, a_codes, b, b_codes, w, s, p, cal, cache)
-        np.testing.assert_allclose(cross, full[:3, 3:], rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(var_b, np.diag(full)[3:], rtol=1e-10, atol=1e-12)
-    assert ("fit_a" in cache) == (cal is not None)
+    for a_in in (a, sparse.csr_matrix(a)):  # a dense or sparse
+        cache: dict = {}
+        for _ in range(2):  # the second call takes the calibration fit of a from the cache
+            cross, var_b = cell_cross(a_in, a_codes, b, b_codes, w, s, p, cal, cache)
+            np.testing.assert_allclose(cross, full[:3, 3:], rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(var_b, np.diag(full)[3:], rtol=1e-10, atol=1e-12)
+        assert ("fit_a" in cache) == (cal is not None)

@@ -159,8 +159,8 @@ def cell_cross(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Design cross-covariances of two sets of row values given by cell values.
 
-    The row values are ``w_i a[a_codes_i]`` (dense, cells x P) and ``w_i b[b_codes_i]``
-    (sparse, cells x Q), zero where a code is ``< 0``; ``w`` are sampling weights; the
+    The row values are ``w_i a[a_codes_i]`` (cells x P, dense or sparse) and
+    ``w_i b[b_codes_i]`` (sparse, cells x Q), zero where a code is ``< 0``; ``w`` are sampling weights; the
     cells of ``b`` refine those of ``a`` (rows with one ``b`` cell share one ``a`` cell). As
     :func:`cell_variance` (residualised on the calibration model ``cal`` when given, then
     the between-PSU-within-strata covariance), but returns the P x Q cross-covariance of the
@@ -170,6 +170,7 @@ def cell_cross(
     fitted values depend on ``a``, ``a_codes`` and ``cal`` only: with ``cache`` (a dict
     kept while these stay the same) they are computed once.
     """
+    dense = not sparse.issparse(a)
     n_a, n_b = a.shape[0], b.shape[0]
     ca = np.where(a_codes >= 0, a_codes, n_a)  # n_a, n_b: the zero cells of rows outside
     cb = np.where(b_codes >= 0, b_codes, n_b)
@@ -189,7 +190,8 @@ def cell_cross(
         to_cal = sparse.csr_matrix((b0, (u_cal, np.arange(len(u_b)))), shape=(n_cal, len(u_b)))
         sel_f = _select(u_cal, n_cal)
         if cache is None or "fit_a" not in cache:
-            fit_a = cal.fitted(to_cal @ sel_a @ a)  # sum_i w0_i a[codes_i] per calibration cell
+            sums = to_cal @ sel_a @ a  # sum_i w0_i a[codes_i] per calibration cell
+            fit_a = cal.fitted(sums) if dense else cal.fitted_sparse(sums)
             if cache is not None:
                 cache["fit_a"] = fit_a
         fit_a = cache["fit_a"] if cache is not None else fit_a
@@ -217,13 +219,17 @@ def cell_cross(
 
     def applied(left: sparse.spmatrix) -> np.ndarray:  # left @ (the rows' a values)
         left = sparse.csr_matrix(left @ to_rows)
-        return np.asarray(left @ sel_a @ a) - np.asarray(left @ sel_f @ fit_a)
+        return _dense(left @ sel_a @ a) - _dense(left @ sel_f @ fit_a)
 
     cross = applied(b.T.multiply(wt[None, :])).T
     cross -= np.asarray(tot_b.T @ (applied(to_h) * wt_h[:, None])).T
     var_b = np.asarray(b.multiply(b).T @ wt).ravel()
     var_b -= np.asarray(tot_b.multiply(tot_b).T @ wt_h).ravel()
     return cross, var_b
+
+
+def _dense(m) -> np.ndarray:
+    return m.toarray() if sparse.issparse(m) else np.asarray(m)
 
 
 def _select(codes: np.ndarray, n: int) -> sparse.csr_matrix:

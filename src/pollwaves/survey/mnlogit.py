@@ -28,11 +28,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from pollwaves.errors import InputError
 from pollwaves.survey import dist
 from pollwaves.survey.calibration import calibration
-from pollwaves.survey.cells import cell_variance, n_distinct, pattern_cells, rows_used
+from pollwaves.survey.cells import cell_cross, n_distinct, pattern_cells, rows_used
 from pollwaves.survey.design import as_list, check_columns, design_codes, design_variance
 from pollwaves.survey.mnlogit_cells import CellZ, cell_share_influence, cellz_variance
 from pollwaves.survey.mnlogit_core import (
@@ -40,6 +41,7 @@ from pollwaves.survey.mnlogit_core import (
     logit_ci,
     model_matrix,
     newton,
+    outer_rows,
     softmax,
     sparse_design,
 )
@@ -80,8 +82,12 @@ class SurveyMNLogitResult:
         self.params = pd.DataFrame(fit["beta"], index=names, columns=others)
         if fit.get("cell_infl") is None:
             cov = design_variance(self._calibrate(fit["infl"]), fit["s"], fit["p"], cov=True)
-        else:  # fitted on cells: the sandwich meat from cell sums
-            cov = cell_variance(*fit["cell_infl"], fit["s"], fit["p"], fit["cal"])
+        else:  # fitted on cells: the sandwich meat from cell sums of the sparse scores
+            u, codes, v, a_inv = fit["cell_infl"]
+            design = (v, fit["s"], fit["p"], fit["cal"], fit.setdefault("cal_u", {}))
+            meat = cell_cross(u, codes, u, codes, *design)[0]
+            cov = a_inv @ ((meat + meat.T) / 2) @ a_inv
+            cov = (cov + cov.T) / 2
         idx = pd.MultiIndex.from_product([others, names], names=["category", "term"])
         self._cov = pd.DataFrame(cov, index=idx, columns=idx)
         se = np.sqrt(np.diag(cov)).reshape(len(others), len(names)).T
@@ -97,7 +103,8 @@ class SurveyMNLogitResult:
         """Per-row influence functions of the coefficients (built on demand on the cell route)."""
         f = self._f
         if f["infl"] is None:
-            e, codes, w = f["cell_infl"]
+            u, codes, w, a_inv = f["cell_infl"]
+            e = np.asarray(u @ a_inv)
             infl = np.zeros((len(codes), e.shape[1]))
             inside = codes >= 0
             infl[inside] = w[inside, None] * e[codes[inside]]
@@ -373,20 +380,20 @@ def weighted_mnlogit(
     prob, lse = softmax(x, beta)
     resid = np.eye(k1 + 1)[yk][:, 1:] - prob[:, 1:]
     a_inv = np.linalg.inv(information(x, wc, prob, sparse_design(x)))
-    infl, cell_infl = None, None
+    infl, cell_infl, x_coo = None, None, None
     if cell_of is None:
         scores = (w[:, None, None] * resid[:, :, None] * x[:, None, :]).reshape(len(used), -1)
         infl = np.zeros((len(data), k1 * x.shape[1]))
         infl[used] = scores @ a_inv
-    else:  # a row's influence is its weight times its cell's (built when needed)
-        e = (resid[:, :, None] * x[:, None, :]).reshape(len(x), -1) @ a_inv
+    else:  # a row's influence: its weight times its cell's u A^-1 (u sparse; built on demand)
         codes = np.full(len(data), -1, dtype=np.int64)
         codes[used] = cell_of
-        cell_infl = (e, codes, w_all / w_all[used].mean())
+        x_coo = sparse.coo_matrix(x)  # the dummies' non-zeros, kept for the shares
+        cell_infl = (outer_rows(resid, x_coo), codes, w_all / w_all[used].mean(), a_inv)
     eta_y = np.hstack([np.zeros((len(x), 1)), x @ beta])[np.arange(len(x)), yk]
     w_orig = w_all[used] if cell_of is None else np.bincount(cell_of, w_all[used], len(x))
     llf = float(w_orig @ (eta_y - lse))
     fit = dict(beta=beta, x=x, used=used, infl=infl, data=data, weight=weight, w_all=w_all)
     fit |= dict(s=s, p=p_codes, cal=cal, categories=cats, order=order, spec=x_df.design_info)
-    fit |= {"cell_infl": cell_infl, "cell_of": cell_of}
+    fit |= {"cell_infl": cell_infl, "cell_of": cell_of, "x_coo": x_coo}
     return SurveyMNLogitResult(fit | {"llf": llf})

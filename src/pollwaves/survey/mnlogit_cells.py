@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import sparse
 
 from pollwaves.survey.cells import cell_cross
-from pollwaves.survey.mnlogit_core import softmax
+from pollwaves.survey.mnlogit_core import outer_rows, softmax
 
 __all__ = ["CellZ", "cell_share_influence", "cellz_variance"]
 
@@ -73,14 +73,12 @@ def cell_share_influence(f: dict, sub: pd.DataFrame, by_cols: list[str], ok: np.
     est = dmat @ prob  # (G, K), model order
     k, p = prob.shape[1], x.shape[1]
     jac = np.empty((n_g, k, (k - 1) * p))
-    xs = sparse.coo_matrix(x)  # dummies: mostly zeros
     for m in range(k - 1):  # d p_k / d beta_m = p_k (1[k = m] - p_m) x
         dp = prob * (np.eye(k)[m + 1] - prob[:, [m + 1]])
-        # cells x (categories x terms): dp_ck x_cj as a sparse matrix, then group sums
-        vals = (dp[xs.row] * xs.data[:, None]).T.ravel()
-        cols = (np.arange(k)[:, None] * p + xs.col[None, :]).ravel()
-        prod = sparse.csr_matrix((vals, (np.tile(xs.row, k), cols)), shape=(n_c, k * p))
-        jac[:, :, m * p : (m + 1) * p] = (dmat @ prod).toarray().reshape(n_g, k, p)
+        # cells x (categories x terms): dp_ck x_cj, sparse; then the group means
+        jac[:, :, m * p : (m + 1) * p] = (
+            (dmat @ outer_rows(dp, f["x_coo"])).toarray().reshape(n_g, k, p)
+        )
     # used rows without a group key: only their cells' coefficient part (often none)
     # (as np.setdiff1d(used, rows): sorted and unique, by a mask instead of a hash of n rows)
     mask = np.zeros(len(w_all), dtype=bool)
@@ -105,11 +103,12 @@ def cellz_variance(z: CellZ, f: dict, cov: np.ndarray) -> np.ndarray:
     """Design variances of the shares ``z`` holds (groups x categories, flattened).
 
     ``cov`` is the fit's coefficient covariance (model order), the design variance of the
-    row values ``w_i e_c / mean(w used)``. With ``J`` the rows of ``z.jac``, the variance of
-    share ``q`` is ``J_q cov J_q' + 2 J_q C_q + O_q`` (module docstring).
+    row values ``w_i e_c / mean(w used)``, ``e = u A^-1`` (``u``: the sparse score cells).
+    With ``J`` the rows of ``z.jac``, the variance of share ``q`` is
+    ``J_q cov J_q' + 2 J_q C_q + O_q`` (module docstring), ``C = A^-1 C_u``.
     """
-    e, scale = f["cell_infl"][0], 1 / f["w_all"][f["used"]].mean()
-    e_codes = np.where(z.codes >= 0, z.cell[z.codes], -1)  # each row's model cell
+    u, cell_codes, _, a_inv = f["cell_infl"]
+    scale = 1 / f["w_all"][f["used"]].mean()
     n_g, k, n_par = z.jac.shape
     jq = z.jac.reshape(n_g * k, n_par)
     coef = ((jq @ cov) * jq).sum(axis=1)
@@ -117,7 +116,8 @@ def cellz_variance(z: CellZ, f: dict, cov: np.ndarray) -> np.ndarray:
     rows = np.repeat(has, k)
     cols = (z.group[has, None] * k + np.arange(k)).ravel()
     own = sparse.csr_matrix((z.own[has].ravel(), (rows, cols)), shape=(len(z.group), n_g * k))
-    # the coefficient part of row i is w_i e_c J' / mean(w used): the cross scales by that
+    # the coefficient part of row i is w_i u_c A^-1 J' / mean(w used): the cross scales so
     design = (f["w_all"], f["s"], f["p"], f["cal"])
-    cross, var_own = cell_cross(e, e_codes, own, z.codes, *design, f.setdefault("cal_e", {}))
+    cross_u, var_own = cell_cross(u, cell_codes, own, z.codes, *design, f.setdefault("cal_u", {}))
+    cross = a_inv @ cross_u
     return coef + 2 * scale * (jq * cross.T).sum(axis=1) + var_own

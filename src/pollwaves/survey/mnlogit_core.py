@@ -48,6 +48,17 @@ def sparse_design(x: np.ndarray):
     return sparse.csr_matrix(x)
 
 
+def outer_rows(v: np.ndarray, xs):
+    """Row-wise outer products ``v_i (x) x_i`` (column ``m p + j`` = ``v_im x_ij``) as a CSR
+    matrix, from ``xs``, the non-zeros of ``x`` as a COO matrix (dummies: mostly zeros)."""
+    from scipy import sparse
+
+    k, p = v.shape[1], xs.shape[1]
+    vals = (v[xs.row] * xs.data[:, None]).T.ravel()
+    cols = (np.arange(k)[:, None] * p + xs.col[None, :]).ravel()
+    return sparse.csr_matrix((vals, (np.tile(xs.row, k), cols)), shape=(xs.shape[0], k * p))
+
+
 def information(x: np.ndarray, w: np.ndarray, prob: np.ndarray, xs=None) -> np.ndarray:
     """Weighted information ``sum_i w_i (diag(p_i) - p_i p_i') (x) x_i x_i'`` (category-major).
 
