@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import textwrap
 from pathlib import Path
 
@@ -381,3 +382,16 @@ def test_validate_does_not_mutate(codebook):
     before = copy.deepcopy(codebook)
     validate(codebook, CODEBOOK_SCHEMA, source="codebook.yaml")
     assert codebook == before
+
+
+def test_an_edited_schema_is_read_again_and_a_missing_one_named(tmp_path):
+    schema = tmp_path / "s.schema.yaml"
+    schema.write_text("type: object\nproperties: {a: {type: integer}}\n", encoding="utf-8")
+    validate({"a": 1}, schema, source="c.yaml")
+    validate({"a": 2}, schema, source="c.yaml")  # the cached validator
+    schema.write_text("type: object\nproperties: {a: {type: string}}\n", encoding="utf-8")
+    os.utime(schema, ns=(1, 1))  # a new version, whatever the clock's resolution
+    with pytest.raises(InputError, match="key a"):
+        validate({"a": 1}, schema, source="c.yaml")
+    with pytest.raises(InputError, match="file not found"):
+        validate({"a": 1}, tmp_path / "missing.yaml", source="c.yaml")

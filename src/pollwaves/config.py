@@ -8,6 +8,7 @@ key path (e.g. ``columns.q3.values``) and the validator message, with a hint.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 import re
@@ -138,6 +139,15 @@ def _key_path(error: ValidationError) -> str:
     return ".".join(parts) if parts else "(top level)"
 
 
+@functools.lru_cache(maxsize=64)
+def _validator(path: str, mtime_ns: int, size: int) -> Draft202012Validator:
+    """The checked validator of one schema file, built once per process and file version
+    (the pipeline's preflight validates every wave mapping against one schema)."""
+    schema = load_yaml(path)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
 def validate(data: Any, schema_path: str | os.PathLike[str], *, source: str) -> None:
     """Validate ``data`` against a JSON schema (Draft 2020-12) stored as YAML.
 
@@ -158,9 +168,13 @@ def validate(data: Any, schema_path: str | os.PathLike[str], *, source: str) -> 
         On the most relevant validation error; the message names ``source``, the key path
         and the validator message.
     """
-    schema = load_yaml(schema_path)
-    Draft202012Validator.check_schema(schema)
-    errors = list(Draft202012Validator(schema).iter_errors(_jsonable(data)))
+    try:
+        stat = os.stat(schema_path)
+    except OSError:
+        load_yaml(schema_path)  # raises the InputError naming the file
+        raise
+    validator = _validator(str(Path(schema_path).resolve()), stat.st_mtime_ns, stat.st_size)
+    errors = list(validator.iter_errors(_jsonable(data)))
     if not errors:
         return
     error = best_match(errors)

@@ -14,7 +14,7 @@ import errno
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -270,13 +270,17 @@ def parquet_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in meta.items() if k != b"pandas"}
 
 
-def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
+def read_parquet(
+    path: str | os.PathLike[str], columns: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Read a Parquet file written by :func:`write_parquet`.
 
     Parameters
     ----------
     path : str or path-like
         The file.
+    columns : list of str, optional
+        Read only these columns, those of them the file has (``None``: all).
 
     Returns
     -------
@@ -290,4 +294,9 @@ def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputError("parquet file not found", file=str(path), hint="run the step first")
-    return pd.read_parquet(path, engine="pyarrow")
+    if columns is not None:
+        import pyarrow.parquet as pq
+
+        names = set(pq.read_schema(path).names)
+        columns = [c for c in dict.fromkeys(columns) if c in names]
+    return pd.read_parquet(path, engine="pyarrow", columns=columns)

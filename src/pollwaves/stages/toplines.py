@@ -64,7 +64,12 @@ def run_topline_report(
     level = float(settings["estimation"]["level"])
     top = files.read_table(toplines_csv, dtype={"wave": "string", "category": "string"})
     bases = pd.concat(
-        [question_bases(files.read_parquet(p), questions, "weight") for p in waves],
+        [
+            question_bases(
+                files.read_parquet(p, ["wave", "weight", *questions]), questions, "weight"
+            )
+            for p in waves
+        ],
         ignore_index=True,
     )
     table = pollster_toplines(top, bases, codebook, level=level)
