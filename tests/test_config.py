@@ -395,3 +395,19 @@ def test_an_edited_schema_is_read_again_and_a_missing_one_named(tmp_path):
         validate({"a": 1}, schema, source="c.yaml")
     with pytest.raises(InputError, match="file not found"):
         validate({"a": 1}, tmp_path / "missing.yaml", source="c.yaml")
+
+
+def test_yaml_is_read_again_when_edited_and_each_caller_gets_its_own_copy(tmp_path):
+    f = tmp_path / "c.yaml"
+    f.write_text("a: [1, 2]\n", encoding="utf-8")
+    first = load_yaml(f)
+    first["a"].append(3)  # a caller's change stays its own
+    assert load_yaml(f) == {"a": [1, 2]}
+    f.write_text("a: [1, 2, 4]\n", encoding="utf-8")
+    assert load_yaml(f) == {"a": [1, 2, 4]}
+    f.write_text("a: [1, 2, 5]\n", encoding="utf-8")  # same size: a new time stamp
+    os.utime(f, ns=(2, 2))
+    assert load_yaml(f) == {"a": [1, 2, 5]}
+    f.write_text("a: [1, 2\n", encoding="utf-8")
+    with pytest.raises(InputError, match="invalid YAML"):
+        load_yaml(f)

@@ -7,6 +7,7 @@ key path (e.g. ``columns.q3.values``) and the validator message, with a hint.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import math
@@ -76,12 +77,29 @@ def load_yaml(path: str | os.PathLike[str]) -> Any:
     """
     path = Path(path)
     try:
+        stat = path.stat()
+    except OSError:
+        return _read_yaml(path, str(path))  # raises the InputError naming the file
+    # parsed once per process and file version (jobs read every wave mapping, some twice);
+    # each caller gets its own copy
+    return copy.deepcopy(
+        _cached_yaml(str(path.resolve()), stat.st_mtime_ns, stat.st_size, str(path))
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_yaml(resolved: str, mtime_ns: int, size: int, shown: str) -> Any:
+    return _read_yaml(Path(resolved), shown)
+
+
+def _read_yaml(path: Path, shown: str) -> Any:
+    try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError("file not found", file=str(path), hint="check the path") from None
+        raise InputError("file not found", file=shown, hint="check the path") from None
     except UnicodeDecodeError as exc:
         msg = f"file is not UTF-8 ({exc.reason})"
-        raise InputError(msg, file=str(path), hint="save the file as UTF-8") from None
+        raise InputError(msg, file=shown, hint="save the file as UTF-8") from None
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
@@ -91,7 +109,7 @@ def load_yaml(path: str | os.PathLike[str]) -> Any:
         hint = "fix the YAML syntax (indentation, quoting, duplicate keys)"
         if "constructor for the tag" in msg:
             hint = "remove the tag: configuration files are plain YAML (quote a value that starts with !)"
-        raise InputError(msg, file=str(path), hint=hint) from None
+        raise InputError(msg, file=shown, hint=hint) from None
 
 
 def schema_dir(root: str | os.PathLike[str]) -> Path:
