@@ -20,6 +20,7 @@ rule toplines:
         "logs/toplines.log",
     benchmark:
         "logs/benchmarks/toplines.tsv"
+    priority: 4
     conda:
         "../envs/pollwaves.yaml"
     resources:
@@ -77,6 +78,7 @@ rule collect_tables:
         "logs/collect_tables.log",
     benchmark:
         "logs/benchmarks/collect_tables.tsv"
+    priority: 3
     conda:
         "../envs/pollwaves.yaml"
     resources:
@@ -104,6 +106,7 @@ rule poll_average:
         "logs/poll_average.log",
     benchmark:
         "logs/benchmarks/poll_average.tsv"
+    priority: 3
     conda:
         "../envs/pollwaves.yaml"
     resources:

@@ -50,6 +50,7 @@ rule figures:
         "logs/figures.log",
     benchmark:
         "logs/benchmarks/figures.tsv"
+    priority: 3
     conda:
         "../envs/pollwaves.yaml"
     resources:

@@ -23,6 +23,7 @@ rule war_models:
         "logs/war_models.log",
     benchmark:
         "logs/benchmarks/war_models.tsv"
+    priority: 2
     conda:
         "../envs/pollwaves.yaml"
     resources:
@@ -53,6 +54,7 @@ rule alliance_models:
         "logs/alliance_models.log",
     benchmark:
         "logs/benchmarks/alliance_models.tsv"
+    priority: 2
     conda:
         "../envs/pollwaves.yaml"
     resources:
@@ -89,6 +91,7 @@ rule attitudes_by_stance:
         "logs/attitudes_by_stance.log",
     benchmark:
         "logs/benchmarks/attitudes_by_stance.tsv"
+    priority: 3
     conda:
         "../envs/pollwaves.yaml"
     resources:
