@@ -255,3 +255,23 @@ def test_cell_cross_covariances_equal_the_row_level_ones(design, cal_opts):
             np.testing.assert_allclose(cross, full[:3, 3:], rtol=1e-10, atol=1e-12)
             np.testing.assert_allclose(var_b, np.diag(full)[3:], rtol=1e-10, atol=1e-12)
         assert ("fit_a" in cache) == (cal is not None)
+
+
+def test_mnlogit_cell_route_with_another_reference_category(monkeypatch):
+    from pollwaves.survey import cells
+    from pollwaves.survey.mnlogit import weighted_mnlogit
+
+    df = _model_frame(19).dropna(subset=["y"]).reset_index(drop=True)
+    design = {"strata": "wave", "calibrated_on": ["sex", "age"], "calibration_by": "wave"}
+    formula = "y ~ C(wave) + C(sex) + C(edu)"
+    tables = {}
+    for route, rows_per_cell in (("rows", 10**9), ("cells", 1)):
+        monkeypatch.setattr(cells, "ROWS_PER_CELL", rows_per_cell)
+        fit = weighted_mnlogit(df, formula, "w", reference="c", **design)
+        assert (fit._f["cell_of"] is not None) == (route == "cells")
+        tables[route] = [fit.predicted_shares(by=by) for by in ("g", "wave")]
+        tables[route].append(fit.combined_share(None, ["a", "c"], by="h"))
+    for got, exp in zip(tables["cells"], tables["rows"], strict=True):
+        assert got["category"].tolist() == exp["category"].tolist()
+        np.testing.assert_allclose(got["estimate"], exp["estimate"], rtol=1e-10)
+        np.testing.assert_allclose(got["se"], exp["se"], rtol=1e-10)
