@@ -76,15 +76,22 @@ def load_yaml(path: str | os.PathLike[str]) -> Any:
         If the file is missing, not UTF-8, or not valid YAML (with line and column).
     """
     path = Path(path)
-    try:
-        stat = path.stat()
-    except OSError:
+    version = _version(path)
+    if version is None:
         return _read_yaml(path, str(path))  # raises the InputError naming the file
     # parsed once per process and file version (jobs read every wave mapping, some twice);
     # each caller gets its own copy
-    return copy.deepcopy(
-        _cached_yaml(str(path.resolve()), stat.st_mtime_ns, stat.st_size, str(path))
-    )
+    return copy.deepcopy(_cached_yaml(*version, str(path)))
+
+
+def _version(path: str | os.PathLike[str]) -> tuple[str, int, int] | None:
+    """The cache key of a file's current version: resolved path, mtime and size (``None``:
+    it cannot be read)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size
 
 
 @functools.lru_cache(maxsize=4096)
@@ -186,12 +193,11 @@ def validate(data: Any, schema_path: str | os.PathLike[str], *, source: str) -> 
         On the most relevant validation error; the message names ``source``, the key path
         and the validator message.
     """
-    try:
-        stat = os.stat(schema_path)
-    except OSError:
+    version = _version(schema_path)
+    if version is None:
         load_yaml(schema_path)  # raises the InputError naming the file
-        raise
-    validator = _validator(str(Path(schema_path).resolve()), stat.st_mtime_ns, stat.st_size)
+        raise InputError("schema file cannot be read", file=str(schema_path))
+    validator = _validator(*version)
     errors = list(validator.iter_errors(_jsonable(data)))
     if not errors:
         return

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from pollwaves import files
 from pollwaves.analysis.model_waves import wave_coverage
 from pollwaves.config import load_yaml, mid_date
 from pollwaves.errors import InputError
@@ -76,15 +77,7 @@ def load_pooled(
     With ``columns`` only those columns are read (the ones a file lacks are left out of it,
     as the stacking of whole files would leave them NA there): less to read and to hold.
     """
-    import pyarrow.parquet as pq
-
-    frames = []
-    for p in sorted(map(str, paths)):
-        keep = None
-        if columns is not None:
-            names = set(pq.read_schema(p).names)
-            keep = [c for c in dict.fromkeys(columns) if c in names]
-        frames.append(pd.read_parquet(p, columns=keep))
+    frames = [files.read_parquet(p, columns) for p in sorted(map(str, paths))]
     if not frames:
         raise InputError("No wave files to pool", hint="run the pipeline (snakemake) first")
     return pd.concat(frames, ignore_index=True)

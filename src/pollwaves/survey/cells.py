@@ -160,8 +160,8 @@ def cell_cross(
     """Design cross-covariances of two sets of row values given by cell values.
 
     The row values are ``w_i a[a_codes_i]`` (cells x P, dense or sparse) and
-    ``w_i b[b_codes_i]`` (sparse, cells x Q), zero where a code is ``< 0``; ``w`` are sampling weights; the
-    cells of ``b`` refine those of ``a`` (rows with one ``b`` cell share one ``a`` cell). As
+    ``w_i b[b_codes_i]`` (sparse, cells x Q), zero where a code is ``< 0``; ``w`` are
+    sampling weights; the cells of ``b`` refine those of ``a`` (rows with one ``b`` cell share one ``a`` cell). As
     :func:`cell_variance` (residualised on the calibration model ``cal`` when given, then
     the between-PSU-within-strata covariance), but returns the P x Q cross-covariance of the
     two sets' totals and the Q variances of ``b``'s. ``a`` is never gathered to rows or
@@ -189,12 +189,11 @@ def cell_cross(
         b0 = np.bincount(unit, weights=cal.base, minlength=len(u_b))
         to_cal = sparse.csr_matrix((b0, (u_cal, np.arange(len(u_b)))), shape=(n_cal, len(u_b)))
         sel_f = _select(u_cal, n_cal)
-        if cache is None or "fit_a" not in cache:
+        cache = {} if cache is None else cache
+        if "fit_a" not in cache:
             sums = to_cal @ sel_a @ a  # sum_i w0_i a[codes_i] per calibration cell
-            fit_a = cal.fitted(sums) if dense else cal.fitted_sparse(sums)
-            if cache is not None:
-                cache["fit_a"] = fit_a
-        fit_a = cache["fit_a"] if cache is not None else fit_a
+            cache["fit_a"] = cal.fitted(sums) if dense else cal.fitted_sparse(sums)
+        fit_a = cache["fit_a"]
         b = (b - cal.fitted_sparse(to_cal @ b)[u_cal]).tocsr()
     n_psu = int(p.max()) + 1
     if n_psu == len(p) and bool((p == np.arange(len(p))).all()):  # each row its own PSU

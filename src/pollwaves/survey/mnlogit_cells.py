@@ -28,16 +28,15 @@ class CellZ:
     """Influence values of shares (groups x categories) of a cell-route fit, in parts.
 
     ``jac`` (G, K, P): d share / d coefficients; ``own`` (pairs, K): the own-group part of
-    each (group, model cell) pair; ``group``, ``cell``: each pair's group (``-1``: rows
-    without a group key) and model cell; ``codes``: each row's pair (``-1``: outside the
-    fit). Indexing ``[:, :, ix]`` and ``sum(axis=2)`` act on the categories of both parts.
+    each (group, model cell) pair; ``group``: each pair's group (``-1``: rows without a
+    group key); ``codes``: each row's pair (``-1``: outside the fit). Indexing ``[:, :, ix]`` and ``sum(axis=2)`` act on the categories of both parts.
     """
 
-    def __init__(self, jac, own, group, cell, codes) -> None:
-        self.jac, self.own, self.group, self.cell, self.codes = jac, own, group, cell, codes
+    def __init__(self, jac, own, group, codes) -> None:
+        self.jac, self.own, self.group, self.codes = jac, own, group, codes
 
     def _with(self, jac: np.ndarray, own: np.ndarray) -> CellZ:
-        return CellZ(jac, own, self.group, self.cell, self.codes)
+        return CellZ(jac, own, self.group, self.codes)
 
     def __getitem__(self, key):
         ix = key[2] if isinstance(key, tuple) and len(key) == 3 else key
@@ -89,14 +88,13 @@ def cell_share_influence(f: dict, sub: pd.DataFrame, by_cols: list[str], ok: np.
     own = np.zeros((len(jkeys) + len(extra), k))
     own[: len(jkeys)] = (prob[j_c] - est[j_g]) / wg[j_g][:, None]
     group = np.concatenate([j_g, np.full(len(extra), -1, dtype=np.int64)])
-    cell = np.concatenate([j_c, extra]).astype(np.int64)
     row_code = np.full(len(w_all), -1, dtype=np.int64)
     row_code[keyless] = len(jkeys) + extra_code.ravel()
     row_code[rows] = jidx
     labels = [lab if isinstance(lab, tuple) else (lab,) for lab in labels]
     if not np.array_equal(perm, np.arange(k)):
         jac, own = jac[:, perm], own[:, perm]
-    return by_cols, labels, est[:, perm], CellZ(jac, own, group, cell, row_code)
+    return by_cols, labels, est[:, perm], CellZ(jac, own, group, row_code)
 
 
 def cellz_variance(z: CellZ, f: dict, cov: np.ndarray) -> np.ndarray:
