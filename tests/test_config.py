@@ -411,3 +411,15 @@ def test_yaml_is_read_again_when_edited_and_each_caller_gets_its_own_copy(tmp_pa
     f.write_text("a: [1, 2\n", encoding="utf-8")
     with pytest.raises(InputError, match="invalid YAML"):
         load_yaml(f)
+
+
+def test_shared_yaml_is_the_cached_document_and_still_follows_edits(tmp_path):
+    f = tmp_path / "w.yaml"
+    f.write_text("simulated: true\nfieldwork: {start: 2022-01-01}\n", encoding="utf-8")
+    shared = load_yaml(f, copy=False)
+    assert load_yaml(f, copy=False) is shared  # read-only callers share one parse
+    own = load_yaml(f)
+    assert own == shared and own is not shared and own["fieldwork"] is not shared["fieldwork"]
+    f.write_text("simulated: false\nfieldwork: {start: 2022-01-01}\n", encoding="utf-8")
+    os.utime(f, ns=(3, 3))
+    assert load_yaml(f, copy=False)["simulated"] is False

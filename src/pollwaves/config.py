@@ -7,7 +7,7 @@ key path (e.g. ``columns.q3.values``) and the validator message, with a hint.
 
 from __future__ import annotations
 
-import copy
+import copy as _copy
 import datetime as dt
 import functools
 import math
@@ -57,13 +57,17 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
-def load_yaml(path: str | os.PathLike[str]) -> Any:
+def load_yaml(path: str | os.PathLike[str], *, copy: bool = True) -> Any:
     """Read a YAML file (safe loader, duplicate keys rejected).
 
     Parameters
     ----------
     path : str or path-like
         The YAML file.
+    copy : bool
+        Return the caller's own copy (default). ``False`` returns the document cached for
+        this file version, shared with later calls: for callers that only read a few
+        fields of many files (the wave mappings), which must not modify it.
 
     Returns
     -------
@@ -80,8 +84,9 @@ def load_yaml(path: str | os.PathLike[str]) -> Any:
     if version is None:
         return _read_yaml(path, str(path))  # raises the InputError naming the file
     # parsed once per process and file version (jobs read every wave mapping, some twice);
-    # each caller gets its own copy
-    return copy.deepcopy(_cached_yaml(*version, str(path)))
+    # each caller gets its own copy unless it asked to share the cached one
+    doc = _cached_yaml(*version, str(path))
+    return _copy.deepcopy(doc) if copy else doc
 
 
 def _version(path: str | os.PathLike[str]) -> tuple[str, int, int] | None:

@@ -87,7 +87,7 @@ def wave_mid_dates(config_paths: Iterable[str | os.PathLike[str]]) -> dict[str, 
     """``wave -> fieldwork mid-date`` from the wave mappings (``config/waves/*.yaml``)."""
     out = {}
     for path in sorted(map(str, config_paths)):
-        spec = load_yaml(path)
+        spec = load_yaml(path, copy=False)  # read only
         fieldwork = spec["fieldwork"]
         out[str(spec["wave"])] = pd.Timestamp(mid_date([fieldwork["start"], fieldwork["end"]]))
     return out

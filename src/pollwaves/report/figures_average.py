@@ -21,7 +21,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from pollwaves.errors import InputError
-from pollwaves.report.figures_common import ALLIANCE_BANDS, PALETTE, WAR_BANDS, figure_style
+from pollwaves.report.figures_common import (
+    ALLIANCE_BANDS,
+    PALETTE,
+    WAR_BANDS,
+    build_ticks,
+    figure_style,
+)
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.tables import level_label
 from pollwaves.survey.design import check_columns
@@ -267,5 +273,5 @@ def poll_average_figure(
         foot = 0.25 + (text.count("\n") + 1) * FONT * 1.3 / 72
         fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.6 / fig.get_figheight(),
                             bottom=foot / fig.get_figheight(), hspace=0.38, wspace=0.22)  # fmt: skip
-        fig.canvas.draw()
+        build_ticks(fig)  # tick artists under the seaborn style, not rendered
     return fig

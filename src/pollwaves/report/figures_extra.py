@@ -26,7 +26,7 @@ from matplotlib.lines import Line2D
 
 from pollwaves.errors import InputError
 from pollwaves.report.figures_average import SERIES_COLOURS, poll_average_figure
-from pollwaves.report.figures_common import PALETTE, WAR_BANDS, figure_style
+from pollwaves.report.figures_common import PALETTE, WAR_BANDS, build_ticks, figure_style
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.tables import level_label
 from pollwaves.survey.design import check_columns
@@ -136,7 +136,7 @@ def attitudes_figure(
                 width=130)  # fmt: skip
         fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.6 / fig.get_figheight(),
                             bottom=0.85 / fig.get_figheight(), hspace=0.4, wspace=0.08)  # fmt: skip
-        fig.canvas.draw()
+        build_ticks(fig)  # tick artists under the seaborn style, not rendered
     return fig
 
 
@@ -226,5 +226,5 @@ def weighting_figure(
         _footer(fig, [f"Raking diagnostics of the {prov.microdata}.", notice], width=130)
         fig.subplots_adjust(left=0.16, right=0.98, top=1 - 0.3 / fig.get_figheight(),
                             bottom=1.75 / fig.get_figheight(), hspace=0.55)  # fmt: skip
-        fig.canvas.draw()
+        build_ticks(fig)  # tick artists under the seaborn style, not rendered
     return fig

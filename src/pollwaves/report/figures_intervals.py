@@ -99,10 +99,12 @@ def estimate_frame(
     if contrasts is not None and len(contrasts):
         con = contrasts[(contrasts["question"] == question) & (contrasts["domain"] == "all")]
     out = []
+    by_wave = {str(k): c for k, c in con.groupby(con["wave"].astype(str), sort=False)}
+    none = con.iloc[:0]
     for wave, w in top.groupby(top["wave"].astype(str), sort=True):
         est = dict(zip(w["category"].astype(str), w["estimate"].astype(float), strict=True))
         cis = {str(r.category): (r.ci_low, r.ci_high) for r in w.itertuples(index=False)}
-        c = con[con["wave"].astype(str) == wave]
+        c = by_wave.get(wave, none)
         ccis = {str(r.contrast): (r.estimate, r.ci_low, r.ci_high) for r in c.itertuples()}
         for b in bands:
             if len(b.categories) == 1 and b.categories[0] in est:

@@ -18,7 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from pollwaves.errors import InputError
-from pollwaves.report.figures_common import PALETTE, figure_style
+from pollwaves.report.figures_common import PALETTE, build_ticks, figure_style
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.tables import level_label
 from pollwaves.survey.design import check_columns
@@ -149,5 +149,5 @@ def forest_figure(
         lines = textwrap.fill(note, 120).count("\n") + 1
         bottom = 0.65 + lines * 9 * 1.3 / 72  # the x label and the wrapped note below it
         fig.subplots_adjust(left=0.3, right=0.97, top=1 - 0.55 / height, bottom=bottom / height)
-        fig.canvas.draw()  # create lazily built artists (ticks) under the seaborn style
+        build_ticks(fig)  # tick artists under the seaborn style, not rendered
     return fig

@@ -22,7 +22,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from pollwaves.report import figures_intervals as fi
-from pollwaves.report.figures_common import ALLIANCE_BANDS, WAR_BANDS, Band, figure_style
+from pollwaves.report.figures_common import (
+    ALLIANCE_BANDS,
+    WAR_BANDS,
+    Band,
+    build_ticks,
+    figure_style,
+)
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.published_marks import Known, complete_stack, mark_label, published_wave
 from pollwaves.report.tables import level_label
@@ -265,7 +271,7 @@ def _trend_figure(toplines, published, question, bands, title, notice, *, level,
         fig.text(0.01, 0.008, text, ha="left", va="bottom", fontsize=FONT, color="0.15")
         fig.subplots_adjust(left=0.07, right=0.99, top=1 - 0.65 / height,
                             bottom=(foot_h + legend_h + 0.55) / height, hspace=0.55)  # fmt: skip
-        fig.canvas.draw()  # create lazily built artists (ticks) under the seaborn style
+        build_ticks(fig)  # tick artists under the seaborn style, not rendered
     return fig
 
 

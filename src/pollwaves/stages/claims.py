@@ -63,7 +63,7 @@ def run_claims(
             value=cfg["level"],
             hint=f"remove `level` from {claims_yaml} or set it to {level}",
         )
-    specs = {Path(p).stem: config.load_yaml(p) for p in wave_yamls}
+    specs = {Path(p).stem: config.load_yaml(p, copy=False) for p in wave_yamls}
     fieldwork = {w: pd.Timestamp(s["fieldwork"]["start"]) for w, s in specs.items()}
     diffs = None
     if stance_differences_csv is not None and Path(stance_differences_csv).exists():

@@ -43,7 +43,10 @@ def parquet_flags(paths: Sequence[PathLike]) -> dict[str, bool]:
 
 def yaml_flags(wave_yamls: Sequence[PathLike]) -> dict[str, bool]:
     """Wave -> ``simulated`` from the wave mappings (``config/waves/{wave}.yaml``)."""
-    return {Path(p).stem: bool(config.load_yaml(p).get("simulated", True)) for p in wave_yamls}
+    return {
+        Path(p).stem: bool(config.load_yaml(p, copy=False).get("simulated", True))
+        for p in wave_yamls
+    }
 
 
 def tag_simulated(

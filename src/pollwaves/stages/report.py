@@ -51,7 +51,7 @@ def provenance(wave_yamls: Sequence[PathLike] | None) -> Provenance:
         return Provenance()
     flags = {}
     for path in wave_yamls:
-        spec = config.load_yaml(path)
+        spec = config.load_yaml(path, copy=False)  # read only
         if not isinstance(spec.get("simulated"), bool):
             raise InputError(
                 "The wave mapping has no true/false `simulated` flag",
@@ -186,7 +186,7 @@ def observed_points(
 def _fieldwork(wave_yamls: Sequence[PathLike]) -> dict[str, tuple[str, str]]:
     out = {}
     for p in wave_yamls:
-        fw = config.load_yaml(p)["fieldwork"]
+        fw = config.load_yaml(p, copy=False)["fieldwork"]
         out[Path(p).stem] = (str(fw["start"]), str(fw["end"]))
     return out
 

@@ -131,7 +131,7 @@ def write_harmonised(
 def wave_simulated(wave_yaml: PathLike | None, parquet: PathLike) -> bool:
     """The wave's ``simulated:`` flag: from its mapping, else from the parquet metadata."""
     if wave_yaml is not None:
-        return bool(config.load_yaml(wave_yaml)["simulated"])
+        return bool(config.load_yaml(wave_yaml, copy=False)["simulated"])
     from pollwaves.stages.flags import parquet_flag
 
     return parquet_flag(parquet)
@@ -322,7 +322,7 @@ def run_poll_average(
 
     fieldwork = {}
     for p in wave_yamls:
-        fw = config.load_yaml(p)["fieldwork"]
+        fw = config.load_yaml(p, copy=False)["fieldwork"]
         fieldwork[Path(p).stem] = (fw["start"], fw["end"])
     dates = poll_inputs.fieldwork_mid_dates(fieldwork)
     top = _read_csv(toplines_csv)
