@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pollwaves.errors import InputError
@@ -128,21 +129,42 @@ def _text_columns(df: pd.DataFrame) -> list:
     ]
 
 
-def _map_text(df: pd.DataFrame, fn: Callable[[object], object]) -> pd.DataFrame:
-    """``df`` with ``fn`` applied to every text cell and column name (a copy if changed)."""
-    cols = _text_columns(df)
+def _map_text(
+    df: pd.DataFrame, fn: Callable[[object], object], first: tuple[str, ...]
+) -> pd.DataFrame:
+    """``df`` with ``fn`` applied to every text cell and column name (a copy if changed).
+
+    ``fn`` must return every text that does not start with one of ``first`` unchanged: it
+    is called only on the cells that do (one vectorised first-character test per column).
+    """
     names = [fn(c) for c in df.columns]
-    if not cols and names == list(df.columns):
+    todo = {}
+    for c in _text_columns(df):
+        col = df[c]
+        text = col.astype(object) if isinstance(col.dtype, pd.CategoricalDtype) else col
+        hit = _starts(text, first)
+        if hit.any():
+            todo[c] = (text, hit)
+    if not todo and names == list(df.columns):
         return df
     out = df.copy()
-    for c in cols:
-        if isinstance(out[c].dtype, pd.CategoricalDtype):
-            out[c] = out[c].astype(object)
-        out[c] = out[c].map(fn, na_action="ignore")
+    for c, (text, hit) in todo.items():
+        values = text.to_numpy(dtype=object, copy=True)
+        values[hit] = [fn(v) for v in values[hit]]
+        mapped = pd.Series(values, index=df.index, name=c, dtype=object)
         if isinstance(df[c].dtype, pd.StringDtype):
-            out[c] = out[c].astype(df[c].dtype)
+            mapped = mapped.astype(df[c].dtype)
+        out[c] = mapped
     out.columns = names
     return out
+
+
+def _starts(col: pd.Series, first: tuple[str, ...]) -> np.ndarray:
+    """Which cells of ``col`` are text starting with one of ``first`` (vectorised for text
+    dtypes; other cells, numbers or missing, are never hits)."""
+    if isinstance(col.dtype, pd.StringDtype):
+        return col.str.startswith(first).fillna(False).to_numpy(dtype=bool)
+    return np.fromiter((isinstance(v, str) and v.startswith(first) for v in col), bool, len(col))
 
 
 def read_table(path: str | os.PathLike[str], **kwargs: object) -> pd.DataFrame:
@@ -169,7 +191,7 @@ def read_table(path: str | os.PathLike[str], **kwargs: object) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputError("table not found", file=str(path), hint="run the step that writes it")
-    return _map_text(pd.read_csv(path, **kwargs), restore_cell)
+    return _map_text(pd.read_csv(path, **kwargs), restore_cell, ("'",))
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
@@ -195,7 +217,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         The written path.
     """
 
-    safe = _map_text(df, defuse_cell)
+    safe = _map_text(df, defuse_cell, (*FORMULA_TRIGGERS, "'"))
     # Python < 3.12 does not quote a bare carriage return when the line ends in "\n": such
     # a cell would split its row. Then every text cell is quoted (numbers stay bare).
     cr = any(
