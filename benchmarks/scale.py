@@ -50,7 +50,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import synthetic
-from scale_run import read_benchmarks, run_snakemake, stage_table
+from scale_run import read_benchmarks, run_snakemake, stage_table, startup_s
 
 from pollwaves.files import FLOAT_FORMAT
 
@@ -282,6 +282,7 @@ def run_meta(argv: list[str] | None, a, load: tuple) -> dict:
         "cores": a.cores,
         "memory_gb": round(mem, 1),
         "load_average_start": [round(x, 2) for x in load],
+        "snakemake_startup_s": startup_s(a.snakemake.split()),
         "seed": a.seed,
         "targets": TARGET_TEXT,
         "data": DATA_NOTE,
@@ -331,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
     meta_path = a.out.with_suffix(".meta.json")
     meta_runs = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     this_run = run_meta(argv, a, load)
+    print(f"snakemake start-up (--version, best of 2): {this_run['snakemake_startup_s']} s"
+          + (" -- slow: see 'Running at scale' in README.md" if this_run["snakemake_startup_s"] > 3
+             else ""), flush=True)  # fmt: skip
     for name, n_waves in studies:
         study = base / name
         if study.exists():

@@ -8,11 +8,13 @@ process tree (``getrusage(RUSAGE_CHILDREN)`` deltas), peak summed RSS of the pro
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import resource
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -184,3 +186,17 @@ def run_snakemake(study: Path, cmd: list[str], log: Path, timeout: float | None 
         status = "ok"
     return {"wall_s": wall, "cpu_s": cpu, "peak_rss_tree_mb": peak, "jobs": jobs,
             "steps_done": steps_done(text), "status": status, "since": since}  # fmt: skip
+
+
+def startup_s(cmd: list[str]) -> float:
+    """Wall time of ``snakemake --version`` (best of 2): the start-up every run pays. With
+    the SLURM executor plugin installed, Snakemake runs ``scontrol show config`` at import;
+    where SLURM's tools are installed but no controller answers, that alone waits ~9 s."""
+    best = math.inf
+    for _ in range(2):
+        t = time.perf_counter()
+        subprocess.run(
+            [*cmd, "--version"], capture_output=True, check=False, cwd=tempfile.gettempdir()
+        )
+        best = min(best, time.perf_counter() - t)
+    return round(best, 2)

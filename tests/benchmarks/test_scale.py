@@ -130,6 +130,8 @@ FAKE = textwrap.dedent(
     # stand-in for snakemake: one harmonise job per new wave and a pooled job
     import sys, time
     from pathlib import Path
+    if sys.argv[1:] == ["--version"]:
+        sys.exit(print("fake 0"))
     waves = sorted(p.stem for p in Path("config/waves").glob("*.yaml"))
     state = Path(".fake_built")
     built = state.read_text().split() if state.exists() else []
@@ -188,6 +190,7 @@ def test_benchmark_runs_end_to_end_with_a_stand_in_snakemake(tmp_path, capsys):
     assert "SYNTHETIC" in run["data"] and "SIMULATED" in run["data"]
     assert run["studies"] == ["5x20"]
     assert run["cpu_count"] >= 1 and len(run["load_average_start"]) == 3
+    assert 0 < run["snakemake_startup_s"] < math.inf  # measured with the stand-in's --version
     assert (
         run["git_revision"]
         == subprocess.run(
@@ -195,6 +198,7 @@ def test_benchmark_runs_end_to_end_with_a_stand_in_snakemake(tmp_path, capsys):
         ).stdout.strip()
     )
     printed = capsys.readouterr().out
+    assert f"snakemake start-up (--version, best of 2): {run['snakemake_startup_s']} s" in printed
     assert (
         "targets (printed, never asserted)" in printed
         and "add one wave <= 10 % of cold" in printed
