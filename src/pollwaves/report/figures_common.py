@@ -123,6 +123,16 @@ def figure_style():
     return matplotlib.rc_context(STYLE_RC)
 
 
+def wave_ticks(ax, labels: Sequence[str], most: int, fontsize: float = 9) -> int:
+    """Tick the x positions ``0 .. len(labels) - 1`` (one per wave), labelling every k-th
+    wave so that at most ``most`` labels show and none overlap; every wave while there are
+    at most ``most``. Returns k (1: every wave labelled)."""
+    step = max(1, -(-len(labels) // most))
+    ticks = list(range(0, len(labels), step))
+    ax.set_xticks(ticks, [labels[i] for i in ticks], fontsize=fontsize)
+    return step
+
+
 def build_ticks(fig: Figure) -> None:
     """Create every axis's tick artists (labels, tick lines, grid lines) now, under the
     current rcParams, as a draw would, without rendering the figure.

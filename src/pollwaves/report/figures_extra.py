@@ -26,7 +26,13 @@ from matplotlib.lines import Line2D
 
 from pollwaves.errors import InputError
 from pollwaves.report.figures_average import SERIES_COLOURS, poll_average_figure
-from pollwaves.report.figures_common import PALETTE, WAR_BANDS, build_ticks, figure_style
+from pollwaves.report.figures_common import (
+    PALETTE,
+    WAR_BANDS,
+    build_ticks,
+    figure_style,
+    wave_ticks,
+)
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.tables import level_label
 from pollwaves.survey.design import check_columns
@@ -45,6 +51,10 @@ STANCE_LABELS = {b.key: b.label for b in WAR_BANDS}
 COUNTRY_LABELS = {"russia": "Russia", "ukraine": "Ukraine", "poland": "Poland",
                   "eu": "European Union", "usa": "USA"}  # fmt: skip
 _CI = {"fmt": "none", "elinewidth": 1.0, "capsize": 2.5}
+#: At most this many wave labels on an x axis (a half-width panel; the full-width weighting
+#: panel); beyond, every k-th wave is labelled so that labels never overlap.
+ATTITUDE_LABELS = 8
+WEIGHTING_LABELS = 14
 _FOOT = {"ha": "left", "va": "bottom", "fontsize": 9, "color": "0.15"}
 
 
@@ -52,6 +62,10 @@ def _category_name(cat: str) -> str:
     """``female_18_24`` -> ``female 18–24``, ``male_55_plus`` -> ``male 55+``."""
     text = re.sub(r"(\d+)_(\d+)", "\\1\u2013\\2", str(cat)).replace("_plus", "+")
     return text.replace("_", " ")
+
+
+def _every(step: int) -> str:
+    return "the wave" if step == 1 else f"the wave; one in {step} labelled"
 
 
 def _footer(fig: Figure, lines: Sequence[str], width: int = 150) -> None:
@@ -103,7 +117,7 @@ def attitudes_figure(
         fig = Figure(figsize=(10, 2.8 * nrow + 1.0))
         FigureCanvasAgg(fig)
         axes = fig.subplots(nrow, 2, sharey=True, squeeze=False).ravel()
-        x0 = np.arange(len(waves))
+        step = 1
         for ax, country in zip(axes, countries, strict=False):
             sub = shares[shares["country"] == country]
             for k, stance in enumerate(stances):
@@ -117,7 +131,7 @@ def attitudes_figure(
                 ax.plot(x, y, color=colour, marker="o", ms=4, lw=1.4, mec="black", mew=0.4)
             ax.axhline(50, color="0.3", lw=0.9, ls="--")
             ax.set_title(COUNTRY_LABELS.get(country, country), fontsize=10, loc="left")
-            ax.set_xticks(x0, [f"{w[5:7]}/{w[2:4]}" for w in waves], fontsize=9)
+            step = wave_ticks(ax, [f"{w[5:7]}/{w[2:4]}" for w in waves], ATTITUDE_LABELS)
             ax.set_ylim(0, 100)
             ax.set_ylabel("% good attitude")
         for ax in axes[len(countries) :]:
@@ -132,7 +146,7 @@ def attitudes_figure(
         fig.suptitle("Good attitude to each country by stance on the war, per wave",
                      fontsize=12, fontweight="bold")  # fmt: skip
         _footer(fig, [f"Weighted shares from {prov.microdata} with their {level_label(level)} "
-                      "confidence intervals (x axis: month/year of the wave).", notice],
+                      f"confidence intervals (x axis: month/year of {_every(step)}).", notice],
                 width=130)  # fmt: skip
         fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.6 / fig.get_figheight(),
                             bottom=0.85 / fig.get_figheight(), hspace=0.4, wspace=0.08)  # fmt: skip
@@ -187,22 +201,34 @@ def weighting_figure(
         x = np.arange(len(w))
         ax.bar(x - 0.2, w["n"], width=0.4, color=PALETTE[7], label="n (respondents)")
         ax.bar(x + 0.2, w["n_eff"], width=0.4, color=PALETTE[0], label="n_eff = n / deff")
-        for xi, n, d in zip(x, w["n"], w["deff_kish"], strict=True):
-            ax.text(xi, n * 1.02, f"deff {d:.2f}", ha="center", va="bottom", fontsize=9)
-        ax.set_xticks(x, [f"{v[5:7]}/{v[2:4]}" for v in w["wave"]], fontsize=9)
+        step = wave_ticks(ax, [f"{v[5:7]}/{v[2:4]}" for v in w["wave"]], WEIGHTING_LABELS)
+        where = "above the bars"
+        if step == 1:  # room for a label per bar
+            for xi, n, d in zip(x, w["n"], w["deff_kish"], strict=True):
+                ax.text(xi, n * 1.02, f"deff {d:.2f}", ha="center", va="bottom", fontsize=9)
+        else:  # too many waves for a label each: the deff as a line on its own axis
+            where = "black line, right axis"
+            right = ax.twinx()
+            right.plot(x, w["deff_kish"], color="black", lw=1.0, marker="o", ms=2.5)
+            right.set_ylim(0, 1.32 * max(float(w["deff_kish"].max()), 1.0))
+            right.set_ylabel("Kish deff")
+            right.grid(False)
         ax.set_ylim(0, 1.32 * float(w["n"].max()))
         ax.set_ylabel("respondents")
-        ax.set_title("Sample size and effective sample size per wave (Kish deff above the "
-                     "bars)", fontsize=10, loc="left")  # fmt: skip
+        ax.set_title(f"Sample size and effective sample size per wave (Kish deff {where}"
+                     f"{f'; one wave in {step} labelled' if step > 1 else ''})",
+                     fontsize=10, loc="left")  # fmt: skip
         ax.legend(loc="upper right", ncol=2, fontsize=9, frameon=True)
         waves = sorted(set(margins["wave"].astype(str)))
         for ax, var in zip(axes[1:], variables, strict=True):
             m = margins[margins["variable"] == var]
             cats = list(dict.fromkeys(m["category"]))
             y = {c: len(cats) - 1 - i for i, c in enumerate(cats)}
+            # each wave's dots a little above or below the row, all within +-0.3 of it
+            gap = min(0.03, 0.6 / max(len(waves) - 1, 1))
             for k, wave in enumerate(waves):
                 s = m[m["wave"].astype(str) == wave]
-                dy = (k - (len(waves) - 1) / 2) * 0.03
+                dy = (k - (len(waves) - 1) / 2) * gap
                 ax.plot(100 * s["sample_share"], s["category"].map(y) + dy, ls="none",
                         marker="o", ms=3.5, color=PALETTE[1], alpha=0.75)  # fmt: skip
             t = m.drop_duplicates("category")
@@ -224,7 +250,8 @@ def weighting_figure(
         fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.9 / fig.get_figheight()),
                    ncol=2, fontsize=9, frameon=False, borderaxespad=0.2)  # fmt: skip
         _footer(fig, [f"Raking diagnostics of the {prov.microdata}.", notice], width=130)
-        fig.subplots_adjust(left=0.16, right=0.98, top=1 - 0.3 / fig.get_figheight(),
+        fig.subplots_adjust(left=0.16, right=0.98 if step == 1 else 0.93,
+                            top=1 - 0.3 / fig.get_figheight(),
                             bottom=1.75 / fig.get_figheight(), hspace=0.55)  # fmt: skip
         build_ticks(fig)  # tick artists under the seaborn style, not rendered
     return fig
