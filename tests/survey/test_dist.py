@@ -54,6 +54,17 @@ def test_equals_scipy_stats_on_arrays_and_scalars(case):
             np.testing.assert_array_equal(one, w)
 
 
+@pytest.mark.parametrize(("loc", "scale"), [(0.0, 1.0), (-8.1, 2.3), (3.0, 1e-3), (0.0, 0.0),
+                                            (1.0, -2.0), (np.nan, 1.0)])  # fmt: skip
+def test_norm_logpdf_equals_scipy_bit_for_bit(loc, scale):
+    with np.errstate(all="ignore"):
+        want = stats.norm.logpdf(X, loc, scale)
+        np.testing.assert_array_equal(dist.norm_logpdf(X, loc, scale), want)
+        assert dist.norm_logpdf(float(X[3]), loc, scale) == pytest.approx(
+            want[3], nan_ok=True, rel=0, abs=0
+        )
+
+
 def test_broadcasts_parameters_like_scipy():
     q = np.array([[0.025], [0.975]])
     df = np.array([1.0, 5.0, 30.0])

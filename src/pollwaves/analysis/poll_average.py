@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 from scipy.special import expit
 
 from pollwaves.analysis.poll_inputs import dates_index, one_per_wave
@@ -42,6 +42,7 @@ from pollwaves.analysis.q_mixture import grid_weights, log_q_quantiles, mixture_
 from pollwaves.analysis.smoother_base import FRAME_COLUMNS, LOG_Q_BOUNDS, SmootherResult
 from pollwaves.analysis.smoother_base import GRID_POINTS as _GRID_POINTS
 from pollwaves.errors import InputError
+from pollwaves.survey import dist
 from pollwaves.survey.design import check_columns
 
 __all__ = [
@@ -230,7 +231,7 @@ def local_level_smoother(
         a, pf, ap, pp, loglik, j0 = _filter(t, pos, y, r, q)
         mean, var = _smooth(t, q, a, pf, ap, pp, j0)
         sd = np.sqrt(var)
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = dist.norm_ppf(0.5 + level / 2)
         med, lo, hi = mean, mean - z * sd, mean + z * sd
     observed = np.isin(np.arange(len(t)), pos)
     cols = [times, expit(med), expit(lo), expit(hi), mean, sd, observed]

@@ -28,7 +28,8 @@ bounds, not the width of the prior (the benchmark's ``information`` split and
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+from pollwaves.survey import dist
 
 __all__ = ["LOG_Q_PRIOR", "grid_weights", "log_q_quantiles", "mixture_quantiles"]
 
@@ -43,7 +44,7 @@ def grid_weights(log_q: np.ndarray, loglik: np.ndarray) -> np.ndarray:
 
     The grid is equally spaced, so the prior density stands for the prior mass of a cell.
     """
-    log_post = stats.norm.logpdf(log_q, *LOG_Q_PRIOR) + np.asarray(loglik, dtype=float)
+    log_post = dist.norm_logpdf(log_q, *LOG_Q_PRIOR) + np.asarray(loglik, dtype=float)
     w = np.exp(log_post - np.max(log_post))
     return w / w.sum()
 
@@ -81,7 +82,7 @@ def mixture_quantiles(w: np.ndarray, means: np.ndarray, sds: np.ndarray, probs) 
     hi = np.broadcast_to(np.max(m + 10 * s, axis=0), lo.shape).copy()
     for _ in range(_BISECTIONS):
         mid = (lo + hi) / 2
-        cdf = np.einsum("g,pgt->pt", w, stats.norm.cdf((mid[:, None, :] - m) / s))
+        cdf = np.einsum("g,pgt->pt", w, dist.norm_cdf((mid[:, None, :] - m) / s))
         below = cdf < probs
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)

@@ -76,6 +76,19 @@ def norm_cdf(x):
     return _tail(special.ndtr, x, upper_tail=False)
 
 
+_NORM_LOG_C = np.log(np.sqrt(2 * np.pi))
+
+
+def norm_logpdf(x, loc=0.0, scale=1.0):
+    """Normal log density (``scipy.stats.norm.logpdf(x, loc, scale)``: the same operations,
+    so the same bits; ``nan`` for ``scale <= 0`` or ``x`` nan)."""
+    x, loc, scale = (np.asarray(v, dtype=float) for v in (x, loc, scale))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = (x - loc) / scale
+        out = np.where(scale > 0, (-(y**2) / 2.0 - _NORM_LOG_C) - np.log(scale), np.nan)
+    return _out(np.asarray(out, dtype=float))
+
+
 def norm_sf(x):
     """Standard normal upper tail (``scipy.stats.norm.sf``)."""
     return _tail(lambda v: special.ndtr(-v), x)
