@@ -178,9 +178,9 @@ def _style_axis(ax, waves: Sequence[str], title: str, ylabel: str, dots: bool) -
     ax.set_ylabel(ylabel, fontsize=FONT)
     ax.grid(axis="x", visible=False)
     ax.grid(axis="y", color="0.88", lw=0.8)
-    if dots:  # thin separators: every dot belongs to the wave between two of them
-        for x in range(len(waves) - 1):
-            ax.axvline(x + 0.5, color="0.8", lw=0.8, zorder=0)
+    if dots and len(waves) > 1:  # thin separators: every dot belongs to the wave between two
+        ax.vlines([x + 0.5 for x in range(len(waves) - 1)], 0, 1, transform=ax.get_xaxis_transform(),
+                  colors="0.8", lw=0.8, zorder=0)  # fmt: skip
 
 
 def _trend_figure(toplines, published, question, bands, title, notice, *, level,
