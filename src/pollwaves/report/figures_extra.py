@@ -226,11 +226,12 @@ def weighting_figure(
             y = {c: len(cats) - 1 - i for i, c in enumerate(cats)}
             # each wave's dots a little above or below the row, all within +-0.3 of it
             gap = min(0.03, 0.6 / max(len(waves) - 1, 1))
-            for k, wave in enumerate(waves):
-                s = m[m["wave"].astype(str) == wave]
-                dy = (k - (len(waves) - 1) / 2) * gap
-                ax.plot(100 * s["sample_share"], s["category"].map(y) + dy, ls="none",
-                        marker="o", ms=3.5, color=PALETTE[1], alpha=0.75)  # fmt: skip
+            order = {w: k for k, w in enumerate(waves)}
+            k = m["wave"].astype(str).map(order).to_numpy(float)
+            s = m.iloc[np.argsort(k, kind="stable")]  # wave by wave, in the table's order within
+            dy = (np.sort(k, kind="stable") - (len(waves) - 1) / 2) * gap
+            ax.plot(100 * s["sample_share"].to_numpy(float), s["category"].map(y).to_numpy() + dy,
+                    ls="none", marker="o", ms=3.5, color=PALETTE[1], alpha=0.75)  # fmt: skip
             t = m.drop_duplicates("category")
             ax.plot(100 * t["target_share"], t["category"].map(y), ls="none", marker="|",
                     ms=14, mew=2.5, color="black")  # fmt: skip
