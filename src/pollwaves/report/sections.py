@@ -109,7 +109,8 @@ FIGURES = (
         "dot plots of the unweighted sample share of each raking category per wave against its "
         "target share.",
         "How much the weighting of the {microdata} costs and corrects: respondents and the "
-        "effective sample size per wave (design effect above the bars), and each wave's "
+        "effective sample size per wave (design effect above the bars, or a line on the "
+        "right axis when there are too many waves to label), and each wave's "
         "unweighted sample shares against the population targets it is weighted to (the "
         "targets are derived assumptions, see the methods).",
     ),
