@@ -16,7 +16,6 @@ import pandas as pd
 
 from pollwaves import config, files
 from pollwaves.analysis.topline_tables import label_toplines, pollster_toplines, question_bases
-from pollwaves.report.workbook import write_workbook
 from pollwaves.stages.waves import read_estimates as _read_csv
 from pollwaves.survey.estimation import RESULT_COLUMNS
 
@@ -58,6 +57,8 @@ def run_topline_report(
     ``weight`` = raked sampling weights); ``settings`` is config.yaml (``estimation.level``
     and ``study.simulated_notice`` are used).
     """
+    from pollwaves.report.workbook import write_workbook  # openpyxl: not for the toplines job
+
     schemas = config.schema_dir(root)
     codebook = config.load_codebook(codebook_path, schemas / "codebook.schema.yaml")
     questions = config.variables_by_kind(codebook, "question")
