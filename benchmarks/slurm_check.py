@@ -267,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep-slurm", action="store_true", help="leave a SLURM this script started running"
     )
+    parser.add_argument(
+        "--slurm-args", default="",
+        help="more snakemake options for the SLURM build only, e.g. job grouping "
+        "(split on spaces; the local build is always plain)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     env = dict(os.environ)
@@ -303,8 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         t_local, rc_local = build(local, ["--cores", str(args.cores)], env, work / "local.log")
         print(f"local build: {t_local:.0f} s, exit {rc_local}", flush=True)
         t_slurm, rc_slurm = build(
-            slurm, ["--profile", "profiles/slurm", *CHECK_ARGS], env, work / "slurm.log"
-        )
+            slurm, ["--profile", "profiles/slurm", *CHECK_ARGS, *args.slurm_args.split()], env,
+            work / "slurm.log",
+        )  # fmt: skip
         jobs = (work / "slurm.log").read_text().count("has been submitted with SLURM jobid")
         print(f"SLURM build: {t_slurm:.0f} s, {jobs} sbatch jobs, exit {rc_slurm}", flush=True)
         if rc_local or rc_slurm:
