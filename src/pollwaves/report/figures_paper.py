@@ -28,6 +28,7 @@ from pollwaves.report.figures_common import (
     Band,
     build_ticks,
     figure_style,
+    wave_ticks,
 )
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.published_marks import Known, complete_stack, mark_label, published_wave
@@ -168,10 +169,9 @@ def _note(ax, x: float, text: str) -> None:
 
 
 def _style_axis(ax, waves: Sequence[str], title: str, ylabel: str, dots: bool) -> None:
-    step = max(1, -(-len(waves) // LABELLED_WAVES))  # 1 up to LABELLED_WAVES waves
-    labels = [f"{_MONTHS[int(w[5:7]) - 1]}\n{w[:4]}" for w in waves[::step]]
+    labels = [f"{_MONTHS[int(w[5:7]) - 1]}\n{w[:4]}" for w in waves]
     ax.set_title(title, fontsize=FONT + 1.5, fontweight="bold", loc="left")
-    ax.set_xticks(range(0, len(waves), step), labels, fontsize=FONT)
+    wave_ticks(ax, labels, LABELLED_WAVES, FONT)  # every wave up to LABELLED_WAVES waves
     ax.tick_params(axis="y", labelsize=FONT)
     ax.set(xlim=(-0.6, len(waves) - 0.4), ylim=(0, 106 if not dots else 103))
     ax.set_yticks(range(0, 101, 20))
