@@ -17,9 +17,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 from statsmodels.formula._manager import FormulaManager
+from statsmodels.genmod.families import Binomial
+from statsmodels.genmod.generalized_linear_model import GLM
 
 from pollwaves.errors import InputError
 from pollwaves.survey.calibration import Calibration, calibration
@@ -55,7 +56,7 @@ class SurveyLogitResult:
 
     def __init__(
         self,
-        glm: sm.GLM,
+        glm: GLM,
         cov: np.ndarray,
         names: list[str],
         df_resid: float,
@@ -316,9 +317,7 @@ def weighted_logit(
         raise rank_deficiency_error(x, names, slices, formula)
     w = w_all[used] / w_all.mean()  # R rescales the weights to mean 1; estimates unchanged
     wc = w if cell_of is None else np.bincount(cell_of, weights=w, minlength=len(x))
-    glm = sm.GLM(y, x, family=sm.families.Binomial(), var_weights=wc).fit(
-        tol=1e-12, rtol=1e-15, maxiter=100
-    )
+    glm = GLM(y, x, family=Binomial(), var_weights=wc).fit(tol=1e-12, rtol=1e-15, maxiter=100)
     if not glm.converged:
         raise InputError(
             "The logistic regression did not converge (separation?)",
