@@ -52,7 +52,8 @@ def test_attitudes_with_many_waves_label_few_and_say_so():
     for ax in panels:
         assert len(_labels(ax)) <= figures_extra.ATTITUDE_LABELS
         assert _labels(ax)[0] == "01/18"  # the first wave is labelled
-    assert "one in 8 labelled" in _footer(fig)
+    step = -(-len(waves) // figures_extra.ATTITUDE_LABELS)
+    assert step > 1 and f"one in {step} labelled" in _footer(fig)
     few = figures_extra.attitudes_figure(_shares(waves[:4]), notice=NOTICE)
     assert all(len(_labels(ax)) == 4 for ax in few.axes if ax.get_title(loc="left"))
     assert "labelled" not in _footer(few)
@@ -100,3 +101,10 @@ def test_weighting_with_many_waves_draws_deff_on_its_own_axis():
     labels = [t.get_text() for t in few.axes[0].texts]
     assert labels == [f"deff {d:.2f}" for d in np.linspace(1.1, 1.5, 5)]
     assert not [ax for ax in few.axes if ax.get_ylabel() == "Kish deff"]
+
+
+def test_weighting_with_many_waves_and_no_deff_still_draws():
+    wt, margins = _weighting(_months(30))
+    fig = figures_extra.weighting_figure(wt.assign(deff_kish=np.nan), margins, notice=NOTICE)
+    (right,) = [ax for ax in fig.axes if ax.get_ylabel() == "Kish deff"]
+    assert right.get_ylim() == (0.0, 2.0)

@@ -210,7 +210,8 @@ def weighting_figure(
             where = "black line, right axis"
             right = ax.twinx()
             right.plot(x, w["deff_kish"], color="black", lw=1.0, marker="o", ms=2.5)
-            right.set_ylim(0, 1.32 * max(float(w["deff_kish"].max()), 1.0))
+            top = float(w["deff_kish"].max())  # NaN only when no wave has a deff
+            right.set_ylim(0, 1.32 * max(top, 1.0) if np.isfinite(top) else 2.0)
             right.set_ylabel("Kish deff")
             right.grid(False)
         ax.set_ylim(0, 1.32 * float(w["n"].max()))
