@@ -17,7 +17,7 @@ from pollwaves.analysis.model_waves import (
 from pollwaves.analysis.subgroups import subgroup_model
 from pollwaves.analysis.trends import trend_models
 from pollwaves.errors import InputError
-from pollwaves.stages.pooled import run_model_waves
+from pollwaves.stages.pooled import run_model_waves, run_wave_model_coverage
 from pollwaves.survey.glm import weighted_logit
 from pollwaves.survey.mnlogit import weighted_mnlogit
 
@@ -162,19 +162,37 @@ def test_alliance_selection_and_the_model_waves_table(pooled, tmp_path):
     fit = weighted_mnlogit(data, "alliance ~ C(wave) + C(sex) + C(media_diet)", "weight",
                            strata="wave")  # fmt: skip
     assert set(fit.predicted_shares(by="wave")["wave"]) == set(WAVES) - {NO_MEDIA}
-    paths = []
+    coverages = []
     for wave, frame in pooled.groupby("wave"):
-        paths.append(tmp_path / f"{wave}.parquet")
-        files.write_parquet(frame, paths[-1], {"wave": str(wave), "simulated": "true"})
+        path = tmp_path / f"{wave}.parquet"
+        if wave == NO_MEDIA:  # a wave file without the column at all: not asked there
+            frame = frame.drop(columns="media_diet")
+        files.write_parquet(frame, path, {"wave": str(wave), "simulated": "true"})
+        coverages.append(tmp_path / f"{wave}.coverage.csv")
+        run_wave_model_coverage(path, {"subgroups": VARIABLES}, coverages[-1])
     out = tmp_path / "model_waves.csv"
-    run_model_waves(paths, {"subgroups": VARIABLES}, out)
+    run_model_waves(coverages[::-1], {"subgroups": VARIABLES}, out)  # any file order
     table = pd.read_csv(out, dtype={"wave": "string"}, keep_default_na=False)
     expected = coverage_table(pooled, {"subgroups": VARIABLES})
     assert list(table.columns) == [*MODEL_WAVES_COLUMNS, "simulated"]
     assert (table["simulated"].astype(str) == "True").all()
     assert len(table) == 4 * len(WAVES) == len(expected)
+    got = table[MODEL_WAVES_COLUMNS].astype(str).reset_index(drop=True)
+    want = expected.astype(str).replace({"nan": "", "<NA>": ""}).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want)  # per-wave tables, stacked = the pooled table
     left_out = table.loc[table["used"].astype(str) == "False"]
     assert set(zip(left_out["model"], left_out["wave"], strict=True)) == {
         ("trend", WAVES[0]), ("subgroup", WAVES[0]), ("subgroup", NO_MEDIA),
         ("alliance", NO_MEDIA), ("attitudes_by_stance", WAVES[0]),
     }  # fmt: skip
+
+
+def test_model_waves_refuses_a_coverage_table_of_other_settings(tmp_path):
+    path = tmp_path / "2023-03.csv"
+    pd.DataFrame(
+        [("gone_model", "war_support", "2023-03", True, "", "", True)],
+        columns=[*MODEL_WAVES_COLUMNS, "simulated"],
+    ).to_csv(path, index=False)
+    with pytest.raises(InputError, match="models the settings do not have") as err:
+        run_model_waves([path], {"subgroups": VARIABLES}, tmp_path / "out.csv")
+    assert "gone_model" in str(err.value) and not (tmp_path / "out.csv").exists()

@@ -103,9 +103,10 @@ rule attitudes_by_stance:
 
 
 rule model_waves:
-    """Per pooled model and wave: used, or left out because an item was not asked."""
+    """Per pooled model and wave: used, or left out because an item was not asked (the
+    per-wave tables of process_wave, stacked; the microdata are not read again)."""
     input:
-        waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
+        coverages=expand("data/processed/model_waves/{wave}.csv", wave=WAVES),
     output:
         report(
             "reports/tables/model_waves.csv",
@@ -119,8 +120,8 @@ rule model_waves:
     conda:
         "../envs/pollwaves.yaml"
     resources:
-        mem_mb=mem_mb(1000, 60),
-        runtime=runtime(5, 0.2),
+        mem_mb=mem_mb(500, 5),
+        runtime=runtime(5, 0.1),
         cpus_per_task=1,
     params:
         settings=config["models"],

@@ -2,8 +2,9 @@ rule process_wave:
     """One wave, one job: read the (simulated) delivery, map it to the codebook and clean it
     (harmonised/, cleaning/), rake it to the (derived) urban margins (waves/, weighting/),
     then its weighted toplines, subgroup tables, contrasts and worst-case bounds with
-    raking-aware SEs (estimates/), and its attitudes by war stance (attitudes/: each wave is its
-    own design, so adding a wave computes only that wave). One job instead of four saves three
+    raking-aware SEs (estimates/), its attitudes by war stance (attitudes/: each wave is its
+    own design, so adding a wave computes only that wave) and which pooled models can use it
+    (model_waves/). One job instead of four saves three
     Python start-ups a wave."""
     input:
         delivery=get_delivery,
@@ -24,6 +25,7 @@ rule process_wave:
         stance_shares="data/processed/attitudes/{wave}.csv",
         stance_tests="data/processed/attitudes/{wave}.tests.csv",
         stance_differences="data/processed/attitudes/{wave}.differences.csv",
+        model_coverage="data/processed/model_waves/{wave}.csv",
     log:
         "logs/process_wave/{wave}.log",
     benchmark:
@@ -37,6 +39,6 @@ rule process_wave:
     params:
         root=ROOT,
         # resp_id and the sources of the raking columns are required of every wave
-        settings={k: config[k] for k in ("estimation", "weighting")},
+        settings={k: config[k] for k in ("estimation", "weighting", "models")},
     script:
         "../scripts/process_wave.py"

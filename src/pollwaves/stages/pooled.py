@@ -19,7 +19,7 @@ from pollwaves.analysis.model_waves import coverage_table, model_terms
 from pollwaves.errors import InputError
 from pollwaves.stages.flags import parquet_flags, tag_simulated
 
-__all__ = ["pooled_waves", "run_model_waves"]
+__all__ = ["pooled_waves", "run_model_waves", "run_wave_model_coverage"]
 
 PathLike = str | os.PathLike[str]
 
@@ -54,13 +54,46 @@ def pooled_waves(
     return add_derived_columns(pooled, derived), raking
 
 
-def run_model_waves(waves: Sequence[PathLike], settings: Mapping[str, Any], out: PathLike) -> None:
+def run_wave_model_coverage(data: PathLike, settings: Mapping[str, Any], out: PathLike) -> None:
+    """One wave's rows of ``reports/tables/model_waves.csv``, written by the wave's own job.
+
+    ``data`` is the weighted wave file (``data/processed/waves/{wave}.parquet``); a model
+    term the file lacks was not asked in the wave (the stacked waves would hold it as NA
+    there). Columns ``model, outcome, wave, used, not_asked, reason, simulated``
+    (:func:`pollwaves.analysis.model_waves.coverage_table`).
+    """
+    terms = list(dict.fromkeys(t for ts in model_terms(settings).values() for t in ts))
+    frame = files.read_parquet(data, ["wave", *terms])
+    for t in terms:
+        if t not in frame.columns:
+            frame[t] = pd.NA
+    table = coverage_table(frame, settings)
+    files.write_table(tag_simulated(table, parquet_flags([data])), out)
+
+
+def run_model_waves(
+    coverages: Sequence[PathLike], settings: Mapping[str, Any], out: PathLike
+) -> None:
     """``reports/tables/model_waves.csv``: per pooled model and wave, used or not and why.
 
-    Columns ``model, outcome, wave, used, not_asked, reason``
-    (:func:`pollwaves.analysis.model_waves.coverage_table`, with the terms the model stages
-    select their waves by).
+    Stacks the per-wave tables of :func:`run_wave_model_coverage` (one file per wave), model
+    by model in :func:`pollwaves.analysis.model_waves.model_terms` order and waves sorted
+    within each, as :func:`~pollwaves.analysis.model_waves.coverage_table` orders the
+    stacked waves. The pooled microdata are not read.
     """
-    terms = [t for ts in model_terms(settings).values() for t in ts]
-    table = coverage_table(load_pooled(waves, columns=["wave", *terms]), settings)
-    files.write_table(tag_simulated(table, parquet_flags(waves)), out)
+    order = {m: i for i, m in enumerate(model_terms(settings))}
+    text = {c: "string" for c in ("model", "outcome", "wave", "not_asked", "reason")}
+    parts = [files.read_table(p, dtype=text, keep_default_na=False) for p in coverages]
+    if not parts:
+        raise InputError("No per-wave model coverage tables", hint="run the pipeline first")
+    table = pd.concat(parts, ignore_index=True)
+    rank = table["model"].map(order)
+    if rank.isna().any():
+        bad = sorted(set(table.loc[rank.isna(), "model"]))
+        raise InputError(
+            "A per-wave model coverage table names models the settings do not have",
+            value=bad,
+            hint="rerun the per-wave jobs (snakemake) after editing `models` in config.yaml",
+        )
+    table = table.assign(_rank=rank).sort_values(["_rank", "wave"], kind="stable")
+    files.write_table(table.drop(columns="_rank"), out)

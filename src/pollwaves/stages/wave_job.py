@@ -4,8 +4,10 @@ Snakemake starts a fresh Python for every ``script:`` job (about 2 s of start-up
 here), so the four per-wave steps run in one job (rule ``process_wave``): a study of W waves
 has W per-wave jobs, not 4 W. The steps and their files are those of
 :func:`pollwaves.stages.waves.run_harmonise`, :func:`~pollwaves.stages.waves.run_weight`,
-:func:`~pollwaves.stages.waves.run_estimate_wave` and
-:func:`pollwaves.stages.attitudes.run_attitudes_wave` (each wave is its own design there), unchanged.
+:func:`~pollwaves.stages.waves.run_estimate_wave`,
+:func:`pollwaves.stages.attitudes.run_attitudes_wave` (each wave is its own design there) and
+:func:`pollwaves.stages.pooled.run_wave_model_coverage` (the wave's rows of model_waves.csv),
+unchanged.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pollwaves.stages.attitudes import run_attitudes_wave
+from pollwaves.stages.pooled import run_wave_model_coverage
 from pollwaves.stages.waves import run_estimate_wave, run_harmonise, run_weight
 
 PathLike = str | os.PathLike[str]
@@ -40,13 +43,16 @@ def run_wave(
     root : path-like
         Project root.
     settings : mapping
-        ``weighting`` and ``estimation`` of config.yaml (the raked weights are sampling
-        weights; the estimates' SEs account for the raking).
+        ``weighting``, ``estimation`` and ``models`` of config.yaml (the raked weights are
+        sampling weights; the estimates' SEs account for the raking; ``models`` names the
+        pooled models' terms, whose coverage in this wave is written to ``model_coverage``).
     outputs : mapping
         The rule's outputs by name: ``harmonised, cleaning`` (harmonise), ``data,
         diagnostics, margins`` (weight), ``estimates, contrasts, unweighted, vendor, bounds``
         (estimate), ``stance_shares, stance_tests, stance_differences``
-        (:func:`pollwaves.stages.attitudes.run_attitudes_wave`).
+        (:func:`pollwaves.stages.attitudes.run_attitudes_wave`) and ``model_coverage``
+        (:func:`pollwaves.stages.pooled.run_wave_model_coverage`: which pooled models can use
+        the wave).
     """
     weighting = settings["weighting"]
     run_harmonise(wave_yaml, codebook_path, root, outputs["harmonised"], outputs["cleaning"],
@@ -67,3 +73,4 @@ def run_wave(
     )
     run_attitudes_wave(outputs["data"], margins_path, root, settings, outputs["stance_shares"],
                        outputs["stance_tests"], outputs["stance_differences"])  # fmt: skip
+    run_wave_model_coverage(outputs["data"], settings["models"], outputs["model_coverage"])
