@@ -29,10 +29,12 @@ __all__ = [
     "WAR_BANDS",
     "STYLE_RC",
     "Band",
+    "build_ticks",
     "figure_style",
     "min_font_pt",
     "save_figure",
     "stack_bands",
+    "wave_ticks",
 ]
 
 _SVG_META = {"Date": None, "Creator": "pollwaves"}  # no timestamp: byte-identical output

@@ -229,8 +229,9 @@ def weighting_figure(
             gap = min(0.03, 0.6 / max(len(waves) - 1, 1))
             order = {w: k for k, w in enumerate(waves)}
             k = m["wave"].astype(str).map(order).to_numpy(float)
-            s = m.iloc[np.argsort(k, kind="stable")]  # wave by wave, in the table's order within
-            dy = (np.sort(k, kind="stable") - (len(waves) - 1) / 2) * gap
+            idx = np.argsort(k, kind="stable")  # wave by wave, in the table's order within
+            s = m.iloc[idx]
+            dy = (k[idx] - (len(waves) - 1) / 2) * gap
             ax.plot(100 * s["sample_share"].to_numpy(float), s["category"].map(y).to_numpy() + dy,
                     ls="none", marker="o", ms=3.5, color=PALETTE[1], alpha=0.75)  # fmt: skip
             t = m.drop_duplicates("category")

@@ -203,16 +203,8 @@ def draw_estimates(ax, frame: pd.DataFrame, bands: Sequence[Band], xpos: Mapping
         gid = f"{{}}:{panel}:{r.wave}:{r.category}"
         if np.isfinite(r.ci_low) and np.isfinite(r.ci_high):
             _vline(ax, x, r.ci_low, r.ci_high, c, gid.format("interval"), lw=3 if hl else 2.2)
-            ax.plot(
-                [x, x],
-                [r.ci_low, r.ci_high],
-                ls="none",
-                marker="_",
-                ms=7,
-                mew=1.6,
-                color=c,
-                zorder=3,
-            )  # both caps, one artist
+            caps = {"ls": "none", "marker": "_", "ms": 7, "mew": 1.6, "color": c, "zorder": 3}
+            ax.plot([x, x], [r.ci_low, r.ci_high], **caps)  # both caps, one artist
         mk = {"ms": 5.5 if hl else 4.5, "mec": "black", "mew": 1.2 if hl else 0.5}
         (p,) = ax.plot([x], [r.estimate], ls="none", marker="o", mfc=c, zorder=4, **mk)
         p.set_gid(gid.format("point"))
