@@ -2,7 +2,7 @@ rule war_models:
     """Pooled trend models and the subgroup model of war support (design-based logit,
     calibrated per wave on the raking variables)."""
     input:
-        waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
+        rows=expand("data/processed/model_rows/{wave}.parquet", wave=WAVES),
         mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
         margins=config["margins"],
     output:
@@ -44,7 +44,7 @@ rule alliance_models:
     """Weighted multinomial logit of alliance preference (calibrated per wave on the raking
     variables); neutral share before/after."""
     input:
-        waves=expand("data/processed/waves/{wave}.parquet", wave=WAVES),
+        rows=expand("data/processed/model_rows/{wave}.parquet", wave=WAVES),
         mappings=expand(f"{config['waves_dir']}/{{wave}}.yaml", wave=WAVES),
         margins=config["margins"],
     output:

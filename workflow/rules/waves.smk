@@ -3,8 +3,9 @@ rule process_wave:
     (harmonised/, cleaning/), rake it to the (derived) urban margins (waves/, weighting/),
     then its weighted toplines, subgroup tables, contrasts and worst-case bounds with
     raking-aware SEs (estimates/), its attitudes by war stance (attitudes/: each wave is its
-    own design, so adding a wave computes only that wave) and which pooled models can use it
-    (model_waves/). One job instead of four saves three
+    own design, so adding a wave computes only that wave), which pooled models can use it
+    (model_waves/) and its respondents grouped for the pooled models (model_rows/). One job
+    instead of four saves three
     Python start-ups a wave."""
     input:
         delivery=get_delivery,
@@ -26,6 +27,7 @@ rule process_wave:
         stance_tests="data/processed/attitudes/{wave}.tests.csv",
         stance_differences="data/processed/attitudes/{wave}.differences.csv",
         model_coverage="data/processed/model_waves/{wave}.csv",
+        model_rows="data/processed/model_rows/{wave}.parquet",
     log:
         "logs/process_wave/{wave}.log",
     benchmark:

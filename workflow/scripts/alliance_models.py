@@ -3,7 +3,7 @@ from pollwaves.stages.models import run_alliance_models
 
 with log_errors(snakemake.log[0]):
     run_alliance_models(
-        snakemake.input.waves,
+        snakemake.input.rows,
         snakemake.input.mappings,
         snakemake.params.settings,
         snakemake.params.invasion_date,

@@ -4,7 +4,7 @@ from pollwaves.stages.models import run_war_models
 with log_errors(snakemake.log[0]):
     outputs = {k: v for k, v in snakemake.output.items() if not k.startswith("forest")}
     run_war_models(
-        snakemake.input.waves,
+        snakemake.input.rows,
         snakemake.input.mappings,
         snakemake.params.settings,
         snakemake.params.notice,

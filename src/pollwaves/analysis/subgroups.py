@@ -66,7 +66,7 @@ def average_predictions(
     data : DataFrame
         The model columns (response, predictors, weight, design) of the frame the model was
         fitted on, all rows: they define the design, and the complete rows must be the rows
-        used in the fit.
+        used in the fit. Grouped rows (a fit with ``group_size``): the fit's groups are used.
     settings : list of dict
         One counterfactual per entry: ``{column: value}`` set for every respondent.
     weight : str
@@ -99,10 +99,10 @@ def average_predictions(
     frame = data.reset_index(drop=True)
     n_all = len(frame)
     used = np.flatnonzero(frame.notna().all(axis=1).to_numpy())
-    if len(used) != fit.nobs:
+    if len(used) != fit.n_rows:
         raise InputError(
             "The complete rows of data are not the rows of the fit",
-            value=(len(used), fit.nobs),
+            value=(len(used), fit.n_rows),
             hint="pass only the model columns (response, predictors, weight, design)",
         )
     rows = frame.iloc[used]
@@ -113,7 +113,7 @@ def average_predictions(
     if fit.influence_cells() is not None and n_all * len(fit.params) > PATTERN_SIZE:
         est, zs = _pattern_predictions(fit, info, rows, used, w, n_all, settings, derive, weight)
         z_mat = fit.calibrate(np.column_stack(zs) if zs else np.zeros((n_all, 0)))
-        return np.array(est), design_variance(z_mat, s, p_codes, cov=True)
+        return np.array(est), design_variance(z_mat, s, p_codes, cov=True, groups=fit.groups)
     beta, infl = fit.params.to_numpy(), fit.influence()
     est, zs = [], []
     for setting in settings:
@@ -125,7 +125,7 @@ def average_predictions(
         est.append(pbar)
         zs.append(z)
     z_mat = fit.calibrate(np.column_stack(zs) if zs else np.zeros((n_all, 0)))
-    return np.array(est), design_variance(z_mat, s, p_codes, cov=True)
+    return np.array(est), design_variance(z_mat, s, p_codes, cov=True, groups=fit.groups)
 
 
 def _counterfactual(info, base: pd.DataFrame, setting, derive, beta):
@@ -188,6 +188,7 @@ def subgroup_model(
     weight: str = "weight",
     alpha: float = 0.05,
     calibrated_on: Sequence[str] | None = None,
+    groups: Sequence[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Logistic model of a binary outcome on wave, demographics and time x strongest predictor.
 
@@ -217,6 +218,11 @@ def subgroup_model(
         The raking columns of the weights, raked per wave (as
         :func:`pollwaves.analysis.trends.trend_models`): coefficient, prediction and
         marginal-effect SEs and the term tests then account for the raking.
+    groups : (str, str), optional
+        When each row of ``pooled`` stands for a group of respondents of one wave sharing
+        every model column (:class:`pollwaves.survey.design.RowGroups`): the columns of
+        respondents per row and of their summed squared weights (``weight`` holds the summed
+        weights). Every result equals that of the respondents' rows.
 
     Returns
     -------
@@ -254,7 +260,8 @@ def subgroup_model(
     if not variables:
         raise InputError("No predictor variables given", value=variables)
     check_columns(pooled, ["wave", question, weight, *(calibrated_on or [])])
-    design = pooled_design(calibrated_on)
+    design = pooled_design(calibrated_on, groups)
+    size = design["group_size"]
     asked, coverage = select_waves(pooled, "subgroup", [question, *variables], min_waves=2)
     data, _ = add_time(asked, dates)
     data[Y] = binary(data[question], outcome_category)
@@ -289,7 +296,7 @@ def subgroup_model(
             f"time:{strongest}": inter,
         },
     )
-    model_cols = [Y, T, "wave", weight, *variables, *inter]
+    model_cols = [Y, T, "wave", weight, *variables, *inter]  # groups: the fit holds them
     settings, keys = [], []
     for v in variables:
         for lev in data[v].cat.categories:
@@ -301,6 +308,7 @@ def subgroup_model(
     se = np.sqrt(np.diag(cov))
     q = stats.t.isf(alpha / 2, fit.df_resid)
     used = data[Y].notna()
+    count = data[size] if size else pd.Series(1, index=data.index)
     eta, half = np.log(est / (1 - est)), q * se / (est * (1 - est))
     predicted = pd.DataFrame(
         {
@@ -311,7 +319,7 @@ def subgroup_model(
             "se": se,
             "ci_low": 1 / (1 + np.exp(-(eta - half))),
             "ci_high": 1 / (1 + np.exp(-(eta + half))),
-            "n": [int((used & (data[v] == lev)).sum()) for v, lev in keys],
+            "n": [int(count[used & (data[v] == lev)].sum()) for v, lev in keys],
         }
     )
     ame = []

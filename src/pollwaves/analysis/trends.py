@@ -95,11 +95,25 @@ def binary(values: pd.Series, category: str) -> pd.Series:
     return (values.astype(str) == category).astype(float).where(values.notna())
 
 
-def pooled_design(calibrated_on: Sequence[str] | None) -> dict[str, Any]:
-    """Design keywords of the pooled waves: wave strata, raking per wave when given."""
+def pooled_design(
+    calibrated_on: Sequence[str] | None, groups: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """Design keywords of the pooled waves: wave strata, raking per wave when given.
+
+    ``groups``: the columns of respondents per row and of their summed squared weights when
+    the rows are grouped respondents (:class:`pollwaves.survey.design.RowGroups`).
+    """
     cols = list(calibrated_on or [])
     by = "wave" if cols else None
-    return {"strata": "wave", "calibrated_on": cols or None, "calibration_by": by}
+    size, sq = groups if groups else (None, None)
+    design = {"strata": "wave", "calibrated_on": cols or None, "calibration_by": by}
+    return design | {"group_size": size, "group_weight_sq": sq}
+
+
+def respondent_values(data: pd.DataFrame, column: str, size: str | None) -> np.ndarray:
+    """``column`` with each row repeated once per respondent it stands for (``size``)."""
+    values = data[column].to_numpy()
+    return values if size is None else np.repeat(values, data[size].to_numpy(dtype=np.int64))
 
 
 def design_info(fit: SurveyLogitResult, rhs: str, data: pd.DataFrame) -> patsy.DesignInfo:
@@ -204,6 +218,7 @@ def trend_models(
     grid: int = 25,
     alpha: float = 0.05,
     calibrated_on: Sequence[str] | None = None,
+    groups: Sequence[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Linear, natural-spline and wave fixed-effects trends of a binary outcome over time.
 
@@ -234,6 +249,11 @@ def trend_models(
         the raking (``calibration_by="wave"`` in
         :func:`pollwaves.survey.glm.weighted_logit`). ``None``: the raked weights are taken
         as plain sampling weights.
+    groups : (str, str), optional
+        When each row of ``pooled`` stands for a group of respondents of one wave sharing
+        every model column (:class:`pollwaves.survey.design.RowGroups`): the columns of
+        respondents per row and of their summed squared weights (``weight`` holds the summed
+        weights). Every result equals that of the respondents' rows.
 
     Returns
     -------
@@ -280,10 +300,11 @@ def trend_models(
     date_wave = {d: w for w, d in zip(waves, wave_dates, strict=True)}
     fe_new = pd.DataFrame({"wave": pd.Categorical(waves, categories=waves)})
     preds, tests, coefs = [], [], []
-    design = pooled_design(calibrated_on)
+    design = pooled_design(calibrated_on, groups)
     for cat in cats:
         data[Y] = binary(data[question], cat)
-        knots = _spline_knots(data.loc[data[Y].notna(), T].to_numpy(), spline_df)
+        t_used = respondent_values(data.loc[data[Y].notna()], T, design["group_size"])
+        knots = _spline_knots(t_used, spline_df)
         spl = _add_spline(data, knots)
         _add_spline(new, knots)
         rhs = {"linear": T, "spline": " + ".join([T, *spl]), "wave_fe": "wave"}

@@ -1,8 +1,10 @@
 """Workflow stages of the pooled models: paths in, files out (the claims ledger: stages/claims.py).
 
-Each function is what one aggregate Snakemake rule runs. The pooled data are the weighted
-wave files (``data/processed/waves/*.parquet``; SIMULATED respondents); waves are
-independent samples, so every pooled model uses the wave as a stratum.
+Each function is what one aggregate Snakemake rule runs. The pooled data are the wave's
+respondents grouped by every model variable (``data/processed/model_rows/*.parquet``,
+:func:`pollwaves.stages.pooled.run_wave_model_rows`; SIMULATED respondents), or the weighted
+wave files themselves (``data/processed/waves/*.parquet``): the estimates and SEs are the
+same. Waves are independent samples, so every pooled model uses the wave as a stratum.
 """
 
 from __future__ import annotations
@@ -24,11 +26,16 @@ from pollwaves.analysis.model_waves import (
 )
 from pollwaves.errors import InputError
 from pollwaves.stages.flags import parquet_flags, tag_simulated, write_tagged
-from pollwaves.stages.pooled import pooled_waves
+from pollwaves.stages.pooled import GROUP_COLUMNS, pooled_waves
 from pollwaves.survey import dist
 
 PathLike = str | os.PathLike[str]
 log = logging.getLogger(__name__)
+
+
+def _groups(pooled: pd.DataFrame) -> tuple[str, str] | None:
+    """The grouped rows' columns when ``pooled`` holds grouped rows, else ``None``."""
+    return GROUP_COLUMNS if set(GROUP_COLUMNS) <= set(pooled.columns) else None
 
 
 def _note(coverage: pd.DataFrame) -> None:
@@ -54,7 +61,9 @@ def run_war_models(
 ) -> None:
     """Trend models (linear, spline, wave effects) and the subgroup model of war support.
 
-    ``level`` is the confidence level of every interval (``estimation.level``). With
+    ``waves``: the grouped model rows of each wave (``data/processed/model_rows/``) or the
+    weighted wave files. ``level`` is the confidence level of every interval
+    (``estimation.level``). With
     ``raking`` (the ``weighting.variables``, derived columns built from ``margins_path``)
     the pooled design is calibrated per wave on them, so every SE and test accounts for the
     raking (``calibrated_on``, ``calibration_by="wave"``).
@@ -79,10 +88,9 @@ def run_war_models(
     spline_df = min(int(settings["spline_df"]), len(war_waves) - 1)
     alpha = 1 - float(level)
     grid = int(settings["grid"])
-    trend = trend_models(
-        pooled, dates=dates, spline_df=spline_df, grid=grid, alpha=alpha, calibrated_on=cal
-    )
-    sub = subgroup_model(pooled, dates=dates, variables=variables, alpha=alpha, calibrated_on=cal)
+    design = {"alpha": alpha, "calibrated_on": cal, "groups": _groups(pooled)}
+    trend = trend_models(pooled, dates=dates, spline_df=spline_df, grid=grid, **design)
+    sub = subgroup_model(pooled, dates=dates, variables=variables, **design)
     _note(sub["waves"])
     tables = {f"trend_{k}": v for k, v in trend.items()} | {
         f"subgroup_{k}": v for k, v in sub.items()
@@ -112,7 +120,7 @@ def run_alliance_models(
     intervals (``estimation.level``). The model uses the waves that asked alliance and every
     subgroup variable (:func:`pollwaves.analysis.model_waves.select_waves`). With ``raking``
     the design is calibrated per wave (as :func:`run_war_models`): the wave shares and their
-    SEs then equal those of ``toplines.csv``."""
+    SEs then equal those of ``toplines.csv``. ``waves``: as :func:`run_war_models`."""
     from pollwaves.survey.mnlogit import weighted_mnlogit
 
     terms = model_terms(settings)["alliance"]
@@ -123,8 +131,13 @@ def run_alliance_models(
     pooled["period"] = np.where(
         pooled["wave"].map(dates) < pd.Timestamp(invasion_date), "before", "after"
     )
-    terms = " + ".join(f"C({v})" for v in ["wave", *settings["subgroups"]])
+    factors = ["wave", *settings["subgroups"]]
+    for v in factors:  # categorical columns enter the formula bare: patsy codes them fast
+        pooled[v] = pd.Categorical(pooled[v], categories=sorted(pooled[v].dropna().unique()))
+    terms = " + ".join(factors)
     design = {"strata": "wave", "calibrated_on": cal, "calibration_by": "wave" if cal else None}
+    size, sq = _groups(pooled) or (None, None)
+    design |= {"group_size": size, "group_weight_sq": sq}
     fit = weighted_mnlogit(pooled, f"alliance ~ {terms}", "weight", **design)
     parts = [fit.predicted_shares(by="wave", level=level).assign(domain="all")]
     for var in settings["subgroups"]:

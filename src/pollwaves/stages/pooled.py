@@ -19,9 +19,35 @@ from pollwaves.analysis.model_waves import coverage_table, model_terms
 from pollwaves.errors import InputError
 from pollwaves.stages.flags import parquet_flags, tag_simulated
 
-__all__ = ["pooled_waves", "run_model_waves", "run_wave_model_coverage"]
+__all__ = [
+    "GROUP_COLUMNS",
+    "group_rows",
+    "pooled_waves",
+    "run_model_waves",
+    "run_wave_model_coverage",
+    "run_wave_model_rows",
+]
 
 PathLike = str | os.PathLike[str]
+#: The grouped model rows' columns: respondents per row and their summed squared weights.
+GROUP_COLUMNS = ("respondents", "weight_sq")
+#: The pooled models fitted on the grouped rows (:func:`run_wave_model_rows`).
+GROUPED_MODELS = ("trend", "subgroup", "alliance")
+
+
+def _raking_sources(
+    raking: Sequence[str], margins_path: PathLike | None, root: PathLike | None
+) -> dict[str, Sequence[str]]:
+    """Raking column -> the wave-file columns it is built from (derived ones from margins)."""
+    from pollwaves.intake.margins import load_margins
+
+    if not raking:
+        return {}
+    if margins_path is None or root is None:
+        raise InputError("The raking columns need the margins file", value=list(raking))
+    margins = load_margins(margins_path, config.schema_dir(root) / "margins.schema.yaml")
+    derived = margins["derived"]
+    return {r: list(derived.get(r, [r])) for r in raking}
 
 
 def pooled_waves(
@@ -35,23 +61,63 @@ def pooled_waves(
     from config/margins.yaml) and the list of those columns (``None`` when ``raking`` is
     empty). With ``columns`` only those, ``wave``, ``weight`` and the raking columns' sources
     are read from the files."""
-    from pollwaves.intake.margins import add_derived_columns, load_margins
+    from pollwaves.intake.margins import add_derived_columns
 
     raking = list(raking)
-    derived: dict[str, Sequence[str]] = {}
-    if raking:
-        if margins_path is None or root is None:
-            raise InputError("The raking columns need the margins file", value=raking)
-        margins = load_margins(margins_path, config.schema_dir(root) / "margins.schema.yaml")
-        derived = {k: v for k, v in margins["derived"].items() if k in raking}
+    sources = _raking_sources(raking, margins_path, root)
+    derived = {r: v for r, v in sources.items() if v != [r]}
     needed = None
     if columns is not None:
-        sources = [c for r in raking for c in derived.get(r, [r])]
-        needed = ["wave", "weight", *columns, *sources]
+        needed = ["wave", "weight", *columns, *(c for v in sources.values() for c in v)]
+        needed += list(GROUP_COLUMNS)  # grouped model rows (none in the wave files)
     pooled = load_pooled(waves, columns=needed)
     if not raking:
         return pooled, None
     return add_derived_columns(pooled, derived), raking
+
+
+def group_rows(frame: pd.DataFrame, keys: Sequence[str], weight: str = "weight") -> pd.DataFrame:
+    """One row per distinct pattern of ``keys`` (missing values a pattern of their own).
+
+    The patterns are sorted; ``weight`` becomes the sum of the respondents' sampling weights
+    (never frequency weights), ``respondents`` their number and ``weight_sq`` the sum of
+    their squared weights (:data:`GROUP_COLUMNS`): the grouped rows of
+    :class:`pollwaves.survey.design.RowGroups`, on which the design-based estimates and SEs
+    equal those of the respondents when ``keys`` hold the stratum and every variable of
+    the analysis.
+    """
+    w = frame[weight].to_numpy(dtype=float)
+    sums = pd.DataFrame({weight: w, GROUP_COLUMNS[0]: 1, GROUP_COLUMNS[1]: w * w})
+    grouped = sums.groupby([frame[k] for k in keys], sort=True, observed=True, dropna=False)
+    out = grouped.sum().reset_index()
+    return out[[*keys, weight, *GROUP_COLUMNS]]
+
+
+def run_wave_model_rows(
+    data: PathLike,
+    settings: Mapping[str, Any],
+    raking: Sequence[str],
+    margins_path: PathLike | None,
+    root: PathLike | None,
+    out: PathLike,
+) -> None:
+    """The wave's respondents grouped for the pooled models (``data/processed/model_rows/``).
+
+    One row per distinct pattern of the wave, the trend, subgroup and alliance models' terms
+    (``settings``: the ``models`` block) and the raking columns' sources (``raking``, derived
+    ones from ``margins_path``): :func:`group_rows`. Written by the wave's own job, so the
+    pooled model jobs read a few hundred rows per wave instead of every respondent. A term
+    the wave did not ask is left out, as in the wave file. The parquet metadata (``wave``,
+    ``simulated``) are those of the wave file: the rows are as simulated as it is.
+    """
+    terms = model_terms(settings)
+    cols = ["wave", *(t for m in GROUPED_MODELS for t in terms[m])]
+    cols += [c for v in _raking_sources(raking, margins_path, root).values() for c in v]
+    cols = list(dict.fromkeys(cols))
+    frame = files.read_parquet(data, [*cols, "weight"])
+    keys = [c for c in cols if c in frame.columns]
+    meta = files.parquet_metadata(data)
+    files.write_parquet(group_rows(frame, keys), out, metadata=meta)
 
 
 def run_wave_model_coverage(data: PathLike, settings: Mapping[str, Any], out: PathLike) -> None:

@@ -6,8 +6,9 @@ has W per-wave jobs, not 4 W. The steps and their files are those of
 :func:`pollwaves.stages.waves.run_harmonise`, :func:`~pollwaves.stages.waves.run_weight`,
 :func:`~pollwaves.stages.waves.run_estimate_wave`,
 :func:`pollwaves.stages.attitudes.run_attitudes_wave` (each wave is its own design there) and
-:func:`pollwaves.stages.pooled.run_wave_model_coverage` (the wave's rows of model_waves.csv),
-unchanged.
+:func:`pollwaves.stages.pooled.run_wave_model_coverage` (the wave's rows of model_waves.csv)
+and :func:`pollwaves.stages.pooled.run_wave_model_rows` (the wave's respondents grouped for
+the pooled models), unchanged.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pollwaves.stages.attitudes import run_attitudes_wave
-from pollwaves.stages.pooled import run_wave_model_coverage
+from pollwaves.stages.pooled import run_wave_model_coverage, run_wave_model_rows
 from pollwaves.stages.waves import run_estimate_wave, run_harmonise, run_weight
 
 PathLike = str | os.PathLike[str]
@@ -52,7 +53,7 @@ def run_wave(
         (estimate), ``stance_shares, stance_tests, stance_differences``
         (:func:`pollwaves.stages.attitudes.run_attitudes_wave`) and ``model_coverage``
         (:func:`pollwaves.stages.pooled.run_wave_model_coverage`: which pooled models can use
-        the wave).
+        the wave) and ``model_rows`` (:func:`pollwaves.stages.pooled.run_wave_model_rows`).
     """
     weighting = settings["weighting"]
     run_harmonise(wave_yaml, codebook_path, root, outputs["harmonised"], outputs["cleaning"],
@@ -74,3 +75,5 @@ def run_wave(
     run_attitudes_wave(outputs["data"], margins_path, root, settings, outputs["stance_shares"],
                        outputs["stance_tests"], outputs["stance_differences"])  # fmt: skip
     run_wave_model_coverage(outputs["data"], settings["models"], outputs["model_coverage"])
+    run_wave_model_rows(outputs["data"], settings["models"], weighting["variables"],
+                        margins_path, root, outputs["model_rows"])  # fmt: skip

@@ -194,6 +194,7 @@ def calibration(
     *,
     by: str | None = None,
     base_weight: str | None = None,
+    group_size: str | None = None,
 ) -> Calibration | None:
     """The calibration model of ``df`` (``None`` when ``calibrated_on`` is empty).
 
@@ -211,7 +212,11 @@ def calibration(
         pooled waves); ``None``: one calibration of all rows.
     base_weight : str, optional
         The weights before calibration (``None``: equal). Only their ratios within a level
-        matter.
+        matter. With ``group_size``, the groups' summed base weights.
+    group_size : str, optional
+        Rows that stand for groups of respondents sharing every raking column
+        (:class:`pollwaves.survey.design.RowGroups`): the column of respondents per row. The
+        equal base weights of ``base_weight=None`` then sum to it.
 
     Returns
     -------
@@ -226,7 +231,10 @@ def calibration(
         return None
     check_columns(df, [*cols, *as_list(by)])
     w = sampling_weights(df, weight)
-    w0 = sampling_weights(df, base_weight)
+    if group_size is not None and base_weight is None:
+        w0 = sampling_weights(df, group_size)
+    else:
+        w0 = sampling_weights(df, base_weight)
     _check_complete(df, cols)
     level = np.zeros(len(df), dtype=np.int64)
     if by is not None:

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import sparse
 
 from pollwaves.survey.calibration import Calibration
-from pollwaves.survey.design import design_variance
+from pollwaves.survey.design import RowGroups, design_variance
 
 __all__ = [
     "ROWS_PER_CELL",
@@ -35,7 +35,7 @@ STATEFUL = ("center(", "standardize(", "scale(", "bs(", "cr(", "cc(", "te(")
 
 
 def pattern_cells(
-    frame: pd.DataFrame, columns: Sequence[str], formula: str
+    frame: pd.DataFrame, columns: Sequence[str], formula: str, n_rows: float | None = None
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Cell code of each row and the first row of each cell, or ``None`` (use the rows).
 
@@ -48,6 +48,8 @@ def pattern_cells(
     formula : str
         The model formula; formulas with data-dependent (stateful) transforms are not
         collapsed.
+    n_rows : float, optional
+        The respondents the rows stand for (grouped rows; default ``len(frame)``).
 
     Returns
     -------
@@ -64,7 +66,7 @@ def pattern_cells(
         codes, uniques = pd.factorize(frame[c])
         joint = pd.factorize(joint * (len(uniques) + 1) + codes)[0].astype(np.int64)
     n_cells = int(joint.max()) + 1
-    if n_cells * ROWS_PER_CELL > len(frame):
+    if n_cells * ROWS_PER_CELL > (len(frame) if n_rows is None else n_rows):
         return None
     # codes are numbered in order of first appearance: a row opens a cell when its code
     # exceeds every earlier code
@@ -102,6 +104,7 @@ def cell_variance(
     cal: Calibration | None = None,
     *,
     diag: bool = False,
+    groups: RowGroups | None = None,
 ) -> np.ndarray:
     """Design covariance of the row values ``w_i e[codes_i]`` (zero where ``codes_i < 0``).
 
@@ -114,7 +117,9 @@ def cell_variance(
     ``sum_h n_h/(n_h-1) [sum_c (sum w^2) e_c e_c' - S_h S_h' / n_h]`` over the (stratum, cell)
     cells, ``S_h = sum_c (sum w) e_c``; with PSUs, the PSU totals ``R e`` (``R``: PSU x cell
     sums of ``w``). The residuals ``u - x b`` of the calibration regression take one value per
-    (cell, calibration cell), so the joint cells carry them.
+    (cell, calibration cell), so the joint cells carry them. With ``groups`` (each row a
+    group of respondents, :class:`pollwaves.survey.design.RowGroups`) ``w`` holds the
+    groups' summed weights, ``n_h`` counts respondents and ``sum w^2`` is ``sq w^2``.
     """
     e = np.vstack([e, np.zeros((1, e.shape[1]))])  # the last cell: rows outside the fit
     codes = np.where(codes >= 0, codes, len(e) - 1)
@@ -125,13 +130,13 @@ def cell_variance(
         sums = sparse.csr_matrix((b0, (j_cal, j_model)), shape=(cal.n_cells, len(e))) @ e
         e, codes = e[j_model] - cal.fitted(sums)[j_cal], joint
     n_psu = int(p.max()) + 1
-    if n_psu == len(p) and bool((p == np.arange(len(p))).all()):
-        n_h = np.bincount(s).astype(float)
+    if groups is not None or (n_psu == len(p) and bool((p == np.arange(len(p))).all())):
+        n_h, w2 = _own_psu(s, w, groups)
         hc, hc_h, hc_c = _pairs(s, codes, len(e))
         b1 = np.bincount(hc, weights=w, minlength=len(hc_h))
-        b2 = np.bincount(hc, weights=w * w, minlength=len(hc_h))
+        b2 = np.bincount(hc, weights=w2, minlength=len(hc_h))
         if (n_h == 1).any():
-            return design_variance(w[:, None] * e[codes], s, p, cov=True)  # raises
+            return design_variance(w[:, None] * e[codes], s, p, cov=True, groups=groups)
         scale = n_h / (n_h - 1)
         ec = e[hc_c]
         tot = sparse.csr_matrix((b1, (hc_h, hc_c)), shape=(len(n_h), len(e))) @ e
@@ -156,6 +161,7 @@ def cell_cross(
     p: np.ndarray,
     cal: Calibration | None = None,
     cache: dict | None = None,
+    groups: RowGroups | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Design cross-covariances of two sets of row values given by cell values.
 
@@ -168,7 +174,8 @@ def cell_cross(
     cells of ``b``: every sum over them is a sparse matrix applied to ``a`` (and to the
     fitted values of its calibration regression), so the work is ``nnz(b) x P``. Those
     fitted values depend on ``a``, ``a_codes`` and ``cal`` only: with ``cache`` (a dict
-    kept while these stay the same) they are computed once.
+    kept while these stay the same) they are computed once. ``groups``: as
+    :func:`cell_variance`.
     """
     dense = not sparse.issparse(a)
     n_a, n_b = a.shape[0], b.shape[0]
@@ -196,11 +203,11 @@ def cell_cross(
         fit_a = cache["fit_a"]
         b = (b - cal.fitted_sparse(to_cal @ b)[u_cal]).tocsr()
     n_psu = int(p.max()) + 1
-    if n_psu == len(p) and bool((p == np.arange(len(p))).all()):  # each row its own PSU
-        hc, strata, hc_u = _pairs(s, unit, len(u_b))
+    if groups is not None or (n_psu == len(p) and bool((p == np.arange(len(p))).all())):
+        hc, strata, hc_u = _pairs(s, unit, len(u_b))  # each respondent its own PSU
+        n_h, w2 = _own_psu(s, w, groups)
         c1 = np.bincount(hc, weights=w, minlength=len(strata))
-        c2 = np.bincount(hc, weights=w * w, minlength=len(strata))
-        n_h = np.bincount(s).astype(float)
+        c2 = np.bincount(hc, weights=w2, minlength=len(strata))
         to_rows = _select(hc_u, len(u_b))
     else:  # PSU totals, one row per PSU
         to_rows = sparse.csr_matrix((w, (p, unit)), shape=(n_psu, len(u_b)))
@@ -209,7 +216,7 @@ def cell_cross(
         c1 = c2 = np.ones(n_psu)
         n_h = np.bincount(strata).astype(float)
     if (n_h == 1).any():
-        design_variance(np.zeros((len(p), 1)), s, p)  # raises: a lonely PSU
+        design_variance(np.zeros((len(p), 1)), s, p, groups=groups)  # raises: a lonely PSU
     scale = n_h / (n_h - 1)
     b = sparse.csr_matrix(to_rows @ b)
     to_h = sparse.csr_matrix((c1, (strata, np.arange(len(strata)))), shape=(len(n_h), len(c1)))
@@ -225,6 +232,13 @@ def cell_cross(
     var_b = np.asarray(b.multiply(b).T @ wt).ravel()
     var_b -= np.asarray(tot_b.multiply(tot_b).T @ wt_h).ravel()
     return cross, var_b
+
+
+def _own_psu(s: np.ndarray, w: np.ndarray, groups: RowGroups | None):
+    """Respondents per stratum and each row's sum of squared weights (respondents: w^2)."""
+    if groups is None:
+        return np.bincount(s).astype(float), w * w
+    return np.bincount(s, weights=groups.size), groups.sq * w * w
 
 
 def _dense(m) -> np.ndarray:

@@ -5,18 +5,96 @@ row; ``design_variance`` then gives the with-replacement between-PSU variance of
 totals, as R ``survey:::svyrecvar`` does. Estimators build their linearised influence
 values ``z`` (one column per statistic) and pass them here. All functions assume sampling
 weights.
+
+A data row may also stand for a *group* of respondents (:class:`RowGroups`): respondents of
+one stratum, each its own PSU, who share every variable of the analysis. Their weights are
+summed into the row's weight (sampling weights, never frequency weights) and their squared
+weights into a second column. Every linearised value of such respondents is their own
+weight times one common factor, so the row's total ``z_r`` and the ratio
+``sum w^2 / (sum w)^2`` give the within-stratum sum of squares exactly: the variance of the
+grouped rows equals that of the respondents.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from pollwaves.errors import InputError
 
-__all__ = ["as_list", "check_columns", "design_codes", "design_variance"]
+__all__ = [
+    "RowGroups",
+    "as_list",
+    "check_columns",
+    "design_codes",
+    "design_variance",
+    "row_groups",
+]
+
+
+@dataclass(frozen=True)
+class RowGroups:
+    """Rows that each stand for a group of respondents (see the module docstring).
+
+    Attributes
+    ----------
+    size : ndarray
+        Respondents per row (float, >= 1).
+    sq : ndarray
+        Per row ``sum w_i^2 / (sum w_i)^2`` over its respondents' sampling weights (1 for a
+        single respondent).
+    """
+
+    size: np.ndarray
+    sq: np.ndarray
+
+
+def row_groups(
+    df: pd.DataFrame,
+    weight: str | None,
+    group_size: str | None,
+    group_weight_sq: str | None,
+    psu: str | None = None,
+) -> RowGroups | None:
+    """The :class:`RowGroups` of ``df`` (``None`` when ``group_size`` is ``None``).
+
+    ``group_size`` names the column of respondents per row, ``group_weight_sq`` that of
+    their summed squared sampling weights; ``weight`` (their summed weights) is required.
+    Grouped rows need each respondent to be its own PSU (``psu=None``).
+    """
+    if group_size is None:
+        if group_weight_sq is not None:
+            raise InputError("group_weight_sq needs group_size", column=group_weight_sq)
+        return None
+    if weight is None or group_weight_sq is None or psu is not None:
+        raise InputError(
+            "Grouped rows need the summed weights and squared weights, and no PSU column",
+            column=group_size,
+            hint="pass weight= and group_weight_sq=; respondents are their own PSUs",
+        )
+    check_columns(df, [weight, group_size, group_weight_sq])
+    size = pd.to_numeric(df[group_size], errors="coerce").to_numpy(dtype=float)
+    w = pd.to_numeric(df[weight], errors="coerce").to_numpy(dtype=float)
+    w2 = pd.to_numeric(df[group_weight_sq], errors="coerce").to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sq = w2 / (w * w)
+    # Cauchy-Schwarz: (sum w)^2 / n <= sum w^2 <= (sum w)^2
+    slack = 1e-9
+    bad = ~(np.isfinite(size) & (size >= 1) & (size == np.round(size)))
+    bad |= ~(np.isfinite(sq) & (sq * size >= 1 - slack) & (sq <= 1 + slack))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            "A grouped row has an impossible size or squared-weight sum",
+            column=group_weight_sq,
+            row=i + 1,
+            value=(df[group_size].iloc[i], df[weight].iloc[i], df[group_weight_sq].iloc[i]),
+            hint="the size must be a whole number >= 1 and (sum w)^2/n <= sum w^2 <= (sum w)^2",
+        )
+    return RowGroups(size, sq)
 
 
 def as_list(by: str | Sequence[str] | None) -> list[str]:
@@ -60,7 +138,12 @@ def _group_sums(x: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 def design_variance(
-    z: np.ndarray, s: np.ndarray, p: np.ndarray, *, cov: bool = False
+    z: np.ndarray,
+    s: np.ndarray,
+    p: np.ndarray,
+    *,
+    cov: bool = False,
+    groups: RowGroups | None = None,
 ) -> np.ndarray:
     """Between-PSU-within-strata variance of the totals of the columns of ``z``.
 
@@ -69,7 +152,12 @@ def design_variance(
     ``V = sum_h n_h/(n_h-1) sum_j (t_hj - mean_h t)^2`` with ``t_hj`` the PSU totals, as
     R ``svyrecvar`` (with replacement at the first stage, no finite population correction).
     PSUs outside a domain contribute zero totals (domain estimation by zero-padding).
+    With ``groups`` each row is a group of respondents, each its own PSU (module
+    docstring): ``n_h`` counts respondents, and the sum of squares is
+    ``sum_r sq_r z_r z_r' - S_h S_h' / n_h``.
     """
+    if groups is not None:
+        return _grouped_variance(np.asarray(z, dtype=float), s, groups, cov)
     n_psu = int(p.max()) + 1
     totals = _group_sums(z, p, n_psu)
     psu_stratum = np.zeros(n_psu, dtype=np.int64)
@@ -87,3 +175,23 @@ def design_variance(
     if cov:
         return (scale[:, None] * centred).T @ centred
     return (scale[:, None] * centred**2).sum(axis=0)
+
+
+def _grouped_variance(z: np.ndarray, s: np.ndarray, groups: RowGroups, cov: bool) -> np.ndarray:
+    flat = z.reshape(len(z), -1)
+    n_h = np.bincount(s, weights=groups.size)
+    if ((n_h > 0) & (n_h < 2)).any():
+        raise InputError(
+            "A stratum has a single PSU; its variance cannot be estimated",
+            value=int(np.flatnonzero((n_h > 0) & (n_h < 2))[0]),
+            hint="collapse the lonely-PSU stratum with a neighbouring stratum",
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(n_h > 1, n_h / (n_h - 1), 0.0)
+        per_n = np.where(n_h > 0, scale / n_h, 0.0)
+    sums = _group_sums(flat, s, len(n_h))
+    row = scale[s] * groups.sq
+    if cov:
+        return (flat * row[:, None]).T @ flat - (sums * per_n[:, None]).T @ sums
+    out = row @ flat**2 - per_n @ sums**2
+    return out if z.ndim > 1 else out[0]

@@ -25,7 +25,7 @@ from statsmodels.genmod.generalized_linear_model import GLM
 from pollwaves.errors import InputError
 from pollwaves.survey.calibration import Calibration, calibration
 from pollwaves.survey.cells import cell_variance, n_distinct, pattern_cells, rows_used
-from pollwaves.survey.design import check_columns, design_codes, design_variance
+from pollwaves.survey.design import check_columns, design_codes, design_variance, row_groups
 from pollwaves.survey.modelling import WaldTest, formula_columns, rank_deficiency_error
 from pollwaves.survey.weighting import sampling_weights
 
@@ -44,7 +44,11 @@ class SurveyLogitResult:
         Design degrees of freedom ``#PSU - #strata + 1 - #coefficients`` among the rows used
         (R ``degf(design) + 1 - length(coef)``).
     nobs : int
-        Number of rows used (complete cases of the model variables).
+        Number of respondents used (complete cases of the model variables).
+    n_rows : int
+        Number of data rows used (``nobs`` unless the rows are grouped).
+    groups : RowGroups or None
+        The grouped rows of the fit (:class:`pollwaves.survey.design.RowGroups`).
     glm : GLMResults
         The underlying statsmodels pseudo-likelihood fit (its own covariance is model-based
         and wrong for survey data; use :meth:`cov_params`). When all model variables take
@@ -73,7 +77,8 @@ class SurveyLogitResult:
         self.bse = pd.Series(np.sqrt(np.diag(cov)), index=names, name="bse")
         self.tvalues = (self.params / self.bse).rename("tvalues")
         self.df_resid = float(df_resid)
-        self.nobs = int(glm.nobs)
+        self.nobs = self.n_rows = int(glm.nobs)
+        self.groups = None
         self.term_slices = term_slices
         if self.df_resid > 0:
             pv = 2 * stats.t.sf(np.abs(self.tvalues.to_numpy()), self.df_resid)
@@ -221,6 +226,8 @@ def weighted_logit(
     calibrated_on: Sequence[str] | None = None,
     calibration_by: str | None = None,
     base_weight: str | None = None,
+    group_size: str | None = None,
+    group_weight_sq: str | None = None,
 ) -> SurveyLogitResult:
     """Design-based logistic regression with sampling weights (R ``svyglm``, quasibinomial).
 
@@ -248,6 +255,12 @@ def weighted_logit(
         wave:(a + b + c)``, i.e. one residual regression per wave.
     base_weight : str, optional
         With ``calibrated_on``: the weights before calibration (``None``: equal).
+    group_size, group_weight_sq : str, optional
+        Grouped rows (:class:`pollwaves.survey.design.RowGroups`): each row stands for
+        ``group_size`` respondents of one stratum who share every model variable and
+        raking column, each their own PSU (``psu=None``); ``weight`` holds their summed
+        sampling weights and ``group_weight_sq`` their summed squared weights. Estimates,
+        SEs and df equal those of the respondents' rows; ``nobs`` counts respondents.
 
     Returns
     -------
@@ -282,14 +295,20 @@ def weighted_logit(
     check_columns(df, [c for c in (strata, psu) if c])
     data = df.reset_index(drop=True)
     w_all = sampling_weights(data, weight)
+    groups = row_groups(data, weight, group_size, group_weight_sq, psu)
     s, p_codes = design_codes(data, strata, psu)
-    cal = calibration(data, weight, calibrated_on, by=calibration_by, base_weight=base_weight)
+    cal = calibration(
+        data, weight, calibrated_on, by=calibration_by, base_weight=base_weight,
+        group_size=group_size,
+    )  # fmt: skip
+    n_resp = len(data) if groups is None else float(groups.size.sum())
     try:
         model_cols = formula_columns(formula, [str(c) for c in data.columns])
     except (tokenize.TokenError, SyntaxError) as err:
         raise InputError(f"Cannot parse the formula: {err}", value=formula) from err
     complete = data[model_cols].notna().all(axis=1)
-    cells = pattern_cells(data.loc[complete, model_cols], model_cols, formula)
+    n_complete = None if groups is None else float(groups.size[complete.to_numpy()].sum())
+    cells = pattern_cells(data.loc[complete, model_cols], model_cols, formula, n_complete)
     manager = FormulaManager(engine="patsy")
     try:
         y_df, x_df = manager.get_matrices(
@@ -315,7 +334,8 @@ def weighted_logit(
     slices = manager.get_term_name_slices(x_df)
     if np.linalg.matrix_rank(x) < x.shape[1]:
         raise rank_deficiency_error(x, names, slices, formula)
-    w = w_all[used] / w_all.mean()  # R rescales the weights to mean 1; estimates unchanged
+    mean_w = w_all.sum() / n_resp
+    w = w_all[used] / mean_w  # R rescales the weights to mean 1; estimates unchanged
     wc = w if cell_of is None else np.bincount(cell_of, weights=w, minlength=len(x))
     glm = GLM(y, x, family=Binomial(), var_weights=wc).fit(tol=1e-12, rtol=1e-15, maxiter=100)
     if not glm.converged:
@@ -331,16 +351,18 @@ def weighted_logit(
         scores = np.zeros((len(data), x.shape[1]))
         scores[used] = (x * (w * (y - mu))[:, None]) @ a_inv
         z = scores if cal is None else cal.residualise(scores)
-        cov = design_variance(z, s, p_codes, cov=True)
+        cov = design_variance(z, s, p_codes, cov=True, groups=groups)
     else:  # a row's score is its weight times its cell's (y - mu) x A^-1: cell sums
         e = (x * (y - mu)[:, None]) @ a_inv
         codes = np.full(len(data), -1, dtype=np.int64)
         codes[used] = cell_of
-        cells_infl = (e, codes, w_all / w_all.mean())  # per-row scores built on demand
-        cov = cell_variance(*cells_infl, s, p_codes, cal)
-    degf = n_distinct(p_codes[used]) - n_distinct(s[used])
+        cells_infl = (e, codes, w_all / mean_w)  # per-row scores built on demand
+        cov = cell_variance(*cells_infl, s, p_codes, cal, groups=groups)
+    n_psu = n_distinct(p_codes[used]) if groups is None else int(groups.size[used].sum())
+    degf = n_psu - n_distinct(s[used])
     df_resid = degf + 1 - x.shape[1]
     res = SurveyLogitResult(glm, cov, names, df_resid, slices, influence=scores, cal=cal,
                             cells=cells_infl)  # fmt: skip
-    res.nobs = len(used)
+    res.nobs = len(used) if groups is None else n_psu
+    res.n_rows, res.groups = len(used), groups
     return res

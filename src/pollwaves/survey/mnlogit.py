@@ -21,7 +21,6 @@ for predicted shares by region, a variable not in the model: all within 2%.
 
 from __future__ import annotations
 
-import re
 import tokenize
 from collections.abc import Sequence
 from typing import Any
@@ -31,6 +30,7 @@ import pandas as pd
 from scipy import sparse
 
 from pollwaves.errors import InputError
+from pollwaves.survey import design as _d
 from pollwaves.survey import dist
 from pollwaves.survey.calibration import calibration
 from pollwaves.survey.cells import cell_cross, n_distinct, pattern_cells, rows_used
@@ -42,6 +42,7 @@ from pollwaves.survey.mnlogit_core import (
     model_matrix,
     newton,
     outer_rows,
+    response_categories,
     softmax,
     sparse_design,
 )
@@ -67,7 +68,7 @@ class SurveyMNLogitResult:
     design_df : int
         ``#PSU - #strata`` among the rows used (R ``degf``): df of the share intervals.
     nobs : int
-        Rows used (complete cases of the model variables).
+        Respondents used (complete cases of the model variables).
     llf : float
         Weighted log pseudo-likelihood, original weights (R ``-multinom(...)$value``).
     term_slices : dict
@@ -81,11 +82,12 @@ class SurveyMNLogitResult:
         self._perm = [order.index(c) for c in self.categories]  # model order -> categories
         self.params = pd.DataFrame(fit["beta"], index=names, columns=others)
         if fit.get("cell_infl") is None:
-            cov = design_variance(self._calibrate(fit["infl"]), fit["s"], fit["p"], cov=True)
+            z = self._calibrate(fit["infl"])
+            cov = design_variance(z, fit["s"], fit["p"], cov=True, groups=fit["groups"])
         else:  # fitted on cells: the sandwich meat from cell sums of the sparse scores
             u, codes, v, a_inv = fit["cell_infl"]
             design = (v, fit["s"], fit["p"], fit["cal"], fit.setdefault("cal_u", {}))
-            meat = cell_cross(u, codes, u, codes, *design)[0]
+            meat = cell_cross(u, codes, u, codes, *design, groups=fit["groups"])[0]
             cov = a_inv @ ((meat + meat.T) / 2) @ a_inv
             cov = (cov + cov.T) / 2
         idx = pd.MultiIndex.from_product([others, names], names=["category", "term"])
@@ -93,9 +95,12 @@ class SurveyMNLogitResult:
         se = np.sqrt(np.diag(cov)).reshape(len(others), len(names)).T
         self.bse = pd.DataFrame(se, index=names, columns=others)
         self.tvalues = self.params / self.bse
-        self.design_df = n_distinct(fit["p"][used]) - n_distinct(fit["s"][used])
+        groups = fit["groups"]
+        n_psu = n_distinct(fit["p"][used]) if groups is None else int(groups.size[used].sum())
+        self.design_df = n_psu - n_distinct(fit["s"][used])
         self.df_resid = float(self.design_df + 1 - fit["beta"].size)
-        self.nobs, self.llf, self.term_slices = len(used), fit["llf"], spec.term_name_slices
+        self.nobs = len(used) if groups is None else n_psu  # grouped: respondents
+        self.llf, self.term_slices = fit["llf"], spec.term_name_slices
         pv = 2 * dist.t_sf(np.abs(self.tvalues), self.df_resid) if self.df_resid > 0 else np.nan
         self.pvalues = pd.DataFrame(pv, index=names, columns=others)
 
@@ -207,7 +212,7 @@ class SurveyMNLogitResult:
             se = np.sqrt(cellz_variance(z, self._f, self._cov.to_numpy()))
         else:
             z = self._calibrate(z.reshape(len(z), -1))
-            se = np.sqrt(design_variance(z, self._f["s"], self._f["p"]))
+            se = np.sqrt(design_variance(z, self._f["s"], self._f["p"], groups=self._f["groups"]))
         lo, hi = logit_ci(est.ravel(), se, self.design_df, level)
         out = pd.DataFrame([lab for lab in labels for _ in names], columns=by_cols)
         out["category"] = list(names) * len(labels)
@@ -273,26 +278,6 @@ class SurveyMNLogitResult:
         return self._table(by_cols, labels, [name], est, z, level)
 
 
-def _categories(data: pd.DataFrame, lhs: str, reference: Any) -> tuple[str, list, list]:
-    """Response column, its categories, and the model order (reference first)."""
-    m = re.fullmatch(r"""Q\((['"])(.+)\1\)""", lhs)
-    name = m.group(2) if m else lhs
-    if name not in data.columns:
-        hint = f"available columns: {list(data.columns)}"
-        raise InputError("The response must be a column of the data", column=name, hint=hint)
-    y = data[name]
-    cats = list(y.cat.categories) if isinstance(y.dtype, pd.CategoricalDtype) else None
-    cats = sorted(y.dropna().unique().tolist()) if cats is None else cats
-    if len(cats) < 2:
-        raise InputError("The response needs at least two categories", column=name, value=cats)
-    reference = cats[0] if reference is None else reference
-    if reference not in cats:
-        raise InputError(
-            "Unknown reference category", column=name, value=reference, hint=f"use one of {cats}"
-        )
-    return name, cats, [reference, *[c for c in cats if c != reference]]
-
-
 def weighted_mnlogit(
     df: pd.DataFrame,
     formula: str,
@@ -304,6 +289,8 @@ def weighted_mnlogit(
     calibrated_on: Sequence[str] | None = None,
     calibration_by: str | None = None,
     base_weight: str | None = None,
+    group_size: str | None = None,
+    group_weight_sq: str | None = None,
 ) -> SurveyMNLogitResult:
     """Design-based multinomial logit with sampling weights (R ``nnet::multinom`` estimates).
 
@@ -328,6 +315,9 @@ def weighted_mnlogit(
         :func:`pollwaves.survey.glm.weighted_logit`: the influence functions of the
         coefficients and of the predicted shares are residualised on the calibration model
         (per ``calibration_by`` level) before the design variance.
+    group_size, group_weight_sq : str, optional
+        Grouped rows (respondents sharing every variable), as
+        :func:`pollwaves.survey.glm.weighted_logit`: the same estimates and SEs.
 
     Returns
     -------
@@ -349,16 +339,23 @@ def weighted_mnlogit(
     check_columns(df, [c for c in (strata, psu) if c])
     data = df.reset_index(drop=True)
     w_all = sampling_weights(data, weight)
+    groups = _d.row_groups(data, weight, group_size, group_weight_sq, psu)
+    size = np.ones(len(data)) if groups is None else groups.size
     s, p_codes = design_codes(data, strata, psu)
-    cal = calibration(data, weight, calibrated_on, by=calibration_by, base_weight=base_weight)
+    cal = calibration(
+        data, weight, calibrated_on, by=calibration_by, base_weight=base_weight,
+        group_size=group_size,
+    )  # fmt: skip
     lhs, rhs = (part.strip() for part in formula.split("~", 1))
-    yname, cats, order = _categories(data, lhs, reference)
+    yname, cats, order = response_categories(data, lhs, reference)
     try:
         model_cols = formula_columns(rhs, [str(c) for c in data.columns])
     except (tokenize.TokenError, SyntaxError) as err:
         raise InputError(f"Cannot parse the formula: {err}", value=formula) from err
     complete = data[[yname, *model_cols]].notna().all(axis=1)
-    cells = pattern_cells(data.loc[complete, [yname, *model_cols]], [yname, *model_cols], formula)
+    n_complete = float(size[complete.to_numpy()].sum())
+    cols = [yname, *model_cols]
+    cells = pattern_cells(data.loc[complete, cols], cols, formula, n_complete)
     frame = data[complete] if cells is None else data.iloc[np.flatnonzero(complete)[cells[1]]]
     x_df = model_matrix("~ " + rhs, frame, "drop", "")
     used, cell_of = rows_used(x_df.index.to_numpy(), np.flatnonzero(complete), cells)
@@ -371,7 +368,8 @@ def weighted_mnlogit(
     if np.linalg.matrix_rank(x) < x.shape[1]:
         names = [str(c) for c in x_df.columns]
         raise rank_deficiency_error(x, names, x_df.design_info.term_name_slices, formula)
-    w = w_all[used] / w_all[used].mean()  # scale-free; keeps the Newton tolerance absolute
+    mean_w = w_all[used].sum() / size[used].sum()
+    w = w_all[used] / mean_w  # scale-free; keeps the Newton tolerance absolute
     wc = w if cell_of is None else np.bincount(cell_of, weights=w, minlength=len(x))
     beta, converged = newton(x, yk, wc, k1 := len(cats) - 1)
     if not converged or not np.isfinite(beta).all():
@@ -389,11 +387,12 @@ def weighted_mnlogit(
         codes = np.full(len(data), -1, dtype=np.int64)
         codes[used] = cell_of
         x_coo = sparse.coo_matrix(x)  # the dummies' non-zeros, kept for the shares
-        cell_infl = (outer_rows(resid, x_coo), codes, w_all / w_all[used].mean(), a_inv)
+        cell_infl = (outer_rows(resid, x_coo), codes, w_all / mean_w, a_inv)
     eta_y = np.hstack([np.zeros((len(x), 1)), x @ beta])[np.arange(len(x)), yk]
     w_orig = w_all[used] if cell_of is None else np.bincount(cell_of, w_all[used], len(x))
     llf = float(w_orig @ (eta_y - lse))
     fit = dict(beta=beta, x=x, used=used, infl=infl, data=data, weight=weight, w_all=w_all)
     fit |= dict(s=s, p=p_codes, cal=cal, categories=cats, order=order, spec=x_df.design_info)
     fit |= {"cell_infl": cell_infl, "cell_of": cell_of, "x_coo": x_coo}
+    fit |= {"groups": groups, "mean_w": mean_w}
     return SurveyMNLogitResult(fit | {"llf": llf})

@@ -106,7 +106,7 @@ def cellz_variance(z: CellZ, f: dict, cov: np.ndarray) -> np.ndarray:
     ``J_q cov J_q' + 2 J_q C_q + O_q`` (module docstring), ``C = A^-1 C_u``.
     """
     u, cell_codes, _, a_inv = f["cell_infl"]
-    scale = 1 / f["w_all"][f["used"]].mean()
+    scale = 1 / f["mean_w"]
     n_g, k, n_par = z.jac.shape
     jq = z.jac.reshape(n_g * k, n_par)
     coef = ((jq @ cov) * jq).sum(axis=1)
@@ -116,6 +116,7 @@ def cellz_variance(z: CellZ, f: dict, cov: np.ndarray) -> np.ndarray:
     own = sparse.csr_matrix((z.own[has].ravel(), (rows, cols)), shape=(len(z.group), n_g * k))
     # the coefficient part of row i is w_i u_c A^-1 J' / mean(w used): the cross scales so
     design = (f["w_all"], f["s"], f["p"], f["cal"])
-    cross_u, var_own = cell_cross(u, cell_codes, own, z.codes, *design, f.setdefault("cal_u", {}))
+    cache = f.setdefault("cal_u", {})
+    cross_u, var_own = cell_cross(u, cell_codes, own, z.codes, *design, cache, f["groups"])
     cross = a_inv @ cross_u
     return coef + 2 * scale * (jq * cross.T).sum(axis=1) + var_own

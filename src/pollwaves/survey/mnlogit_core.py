@@ -7,6 +7,7 @@ maximiser, the logit-scale share interval and the patsy model matrix.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,15 @@ from statsmodels.formula._manager import FormulaManager
 from pollwaves.errors import InputError
 from pollwaves.survey import dist
 
-__all__ = ["information", "logit_ci", "model_matrix", "newton", "softmax", "sparse_design"]
+__all__ = [
+    "information",
+    "logit_ci",
+    "model_matrix",
+    "newton",
+    "response_categories",
+    "softmax",
+    "sparse_design",
+]
 
 _TOL, _MAXITER = 1e-11, 100
 
@@ -126,3 +135,23 @@ def model_matrix(spec: Any, data: pd.DataFrame, na: str, what: str) -> pd.DataFr
             f"Cannot build the model matrix{what}: {err}",
             hint=f"check the formula terms against the columns {list(data.columns)}",
         ) from err
+
+
+def response_categories(data: pd.DataFrame, lhs: str, reference: Any) -> tuple[str, list, list]:
+    """Response column, its categories, and the model order (reference first)."""
+    m = re.fullmatch(r"""Q\((['"])(.+)\1\)""", lhs)
+    name = m.group(2) if m else lhs
+    if name not in data.columns:
+        hint = f"available columns: {list(data.columns)}"
+        raise InputError("The response must be a column of the data", column=name, hint=hint)
+    y = data[name]
+    cats = list(y.cat.categories) if isinstance(y.dtype, pd.CategoricalDtype) else None
+    cats = sorted(y.dropna().unique().tolist()) if cats is None else cats
+    if len(cats) < 2:
+        raise InputError("The response needs at least two categories", column=name, value=cats)
+    reference = cats[0] if reference is None else reference
+    if reference not in cats:
+        raise InputError(
+            "Unknown reference category", column=name, value=reference, hint=f"use one of {cats}"
+        )
+    return name, cats, [reference, *[c for c in cats if c != reference]]
