@@ -157,14 +157,20 @@ def pollster_toplines(
     lab = label_toplines(top, codebook, level=level)
     qlab, clab, order = _labels(codebook)
     diffs = wave_differences(top, pairs="consecutive", correction="holm", level=level)
-    diffs = diffs.set_index(["question", "category", "wave_to"])
-    base = bases.set_index(["wave", "question"])
+    # one dict lookup per row (not a .loc per row): the first row of a repeated key, as .loc
+    dcols = ["question", "category", "wave_to", "wave_from", "difference", "p_adjusted"]
+    diff_of: dict[tuple, dict] = {}
+    for q, c, w, *vals in diffs[dcols].itertuples(index=False):
+        diff_of.setdefault((q, c, w), dict(zip(dcols[3:], vals, strict=True)))
+    bcols = ["wave", "question", "n", "weighted_n", "wave_deff"]
+    base_of: dict[tuple, dict] = {}
+    for w, q, *vals in bases[bcols].itertuples(index=False):
+        base_of.setdefault((w, q), dict(zip(bcols[2:], vals, strict=True)))
     z = dist.norm_ppf(0.5 + float(level) / 2)
     rows = []
     for r in lab.itertuples(index=False):
-        key = (r.question, r.category, r.wave)
-        b = base.loc[(r.wave, r.question)] if (r.wave, r.question) in base.index else None
-        d = diffs.loc[key] if key in diffs.index else None
+        b = base_of.get((r.wave, r.question))
+        d = diff_of.get((r.question, r.category, r.wave))
         sig = d is not None and float(d["p_adjusted"]) < 1 - float(level)
         change = 100 * float(d["difference"]) if d is not None else np.nan
         rows.append(
