@@ -415,6 +415,38 @@ def test_many_waves_drop_the_segment_labels_and_thin_the_wave_labels(n):
         assert segment_labels == [] and notes == []
 
 
+# n waves from 2022-01 on, all on the axis (2022-04 from the published numbers alone)
+@pytest.mark.parametrize("n", [figures.LABELLED_WAVES, figures.LABELLED_WAVES + 1, 60])
+def test_many_waves_draw_one_area_and_one_line_per_band(n):
+    top = _many_waves(n)
+    waves = sorted(top["wave"].unique())
+    gap = waves.index("2022-04")  # published, but no microdata wave: a gap, not interpolated
+    top = top[top["wave"] != "2022-04"]
+    fig = figures.war_support_figure(top, _published(), notice=NOTICE, contrasts=_contrasts())
+    ax = _axes(fig)
+    stack, dots = _gids(ax["sim_stack"]), _gids(ax["sim_dots"])
+    if n <= figures.LABELLED_WAVES:  # a bar and a dodged dot per wave and band
+        assert not any(g.startswith(("line:", "stack:", "ribbon:")) for g in dots | stack)
+        assert f"point:estimates:{waves[0]}:support" in dots
+        return
+    assert not any(g.startswith(("point:", "interval:")) for g in dots)
+    assert len(ax["sim_stack"].patches) == 0  # no per-wave bars
+    for band in WAR_BANDS:
+        line = dots[f"line:estimates:{band.key}"]
+        y = np.asarray(line.get_ydata(), dtype=float)
+        assert np.asarray(line.get_xdata(), dtype=float).tolist() == list(range(n))
+        assert np.isnan(y[gap]) and np.isfinite(np.delete(y, gap)).all()
+        assert f"stack:estimates:{band.key}" in stack
+        if band.key != "neutral":
+            (row,) = top[(top["question"] == "war_support") & (top["wave"] == waves[0])
+                         & (top["category"] == band.key)].itertuples()  # fmt: skip
+            assert y[0] == pytest.approx(100 * row.estimate)
+            ribbon = dots[f"ribbon:estimates:{band.key}"].get_paths()[0].vertices[:, 1]
+            assert ribbon.min() == pytest.approx(100 * row.ci_low)
+    text = _texts(fig)
+    assert "line and shaded band" in text and "in the line panel" in text
+
+
 def test_figure_style_is_the_seaborn_theme_it_stands_in_for():
     from pollwaves.report.figures_common import PALETTE, STYLE_RC, figure_style
 

@@ -22,6 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from pollwaves.report import figures_intervals as fi
+from pollwaves.report import figures_series as fs
 from pollwaves.report.figures_common import (
     ALLIANCE_BANDS,
     WAR_BANDS,
@@ -42,8 +43,10 @@ FONT = 9.0  # smallest text of the figure, in points (>= 10 px as the report ren
 _WAVE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 #: With more waves than this the bars are too narrow for their value labels and the wave labels
-#: overlap: the segments go unlabelled (the dot panels give every value), a wave without data
-#: is left empty instead of carrying a note, and every n-th wave is labelled on the x axis.
+#: overlap: the published segments go unlabelled, a wave without data is left empty instead of
+#: carrying a note, every n-th wave is labelled on the x axis, and the microdata panels draw
+#: each band as one stacked area and one line with a shaded CI band
+#: (:mod:`pollwaves.report.figures_series`) instead of a bar and a dot per wave.
 LABELLED_WAVES = 24
 _NOTE_KW = {"rotation": 90, "ha": "center", "va": "center", "fontsize": FONT, "color": "0.45"}
 _LEGEND_KW = {"loc": "lower center", "ncol": 2, "frameon": False, "fontsize": FONT}
@@ -65,7 +68,7 @@ _MARKS = {  # used kind -> legend handle
 }  # fmt: skip
 
 
-def _footer(level: float, prov: Provenance = ALL_SIMULATED) -> tuple[str, str]:
+def _footer(level: float, prov: Provenance = ALL_SIMULATED, panel: str = "dot") -> tuple[str, str]:
     lv = level_label(level)
     return (
         f"Published rows: real numbers from the {PUBLISHED_SOURCE}, in % as published (not "
@@ -74,7 +77,7 @@ def _footer(level: float, prov: Provenance = ALL_SIMULATED) -> tuple[str, str]:
         "published cell admits (100% unless the other published answers set a lower ceiling), "
         "not a measured value.",
         f"{prov.source.capitalize()} rows: weighted estimates from {prov.microdata}, with "
-        f"the {lv} confidence interval of every segment in the dot panel.",
+        f"the {lv} confidence interval of every segment in the {panel} panel.",
     )
 
 
@@ -119,7 +122,7 @@ def _published_toplines(published: pd.DataFrame, question: str) -> pd.DataFrame:
 
 
 def _legend_handles(bands, used: set, level: float, highlight=None, invasion=None,
-                    source: str = "simulated") -> list:  # fmt: skip
+                    source: str = "simulated", lines: bool = False) -> list:  # fmt: skip
     handles: list = [
         Patch(facecolor=b.colour, edgecolor="black", lw=2.2, label=f"{b.label} (outlined)")
         if b.key == highlight
@@ -131,8 +134,12 @@ def _legend_handles(bands, used: set, level: float, highlight=None, invasion=Non
         handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="///", label=label))
     handles += [make() for k, make in _MARKS.items() if k in used]
     ci = f"{source} estimate with its {level_label(level)} confidence interval"
-    handles.append(Line2D([], [], color="0.4", lw=1.8, marker="o", mfc="0.55", mec="black",
-                          ms=5.5, label=ci))  # fmt: skip
+    if lines:  # many waves: a line over a shaded ribbon
+        handles.append(Patch(facecolor="0.55", alpha=0.3, label=f"{ci} (shaded)"))
+        handles.append(Line2D([], [], color="0.4", lw=1.4, label=f"{source} estimate (line)"))
+    else:
+        handles.append(Line2D([], [], color="0.4", lw=1.8, marker="o", mfc="0.55",
+                              mec="black", ms=5.5, label=ci))  # fmt: skip
     if invasion is not None:
         handles.append(Line2D([], [], color="0.15", ls="--", lw=1.3, label=invasion))
     return handles
@@ -168,7 +175,8 @@ def _note(ax, x: float, text: str) -> None:
     ax.text(x, 0.5, text, transform=ax.get_xaxis_transform(), **_NOTE_KW)
 
 
-def _style_axis(ax, waves: Sequence[str], title: str, ylabel: str, dots: bool) -> None:
+def _style_axis(ax, waves: Sequence[str], title: str, ylabel: str, dots: bool,
+                separators: bool = True) -> None:  # fmt: skip
     labels = [f"{_MONTHS[int(w[5:7]) - 1]}\n{w[:4]}" for w in waves]
     ax.set_title(title, fontsize=FONT + 1.5, fontweight="bold", loc="left")
     wave_ticks(ax, labels, LABELLED_WAVES, FONT)  # every wave up to LABELLED_WAVES waves
@@ -178,7 +186,7 @@ def _style_axis(ax, waves: Sequence[str], title: str, ylabel: str, dots: bool) -
     ax.set_ylabel(ylabel, fontsize=FONT)
     ax.grid(axis="x", visible=False)
     ax.grid(axis="y", color="0.88", lw=0.8)
-    if dots and len(waves) > 1:  # thin separators: every dot belongs to the wave between two
+    if dots and separators and len(waves) > 1:  # thin separators: each dot's wave between two
         ax.vlines([x + 0.5 for x in range(len(waves) - 1)], 0, 1, transform=ax.get_xaxis_transform(),
                   colors="0.8", lw=0.8, zorder=0)  # fmt: skip
 
@@ -220,9 +228,9 @@ def _trend_figure(toplines, published, question, bands, title, notice, *, level,
         titles = {
             "pub_stack": "Published (Chatham House): waves with a complete breakdown",
             "pub_dots": "Published (Chatham House): every published number",
-            "sim_stack": f"{right}, weighted: stacked shares",
+            "sim_stack": f"{right}, weighted: stacked shares" + ("" if labelled else " (areas)"),
             "sim_dots": f"{right}, weighted: each segment with its {level_label(level)} "
-            "confidence interval",
+            "confidence interval" + ("" if labelled else " (line and shaded band)"),
         }
         for w, segs in full.items():
             _draw_stack(ax["pub_stack"], xpos[w], segs, bands, used, highlight=highlight,
@@ -238,20 +246,25 @@ def _trend_figure(toplines, published, question, bands, title, notice, *, level,
                 _note(ax["pub_dots"], xpos[w], "no published numbers")
         est = fi.estimate_frame(sim, contrasts, question, bands)
         fmt = lambda s: f"{s.value:.0f}"  # noqa: E731
-        for w, e in est.groupby("wave", sort=True):
+        if not labelled:  # many waves: one area and one line per band (figures_series)
+            fs.draw_stack_areas(ax["sim_stack"], est, bands, xpos, highlight)
+            fs.draw_estimate_lines(ax["sim_dots"], est, bands, xpos, highlight)
+        for w, e in est.groupby("wave", sort=True) if labelled else ():
             vals = dict(zip(e["category"], e["estimate"], strict=True))
             segs = [Known("point", vals[b.key], vals[b.key], vals[b.key], bands=(j,))
                     for j, b in enumerate(bands)]  # fmt: skip
-            _draw_stack(ax["sim_stack"], xpos[w], segs, bands, used,
-                        fmt=fmt if labelled else None,
+            _draw_stack(ax["sim_stack"], xpos[w], segs, bands, used, fmt=fmt,
                         highlight=highlight)  # fmt: skip
-        fi.draw_estimates(ax["sim_dots"], est, bands, xpos, highlight)
+        if labelled:
+            fi.draw_estimates(ax["sim_dots"], est, bands, xpos, highlight)
         for w in noted:
             if w not in set(est["wave"]):
                 for k in ("sim_stack", "sim_dots"):
                     _note(ax[k], xpos[w], f"no {prov.source} wave")
         for k, a in ax.items():
-            _style_axis(a, waves, titles[k], "% of respondents", k.endswith("dots"))
+            # the separators tell dodged dots apart: none under the lines of many waves
+            dots = k.endswith("dots")
+            _style_axis(a, waves, titles[k], "% of respondents", dots, labelled or k != "sim_dots")
             a.tick_params(axis="x", labelbottom=True)
         tops = {
             "sim_dots": est["ci_high"].where(est["ci_high"].notna(), est["estimate"]).max(),
@@ -261,8 +274,9 @@ def _trend_figure(toplines, published, question, bands, title, notice, *, level,
             if pd.notna(top):
                 ax[k].set_ylim(0, min(103.0, 10 * (float(top) // 10) + 12))
         inv = _mark_invasion(list(ax.values()), _invasion_x(waves, invasion), invasion)
-        handles = _legend_handles(bands, used, level, highlight, inv, prov.source)
-        footer = [t for t in (*_footer(level, prov), " ".join(str(notice).split())) if t]
+        handles = _legend_handles(bands, used, level, highlight, inv, prov.source, not labelled)
+        panel = "dot" if labelled else "line"
+        footer = [t for t in (*_footer(level, prov, panel), " ".join(str(notice).split())) if t]
         text = "\n".join(textwrap.fill(t, 150) for t in footer)
         foot_h = 0.1 + text.count("\n") * FONT * 1.25 / 72 + 0.2
         legend_h = 0.25 * -(-len(handles) // 2) + 0.1
