@@ -45,12 +45,17 @@ class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
-    keys = [(k, loader.construct_object(k)) for k, _ in node.value if k.tag != _MERGE]
-    scalars = [(k, key) for k, key in keys if isinstance(key, (str, int, float))]
-    for i, (key_node, key) in enumerate(scalars):
-        if key in [other for _, other in scalars[:i]]:
+    seen: set = set()  # equal keys hash equally (1, 1.0 and true are one key, as ==)
+    for key_node, _ in node.value:
+        if key_node.tag == _MERGE:
+            continue
+        key = loader.construct_object(key_node)
+        if not isinstance(key, (str, int, float)):
+            continue
+        if key in seen:
             msg = f"found duplicate key {key!r}"
             raise yaml.constructor.ConstructorError(None, None, msg, key_node.start_mark)
+        seen.add(key)
     return loader.construct_mapping(node, deep=deep)
 
 

@@ -379,11 +379,18 @@ def toplines_context(frame: pd.DataFrame | None) -> list[dict]:
     """The display toplines grouped by wave and question (empty list for None)."""
     if frame is None or frame.empty:
         return []
+    # one pass over the rows (not a filter per wave and question): waves sorted, questions in
+    # order of first appearance within the wave, rows by ``order`` (stable)
+    groups: dict[object, dict[object, list[dict]]] = {}
+    first_flag: dict[object, object] = {}
+    for r in _records(frame):
+        groups.setdefault(r["wave"], {}).setdefault(r["question"], []).append(r)
+        first_flag.setdefault(r["wave"], r["simulated"])
     waves = []
-    for wave, rows in frame.groupby("wave", sort=True):
+    for wave in sorted(groups):
         questions = []
-        for q in dict.fromkeys(rows["question"]):
-            part = _records(rows[rows["question"] == q].sort_values("order", kind="stable"))
+        for q, part in groups[wave].items():
+            part.sort(key=lambda r: r["order"])
             for r in part:  # no previous wave: empty text, not NaN
                 r["previous_wave"] = (
                     r["previous_wave"] if isinstance(r["previous_wave"], str) else ""
@@ -395,6 +402,6 @@ def toplines_context(frame: pd.DataFrame | None) -> list[dict]:
                 "n": head["n"], "weighted_n": head["weighted_n"], "wave_moe": head["wave_moe"],
                 "previous_wave": head["previous_wave"],
             })  # fmt: skip
-        sim = str(rows["simulated"].iloc[0]).lower() == "true"
+        sim = str(first_flag[wave]).lower() == "true"
         waves.append({"wave": str(wave), "simulated": sim, "questions": questions})
     return waves
