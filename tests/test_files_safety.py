@@ -10,6 +10,8 @@ import sys
 import pandas as pd
 import pytest
 
+from pollwaves import files
+from pollwaves.errors import InputError
 from pollwaves.files import WriteError, defuse_cell, read_table, restore_cell, write_table
 
 HOSTILE = ['=HYPERLINK("http://x.example","click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
@@ -112,3 +114,25 @@ def test_published_formula_text_is_defused_in_the_stage_output(root, tmp_path):
     assert ",=HYPERLINK" not in text and ",+cmd" not in text and '"=HYPERLINK' not in text
     back = pd.concat([read_estimates(used), read_estimates(excluded)])
     assert '=HYPERLINK("http://evil.example","x")' in set(back["source_quote"])
+
+
+def test_read_tables_equals_stacking_read_table(tmp_path):
+    a = pd.DataFrame({"wave": ["2022-01"], "label": ["=cmd|' /C calc'!A0"], "x": [0.5]})
+    b = pd.DataFrame({"wave": ["2022-02"], "label": ["plain"], "x": [1.25]})
+    empty = a.iloc[:0]
+    paths = [tmp_path / f"{k}.csv" for k in "abe"]
+    for frame, path in zip((a, b, empty), paths, strict=True):
+        files.write_table(frame, path)
+    kw = {"dtype": {"wave": "string"}}
+    each = [files.read_table(p, **kw) for p in paths]
+    got = files.read_tables(paths, **kw)
+    pd.testing.assert_frame_equal(got, pd.concat(each, ignore_index=True))
+    assert got["label"].tolist() == ["=cmd|' /C calc'!A0", "plain"]  # restored, as written
+    kept = files.read_tables(paths, skip_empty=True, **kw)
+    pd.testing.assert_frame_equal(kept, pd.concat(each[:2], ignore_index=True))
+    only_empty = files.read_tables(paths[2:], skip_empty=True, **kw)
+    assert list(only_empty.columns) == ["wave", "label", "x"] and only_empty.empty
+    with pytest.raises(InputError, match="table not found"):
+        files.read_tables([tmp_path / "missing.csv"])
+    with pytest.raises(InputError, match="No tables"):
+        files.read_tables([])

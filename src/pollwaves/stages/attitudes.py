@@ -81,9 +81,7 @@ def run_attitudes_wave(
 
 def _stack(paths: Sequence[PathLike]) -> pd.DataFrame:
     """The per-wave tables one under the other, in wave order (tables without rows skipped)."""
-    parts = [files.read_table(p, dtype={"wave": "string"}) for p in sorted(map(str, paths))]
-    full = [p for p in parts if len(p)]
-    return pd.concat(full, ignore_index=True) if full else parts[0].iloc[:0]
+    return files.read_tables(sorted(map(str, paths)), skip_empty=True, dtype={"wave": "string"})
 
 
 def run_attitudes(

@@ -149,10 +149,9 @@ def run_model_waves(
     """
     order = {m: i for i, m in enumerate(model_terms(settings))}
     text = {c: "string" for c in ("model", "outcome", "wave", "not_asked", "reason")}
-    parts = [files.read_table(p, dtype=text, keep_default_na=False) for p in coverages]
-    if not parts:
+    if not coverages:
         raise InputError("No per-wave model coverage tables", hint="run the pipeline first")
-    table = pd.concat(parts, ignore_index=True)
+    table = files.read_tables(coverages, dtype=text, keep_default_na=False)
     rank = table["model"].map(order)
     if rank.isna().any():
         bad = sorted(set(table.loc[rank.isna(), "model"]))

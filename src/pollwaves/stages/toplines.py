@@ -16,7 +16,7 @@ import pandas as pd
 
 from pollwaves import config, files
 from pollwaves.analysis.topline_tables import label_toplines, pollster_toplines, question_bases
-from pollwaves.stages.waves import read_estimates as _read_csv
+from pollwaves.stages.waves import ESTIMATE_CSV
 from pollwaves.survey.estimation import RESULT_COLUMNS
 
 __all__ = ["WORKBOOK_HEADERS", "run_topline_report", "run_toplines"]
@@ -130,8 +130,7 @@ def run_toplines(
     order = {q: i for i, q in enumerate(config.variables_by_kind(codebook, "question"))}
 
     def stack(paths: Sequence[PathLike], keys: list[str]) -> pd.DataFrame:
-        parts = [_read_csv(p) for p in paths]
-        df = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+        df = files.read_tables(paths, skip_empty=True, **ESTIMATE_CSV)
         return df.sort_values(
             keys, key=lambda s: s.map(order) if s.name == "question" else s, kind="stable"
         )
@@ -145,7 +144,7 @@ def run_toplines(
         top = label_toplines(top, codebook, level=level, unweighted=plain)
     files.write_table(top, toplines_out)
     files.write_table(res[res["domain"] != "all"], subgroups_out)
-    cont = pd.concat([_read_csv(p) for p in contrasts], ignore_index=True)
+    cont = files.read_tables(contrasts, **ESTIMATE_CSV)
     cont = cont.sort_values(["question", "contrast", "wave"], kind="stable")
     files.write_table(cont, contrasts_out)
     for paths, path in ((unweighted, unweighted_out), (vendor, vendor_out)):

@@ -351,17 +351,18 @@ def run_poll_average(
 
 def run_collect(tables: Sequence[PathLike], out) -> pd.DataFrame:
     """Stack per-wave one-row tables (e.g. weighting diagnostics) in wave order."""
-    df = pd.concat([files.read_table(p) for p in tables], ignore_index=True)
-    df = df.sort_values("wave", kind="stable")
+    df = files.read_tables(tables).sort_values("wave", kind="stable")
     files.write_table(df, out)
     return df
 
 
+#: How the per-wave estimate tables are read: waves and categories as text.
+ESTIMATE_CSV = {"dtype": {"wave": "string", "category": "string"}, "keep_default_na": True}
+
+
 def _read_csv(path: PathLike) -> pd.DataFrame:
     """Read a table written by :func:`pollwaves.files.write_table` (ids and waves as text)."""
-    return files.read_table(
-        path, dtype={"wave": "string", "category": "string"}, keep_default_na=True
-    )
+    return files.read_table(path, **ESTIMATE_CSV)
 
 
 read_estimates = _read_csv  # public name for the other stages
