@@ -54,6 +54,7 @@ def average_predictions(
     strata: str | None = None,
     psu: str | None = None,
     derive=None,
+    response: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Average predicted probabilities under counterfactual settings and their covariance.
 
@@ -76,6 +77,10 @@ def average_predictions(
     derive : callable, optional
         ``derive(frame) -> frame`` recomputing columns that depend on the set ones (e.g.
         interactions), applied after each setting.
+    response : str, optional
+        The response column of ``data``: predictions do not depend on it, so the rows are
+        grouped into predictor patterns without it (fewer model-matrix rows; the same
+        results).
 
     Returns
     -------
@@ -110,8 +115,10 @@ def average_predictions(
     big_w = w.sum()
     info = design_info(fit, rhs, rows)
     s, p_codes = design_codes(frame, strata, psu)
-    if fit.influence_cells() is not None and n_all * len(fit.params) > PATTERN_SIZE:
-        est, zs = _pattern_predictions(fit, info, rows, used, w, n_all, settings, derive, weight)
+    many = fit.groups is not None or n_all * len(fit.params) > PATTERN_SIZE
+    if fit.influence_cells() is not None and many:
+        skip = {weight, response}
+        est, zs = _pattern_predictions(fit, info, rows, used, w, n_all, settings, derive, skip)
         z_mat = fit.calibrate(np.column_stack(zs) if zs else np.zeros((n_all, 0)))
         return np.array(est), design_variance(z_mat, s, p_codes, cov=True, groups=fit.groups)
     beta, infl = fit.params.to_numpy(), fit.influence()
@@ -128,29 +135,40 @@ def average_predictions(
     return np.array(est), design_variance(z_mat, s, p_codes, cov=True, groups=fit.groups)
 
 
-def _counterfactual(info, base: pd.DataFrame, setting, derive, beta):
-    """Model matrix and predicted probabilities of ``base`` with ``setting`` imposed."""
+def _imposed(base: pd.DataFrame, setting, derive) -> pd.DataFrame:
+    """``base`` with ``setting`` imposed on every row (and ``derive`` applied)."""
     cf = base.copy()
     for col, val in setting.items():
         if isinstance(base[col].dtype, pd.CategoricalDtype):
             val = pd.Categorical([val] * len(cf), categories=base[col].cat.categories)
         cf[col] = val
-    if derive is not None:
-        cf = derive(cf)
-    x = model_matrix(info, cf)
+    return cf if derive is None else derive(cf)
+
+
+def _counterfactual(info, base: pd.DataFrame, setting, derive, beta):
+    """Model matrix and predicted probabilities of ``base`` with ``setting`` imposed."""
+    x = model_matrix(info, _imposed(base, setting, derive))
     return x, 1 / (1 + np.exp(-(x @ beta)))
 
 
-def _pattern_predictions(fit, info, rows, used, w, n_all, settings, derive, weight):
-    """:func:`average_predictions`' estimates and influence values from the distinct patterns
-    of the predictors (a fit on cells, many rows): the counterfactual model matrices have one
-    row per pattern, not per respondent, and the coefficient part of a row's influence value
-    is its sampling weight times its cell's ``e @ jac`` (no rows x coefficients matrix)."""
-    codes = np.zeros(len(rows), dtype=np.int64)
-    for c in [c for c in rows.columns if c != weight]:  # joint pattern of the model columns
-        k, uniq = pd.factorize(rows[c])
+def _patterns(frame: pd.DataFrame, columns) -> tuple[np.ndarray, np.ndarray]:
+    """Joint pattern code of each row over ``columns`` and the first row of each pattern."""
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for c in columns:
+        k, uniq = pd.factorize(frame[c])
         codes = pd.factorize(codes * (len(uniq) + 1) + k)[0].astype(np.int64)
-    first = np.unique(codes, return_index=True)[1]
+    return codes, np.unique(codes, return_index=True)[1]
+
+
+def _pattern_predictions(fit, info, rows, used, w, n_all, settings, derive, skip):
+    """:func:`average_predictions`' estimates and influence values from the distinct patterns
+    of the predictors (a fit on cells: many rows, or grouped rows): the counterfactual model
+    matrices have one row per distinct counterfactual pattern, not per respondent, and the
+    coefficient part of a row's influence value is its sampling weight times its cell's
+    ``e @ jac`` (no rows x coefficients matrix). ``skip``: columns that are not predictors
+    (the weight, the response)."""
+    columns = [c for c in rows.columns if c not in skip]
+    codes, first = _patterns(rows, columns)
     pat = rows.iloc[first]
     w_pat = np.bincount(codes, weights=w, minlength=len(first))
     big_w, beta = w.sum(), fit.params.to_numpy()
@@ -158,9 +176,13 @@ def _pattern_predictions(fit, info, rows, used, w, n_all, settings, derive, weig
     inside = cell_codes >= 0
     est, zs = [], []
     for setting in settings:
-        x, p = _counterfactual(info, pat, setting, derive, beta)
-        pbar = float(w_pat @ p / big_w)
-        jac = (w_pat * p * (1 - p)) @ x / big_w
+        # a setting makes patterns that differ only in the set columns equal: one row each
+        cf_codes, cf_first = _patterns(_imposed(pat, setting, derive), columns)
+        x, p_cf = _counterfactual(info, pat.iloc[cf_first], setting, derive, beta)
+        w_cf = np.bincount(cf_codes, weights=w_pat, minlength=len(cf_first))
+        p = p_cf[cf_codes]
+        pbar = float(w_cf @ p_cf / big_w)
+        jac = (w_cf * p_cf * (1 - p_cf)) @ x / big_w
         z = np.zeros(n_all)
         z[inside] = w_cell[inside] * (e @ jac)[cell_codes[inside]]
         z[used] += w * (p[codes] - pbar) / big_w
@@ -302,9 +324,8 @@ def subgroup_model(
         for lev in data[v].cat.categories:
             settings.append({v: lev})
             keys.append((v, lev))
-    est, cov = average_predictions(
-        fit, rhs, data[model_cols], settings, weight=weight, strata="wave", derive=derive
-    )
+    est, cov = average_predictions(fit, rhs, data[model_cols], settings, weight=weight,
+                                   strata="wave", derive=derive, response=Y)  # fmt: skip
     se = np.sqrt(np.diag(cov))
     q = stats.t.isf(alpha / 2, fit.df_resid)
     used = data[Y].notna()
