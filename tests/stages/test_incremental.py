@@ -85,7 +85,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _check_aggregates(aggregate: set[str], proj: Path) -> None:
-    assert {"toplines", "collect_tables", "public_demand_report"} <= aggregate
+    assert {"toplines", "stack_waves", "public_demand_report"} <= aggregate
     assert "published" not in aggregate  # the published toplines do not depend on waves
     assert not aggregate & per_wave_rules(proj)
 

@@ -70,7 +70,7 @@ def test_add_wave_needs_no_review_and_finds_everything_required(added: dict, wav
 def test_one_run_plans_only_the_new_waves_per_wave_jobs(added: dict) -> None:
     per_wave, aggregate = added["plan"]
     assert per_wave == {(rule, wave) for rule in per_wave_rules(added["proj"]) for wave in NEW}
-    assert {"toplines", "collect_tables", "public_demand_report"} <= aggregate
+    assert {"toplines", "stack_waves", "public_demand_report"} <= aggregate
     assert "published" not in aggregate
 
 

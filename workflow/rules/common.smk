@@ -86,10 +86,10 @@ onerror:
 # jobs that read microdata grow linearly with what they read, so mem_mb and runtime (minutes)
 # are `base + per_mb * input.size_mb` (input.size_mb: the job's inputs, e.g. 13 MB of wave
 # parquets at 100 waves x 10,000), with headroom (about 1.5x the measured peak), doubled on
-# each retry (attempt). Measured at 100 waves x 10,000 (peak RSS, wall; scale.py at 0d086ab):
-# process_wave 0.23 GB, 6 s a wave; alliance_models 1.0 GB, 33 s; war_models 0.88 GB, 21 s;
-# model_waves 0.42 GB; every other rule < 0.3 GB and < 15 s (attitudes_by_stance only stacks
-# the per-wave tables: 0.14 GB, 5 s).
+# each retry (attempt). Measured at 100 waves x 10,000 (peak RSS, wall; scale.py, 2026-12-03):
+# process_wave 0.22 GB, 2 s a wave; war_models 0.50 GB, 6 s and alliance_models 0.42 GB, 6 s
+# (both fit on the grouped rows of data/processed/model_rows/, 2 MB at 100 waves); any other
+# job < 0.3 GB and < 10 s (stack_waves only stacks the per-wave tables, 0.14 GB, 2 s).
 def mem_mb(base, per_mb=0):
     """mem_mb: ``base`` MB plus ``per_mb`` MB per MB of input, times the attempt."""
     return lambda wildcards, input, attempt: int((base + per_mb * input.size_mb) * attempt)

@@ -60,12 +60,20 @@ rule topline_report:
         "../scripts/topline_report.py"
 
 
-rule collect_tables:
-    """Stack the per-wave weighting diagnostics and cleaning counts."""
+rule stack_waves:
+    """Stack the per-wave tables of process_wave in one job (each is a few rows per wave; one
+    Python start-up instead of three): the weighting diagnostics and cleaning counts; the good
+    attitude to each country by war stance with its Rao-Scott tests and the supporter-opponent
+    differences (each wave its own raking-aware design); and per pooled model and wave, used
+    or left out because an item was not asked. The microdata are not read again."""
     input:
         weighting=expand("data/processed/weighting/{wave}.csv", wave=WAVES),
         cleaning=expand("data/processed/cleaning/{wave}.csv", wave=WAVES),
         margins=expand("data/processed/weighting/{wave}.margins.csv", wave=WAVES),
+        stance_shares=expand("data/processed/attitudes/{wave}.csv", wave=WAVES),
+        stance_tests=expand("data/processed/attitudes/{wave}.tests.csv", wave=WAVES),
+        stance_differences=expand("data/processed/attitudes/{wave}.differences.csv", wave=WAVES),
+        coverages=expand("data/processed/model_waves/{wave}.csv", wave=WAVES),
     output:
         weighting=report(
             "reports/tables/weighting.csv",
@@ -74,19 +82,33 @@ rule collect_tables:
         ),
         margins="reports/tables/weighting_margins.csv",
         cleaning="reports/tables/cleaning.csv",
+        stance_shares=report(
+            "reports/tables/attitudes_by_stance.csv",
+            caption="../report/attitudes_by_stance_table.rst",
+            category="Subgroups",
+        ),
+        stance_tests="reports/tables/attitudes_by_stance_tests.csv",
+        stance_differences="reports/tables/stance_differences.csv",
+        model_waves=report(
+            "reports/tables/model_waves.csv",
+            caption="../report/model_waves.rst",
+            category="Subgroups",
+        ),
     log:
-        "logs/collect_tables.log",
+        "logs/stack_waves.log",
     benchmark:
-        "logs/benchmarks/collect_tables.tsv"
+        "logs/benchmarks/stack_waves.tsv"
     priority: 3
     conda:
         "../envs/pollwaves.yaml"
     resources:
         mem_mb=mem_mb(800, 20),
-        runtime=runtime(5),
+        runtime=runtime(5, 0.1),
         cpus_per_task=1,
+    params:
+        settings=config["models"],
     script:
-        "../scripts/collect_tables.py"
+        "../scripts/stack_waves.py"
 
 
 rule poll_average:

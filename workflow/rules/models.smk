@@ -71,64 +71,6 @@ rule alliance_models:
         "../scripts/alliance_models.py"
 
 
-rule attitudes_by_stance:
-    """Good attitude to each country by war stance, per wave, with Rao-Scott tests and the
-    supporter-opponent differences (all raking-aware): the per-wave tables of process_wave,
-    stacked."""
-    input:
-        shares=expand("data/processed/attitudes/{wave}.csv", wave=WAVES),
-        tests=expand("data/processed/attitudes/{wave}.tests.csv", wave=WAVES),
-        differences=expand("data/processed/attitudes/{wave}.differences.csv", wave=WAVES),
-    output:
-        shares=report(
-            "reports/tables/attitudes_by_stance.csv",
-            caption="../report/attitudes_by_stance_table.rst",
-            category="Subgroups",
-        ),
-        tests="reports/tables/attitudes_by_stance_tests.csv",
-        differences="reports/tables/stance_differences.csv",
-    log:
-        "logs/attitudes_by_stance.log",
-    benchmark:
-        "logs/benchmarks/attitudes_by_stance.tsv"
-    priority: 3
-    conda:
-        "../envs/pollwaves.yaml"
-    resources:
-        mem_mb=mem_mb(500, 5),
-        runtime=runtime(5, 0.1),
-        cpus_per_task=1,
-    script:
-        "../scripts/attitudes_by_stance.py"
-
-
-rule model_waves:
-    """Per pooled model and wave: used, or left out because an item was not asked (the
-    per-wave tables of process_wave, stacked; the microdata are not read again)."""
-    input:
-        coverages=expand("data/processed/model_waves/{wave}.csv", wave=WAVES),
-    output:
-        report(
-            "reports/tables/model_waves.csv",
-            caption="../report/model_waves.rst",
-            category="Subgroups",
-        ),
-    log:
-        "logs/model_waves.log",
-    benchmark:
-        "logs/benchmarks/model_waves.tsv"
-    conda:
-        "../envs/pollwaves.yaml"
-    resources:
-        mem_mb=mem_mb(500, 5),
-        runtime=runtime(5, 0.1),
-        cpus_per_task=1,
-    params:
-        settings=config["models"],
-    script:
-        "../scripts/model_waves.py"
-
-
 rule claims:
     """The claims ledger: each claim per window (reproduction, follow-up) and data source."""
     input:

@@ -4,7 +4,7 @@ Each wave is its own design (``svydesign(ids=~1, weights=~weight)``, raked on th
 ``weighting.variables`` as the toplines), so nothing in these tables pools waves. The per-wave
 job (rule ``process_wave``) therefore writes the wave's shares, Rao-Scott tests and
 supporter-opponent differences (:func:`run_attitudes_wave`), and the aggregate rule
-``attitudes_by_stance`` only stacks them (:func:`run_attitudes`): adding a wave computes that
+``stack_waves`` only stacks them (:func:`run_attitudes`): adding a wave computes that
 wave alone, and the study-wide job reads W small tables instead of every respondent. The
 numbers are those of :func:`pollwaves.analysis.attitudes.attitudes_by_stance` and
 :func:`~pollwaves.analysis.attitudes.stance_differences` on the stacked waves, unchanged.
