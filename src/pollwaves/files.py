@@ -26,6 +26,7 @@ __all__ = [
     "FLOAT_FORMAT",
     "WriteError",
     "atomic_write",
+    "parquet_columns",
     "parquet_metadata",
     "defuse_cell",
     "read_parquet",
@@ -297,6 +298,22 @@ def write_parquet(
         pq.write_table(table, tmp)
 
     return atomic_write(path, _write)
+
+
+def parquet_columns(path: str | os.PathLike[str]) -> list[str]:
+    """Column names of a Parquet file (its schema only; no data is read).
+
+    Raises
+    ------
+    InputError
+        If the file does not exist.
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("parquet file not found", file=str(path), hint="run the step first")
+    return list(pq.read_schema(path).names)
 
 
 def parquet_metadata(path: str | os.PathLike[str]) -> dict[str, str]:

@@ -16,6 +16,7 @@ import yaml
 from conftest import ROOT
 
 from pollwaves import files
+from pollwaves.errors import InputError
 from pollwaves.stages.models import run_alliance_models, run_war_models
 from pollwaves.stages.pooled import GROUP_COLUMNS, run_wave_model_rows
 
@@ -102,3 +103,30 @@ def test_models_on_grouped_rows_write_the_respondents_tables(built, table):
     pd.testing.assert_frame_equal(got.drop(columns=num), want.drop(columns=num))
     np.testing.assert_allclose(got[num].to_numpy(float), want[num].to_numpy(float),
                                rtol=1e-8, atol=1e-11)  # fmt: skip
+
+
+def test_a_wave_column_named_like_a_grouped_column_is_refused(tmp_path):
+    frame = _wave(np.random.default_rng(3), "2022-03", n=20).assign(respondents=1.0)
+    wave = tmp_path / "2022-03.parquet"
+    files.write_parquet(frame, wave, {"wave": "2022-03", "simulated": "true"})
+    out = tmp_path / "rows" / "2022-03.parquet"
+    with pytest.raises(InputError) as err:
+        run_wave_model_rows(wave, {"subgroups": ["sex"]}, RAKING, ROOT / "config" /
+                            "margins.yaml", ROOT, out)  # fmt: skip
+    assert err.value.column == "respondents" and "codebook" in err.value.hint
+    assert not out.exists()
+
+
+def test_preflight_refuses_a_codebook_variable_named_like_a_grouped_column(tmp_path):
+    from project_copy import make_project
+
+    from pollwaves.stages.preflight import GROUPED_NAMES, check_project
+
+    assert GROUPED_NAMES == GROUP_COLUMNS
+    proj = make_project(tmp_path, ["2021-04"])
+    path = proj / "config" / "codebook.yaml"
+    book = yaml.safe_load(path.read_text(encoding="utf-8"))
+    book["variables"]["weight_sq"] = book["variables"]["duration_sec"]
+    path.write_text(yaml.safe_dump(book, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError, match="variables.weight_sq"):
+        check_project(proj)

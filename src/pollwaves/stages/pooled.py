@@ -29,7 +29,8 @@ __all__ = [
 ]
 
 PathLike = str | os.PathLike[str]
-#: The grouped model rows' columns: respondents per row and their summed squared weights.
+#: The grouped model rows' columns: respondents per row and their summed squared weights
+#: (no codebook variable may take these names: :data:`pollwaves.stages.preflight.GROUPED_NAMES`).
 GROUP_COLUMNS = ("respondents", "weight_sq")
 #: The pooled models fitted on the grouped rows (:func:`run_wave_model_rows`).
 GROUPED_MODELS = ("trend", "subgroup", "alliance")
@@ -114,6 +115,15 @@ def run_wave_model_rows(
     cols = ["wave", *(t for m in GROUPED_MODELS for t in terms[m])]
     cols += [c for v in _raking_sources(raking, margins_path, root).values() for c in v]
     cols = list(dict.fromkeys(cols))
+    clash = [c for c in GROUP_COLUMNS if c in files.parquet_columns(data)]
+    if clash:
+        raise InputError(
+            "A wave file has a column named like a grouped-rows column",
+            file=str(data),
+            column=clash[0],
+            hint="rename that variable in config/codebook.yaml (the names "
+            f"{', '.join(GROUP_COLUMNS)} are taken by data/processed/model_rows/)",
+        )
     frame = files.read_parquet(data, [*cols, "weight"])
     keys = [c for c in cols if c in frame.columns]
     meta = files.parquet_metadata(data)

@@ -21,6 +21,10 @@ from pollwaves.intake.margins import load_margins
 from pollwaves.published.labels import load_published_labels
 from pollwaves.published.parse import load_published
 
+#: Columns of the grouped model rows (:data:`pollwaves.stages.pooled.GROUP_COLUMNS`), which no
+#: codebook variable may take: the driver refuses them before any job starts.
+GROUPED_NAMES = ("respondents", "weight_sq")
+
 __all__ = ["PreflightError", "check_project", "load_config"]
 
 CONFIG = "config/config.yaml"
@@ -123,6 +127,12 @@ def check_project(
 
     codebook_path = root / data["codebook"]
     codebook = attempt(config.load_codebook, codebook_path, schemas / "codebook.schema.yaml")
+    for name in set((codebook or {}).get("variables", {})) & set(GROUPED_NAMES):
+        problems.append(InputError(
+            "A codebook variable has a name the pipeline uses for its own columns",
+            file=data["codebook"], key=f"variables.{name}",
+            hint=f"rename it: {', '.join(GROUPED_NAMES)} are the grouped model rows' counts",
+        ))  # fmt: skip
     margins = attempt(load_margins, root / data["margins"], schemas / "margins.schema.yaml")
     claims = attempt(config.load_yaml, root / data["claims"])
     if claims is not None:
