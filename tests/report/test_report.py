@@ -509,7 +509,7 @@ def test_run_report_fails_clearly_without_the_validation_table(tmp_path, figure_
 
 
 def test_figure_captions_print_the_configured_confidence_level():
-    from pollwaves.report.sections import FIGURES, figure_specs
+    from pollwaves.report.figure_specs import FIGURES, figure_specs
 
     specs = figure_specs(0.9)
     assert [s.name for s in specs] == [f.name for f in FIGURES]

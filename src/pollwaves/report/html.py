@@ -27,6 +27,7 @@ from pollwaves.analysis.q_mixture import LOG_Q_PRIOR
 from pollwaves.files import atomic_write
 from pollwaves.report import sections as rs
 from pollwaves.report import validation as rv
+from pollwaves.report.figure_specs import FigureSpec, figure_specs
 from pollwaves.report.provenance import ALL_SIMULATED, Provenance
 from pollwaves.report.tables import Labels, Numbers, finite, missing_raking_values
 
@@ -131,7 +132,7 @@ def _min_width(data: bytes, width: int) -> int | str:
 
 def _figures(paths: Mapping[str, Path], level: float, prov: Provenance) -> list[dict]:
     """Figures in report order (known names first), embedded as base64 ``data:`` URIs."""
-    known = rs.figure_specs(level, prov)
+    known = figure_specs(level, prov)
     specs = {f.name: f for f in known}
     order = [f.name for f in known if f.name in paths]
     order += sorted(set(paths) - set(order))
@@ -142,7 +143,7 @@ def _figures(paths: Mapping[str, Path], level: float, prov: Provenance) -> list[
         svg = path.suffix.lower() == ".svg"
         mime = "image/svg+xml" if svg else "image/png"
         width, height = (0, 0) if svg else _png_size(data)
-        spec = specs.get(name) or rs.FigureSpec(
+        spec = specs.get(name) or FigureSpec(
             name, name.replace("_", " "), f"Figure {name.replace('_', ' ')}",
             f"Estimates from {prov.microdata}.",
         )  # fmt: skip
@@ -189,7 +190,7 @@ def render_report(
         The precomputed tables.
     figures : mapping of str to pathlib.Path
         Figure name (file stem, e.g. ``war_support_trend``) to a PNG (or SVG) file; known
-        names are shown in the order of :data:`pollwaves.report.sections.FIGURES`.
+        names are shown in the order of :data:`pollwaves.report.figure_specs.FIGURES`.
     config, claims_cfg, margins_cfg, codebook : mapping
         The parsed ``config/config.yaml``, ``config/claims.yaml``, ``config/margins.yaml``
         and ``config/codebook.yaml`` (labels; optional).
