@@ -169,6 +169,22 @@ def _starts(col: pd.Series, first: tuple[str, ...]) -> np.ndarray:
     return np.fromiter((isinstance(v, str) and v.startswith(first) for v in col), bool, len(col))
 
 
+def _table_file(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path; an :class:`InputError` naming it when the table does not exist."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("table not found", file=str(path), hint="run the step that writes it")
+    return path
+
+
+def _parquet_file(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path; an :class:`InputError` naming it when the file does not exist."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("parquet file not found", file=str(path), hint="run the step first")
+    return path
+
+
 def read_table(path: str | os.PathLike[str], **kwargs: object) -> pd.DataFrame:
     """Read a CSV table written by :func:`write_table` (formula-defused cells restored).
 
@@ -190,9 +206,7 @@ def read_table(path: str | os.PathLike[str], **kwargs: object) -> pd.DataFrame:
     InputError
         If the file does not exist.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("table not found", file=str(path), hint="run the step that writes it")
+    path = _table_file(path)
     return _map_text(pd.read_csv(path, **kwargs), restore_cell, ("'",))
 
 
@@ -210,11 +224,7 @@ def read_tables(
     InputError
         If no path is given or a file does not exist.
     """
-    frames = []
-    for p in map(Path, paths):
-        if not p.is_file():
-            raise InputError("table not found", file=str(p), hint="run the step that writes it")
-        frames.append(pd.read_csv(p, **kwargs))
+    frames = [pd.read_csv(_table_file(p), **kwargs) for p in paths]
     if not frames:
         raise InputError("No tables to stack", hint="run the pipeline (snakemake) first")
     kept = ([f for f in frames if len(f)] or frames[:1]) if skip_empty else frames
@@ -310,9 +320,7 @@ def parquet_columns(path: str | os.PathLike[str]) -> list[str]:
     """
     import pyarrow.parquet as pq
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("parquet file not found", file=str(path), hint="run the step first")
+    path = _parquet_file(path)
     return list(pq.read_schema(path).names)
 
 
@@ -328,9 +336,7 @@ def parquet_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     """
     import pyarrow.parquet as pq
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("parquet file not found", file=str(path), hint="run the step first")
+    path = _parquet_file(path)
     meta = pq.read_schema(path).metadata or {}
     return {k.decode(): v.decode() for k, v in meta.items() if k != b"pandas"}
 
@@ -356,9 +362,7 @@ def read_parquet(
     InputError
         If the file does not exist.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("parquet file not found", file=str(path), hint="run the step first")
+    path = _parquet_file(path)
     if columns is not None:
         import pyarrow.parquet as pq
 

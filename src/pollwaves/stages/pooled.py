@@ -36,19 +36,17 @@ GROUP_COLUMNS = ("respondents", "weight_sq")
 GROUPED_MODELS = ("trend", "subgroup", "alliance")
 
 
-def _raking_sources(
+def _margins(
     raking: Sequence[str], margins_path: PathLike | None, root: PathLike | None
-) -> dict[str, Sequence[str]]:
-    """Raking column -> the wave-file columns it is built from (derived ones from margins)."""
+) -> dict[str, Any] | None:
+    """The loaded margins file the raking columns are defined in (``None`` without raking)."""
     from pollwaves.intake.margins import load_margins
 
     if not raking:
-        return {}
+        return None
     if margins_path is None or root is None:
         raise InputError("The raking columns need the margins file", value=list(raking))
-    margins = load_margins(margins_path, config.schema_dir(root) / "margins.schema.yaml")
-    derived = margins["derived"]
-    return {r: list(derived.get(r, [r])) for r in raking}
+    return load_margins(margins_path, config.schema_dir(root) / "margins.schema.yaml")
 
 
 def pooled_waves(
@@ -62,18 +60,20 @@ def pooled_waves(
     from config/margins.yaml) and the list of those columns (``None`` when ``raking`` is
     empty). With ``columns`` only those, ``wave``, ``weight`` and the raking columns' sources
     are read from the files."""
+    from pollwaves.intake.mapping import raking_sources
     from pollwaves.intake.margins import add_derived_columns
 
     raking = list(raking)
-    sources = _raking_sources(raking, margins_path, root)
-    derived = {r: v for r, v in sources.items() if v != [r]}
+    margins = _margins(raking, margins_path, root)
     needed = None
     if columns is not None:
-        needed = ["wave", "weight", *columns, *(c for v in sources.values() for c in v)]
+        sources = raking_sources(raking, margins) if margins else []
+        needed = ["wave", "weight", *columns, *sources]
         needed += list(GROUP_COLUMNS)  # grouped model rows (none in the wave files)
     pooled = load_pooled(waves, columns=needed)
-    if not raking:
+    if margins is None:
         return pooled, None
+    derived = {k: v for k, v in margins["derived"].items() if k in raking}
     return add_derived_columns(pooled, derived), raking
 
 
@@ -111,10 +111,12 @@ def run_wave_model_rows(
     the wave did not ask is left out, as in the wave file. The parquet metadata (``wave``,
     ``simulated``) are those of the wave file: the rows are as simulated as it is.
     """
+    from pollwaves.intake.mapping import raking_sources
+
     terms = model_terms(settings)
+    margins = _margins(raking, margins_path, root)
     cols = ["wave", *(t for m in GROUPED_MODELS for t in terms[m])]
-    cols += [c for v in _raking_sources(raking, margins_path, root).values() for c in v]
-    cols = list(dict.fromkeys(cols))
+    cols = list(dict.fromkeys([*cols, *(raking_sources(raking, margins) if margins else [])]))
     clash = [c for c in GROUP_COLUMNS if c in files.parquet_columns(data)]
     if clash:
         raise InputError(
