@@ -145,10 +145,15 @@ def _imposed(base: pd.DataFrame, setting, derive) -> pd.DataFrame:
     return cf if derive is None else derive(cf)
 
 
+def _predicted(info, frame: pd.DataFrame, beta):
+    """Model matrix and predicted probabilities of ``frame``."""
+    x = model_matrix(info, frame)
+    return x, 1 / (1 + np.exp(-(x @ beta)))
+
+
 def _counterfactual(info, base: pd.DataFrame, setting, derive, beta):
     """Model matrix and predicted probabilities of ``base`` with ``setting`` imposed."""
-    x = model_matrix(info, _imposed(base, setting, derive))
-    return x, 1 / (1 + np.exp(-(x @ beta)))
+    return _predicted(info, _imposed(base, setting, derive), beta)
 
 
 def _patterns(frame: pd.DataFrame, columns) -> tuple[np.ndarray, np.ndarray]:
@@ -177,8 +182,9 @@ def _pattern_predictions(fit, info, rows, used, w, n_all, settings, derive, skip
     est, zs = [], []
     for setting in settings:
         # a setting makes patterns that differ only in the set columns equal: one row each
-        cf_codes, cf_first = _patterns(_imposed(pat, setting, derive), columns)
-        x, p_cf = _counterfactual(info, pat.iloc[cf_first], setting, derive, beta)
+        cf = _imposed(pat, setting, derive)
+        cf_codes, cf_first = _patterns(cf, columns)
+        x, p_cf = _predicted(info, cf.iloc[cf_first], beta)
         w_cf = np.bincount(cf_codes, weights=w_pat, minlength=len(cf_first))
         p = p_cf[cf_codes]
         pbar = float(w_cf @ p_cf / big_w)

@@ -25,6 +25,7 @@ __all__ = [
     "cell_variance",
     "n_distinct",
     "pattern_cells",
+    "psu_count",
     "rows_used",
 ]
 
@@ -93,6 +94,12 @@ def rows_used(kept: np.ndarray, complete_rows: np.ndarray, cells) -> tuple[np.nd
 def n_distinct(codes: np.ndarray) -> int:
     """Number of distinct non-negative integer codes (by counting: O(n), no sort)."""
     return int(np.count_nonzero(np.bincount(codes))) if len(codes) else 0
+
+
+def psu_count(p: np.ndarray, rows: np.ndarray, groups: RowGroups | None = None) -> int:
+    """Distinct PSUs among ``rows`` (positions); with ``groups`` (each respondent its own
+    PSU) the respondents the rows stand for."""
+    return n_distinct(p[rows]) if groups is None else int(groups.size[rows].sum())
 
 
 def cell_variance(

@@ -164,11 +164,7 @@ def design_variance(
     psu_stratum[p] = s
     n_h = np.bincount(psu_stratum)
     if (n_h == 1).any():
-        raise InputError(
-            "A stratum has a single PSU; its variance cannot be estimated",
-            value=int(np.flatnonzero(n_h == 1)[0]),
-            hint="collapse the lonely-PSU stratum with a neighbouring stratum",
-        )
+        raise _lonely_psu(int(np.flatnonzero(n_h == 1)[0]))
     sums = _group_sums(totals, psu_stratum, len(n_h))
     centred = totals - (sums / np.maximum(n_h, 1)[:, None])[psu_stratum]
     scale = (n_h / np.maximum(n_h - 1, 1))[psu_stratum]
@@ -177,15 +173,19 @@ def design_variance(
     return (scale[:, None] * centred**2).sum(axis=0)
 
 
+def _lonely_psu(stratum: int) -> InputError:
+    return InputError(
+        "A stratum has a single PSU; its variance cannot be estimated",
+        value=stratum,
+        hint="collapse the lonely-PSU stratum with a neighbouring stratum",
+    )
+
+
 def _grouped_variance(z: np.ndarray, s: np.ndarray, groups: RowGroups, cov: bool) -> np.ndarray:
     flat = z.reshape(len(z), -1)
     n_h = np.bincount(s, weights=groups.size)
     if ((n_h > 0) & (n_h < 2)).any():
-        raise InputError(
-            "A stratum has a single PSU; its variance cannot be estimated",
-            value=int(np.flatnonzero((n_h > 0) & (n_h < 2))[0]),
-            hint="collapse the lonely-PSU stratum with a neighbouring stratum",
-        )
+        raise _lonely_psu(int(np.flatnonzero((n_h > 0) & (n_h < 2))[0]))
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(n_h > 1, n_h / (n_h - 1), 0.0)
         per_n = np.where(n_h > 0, scale / n_h, 0.0)

@@ -24,7 +24,7 @@ from statsmodels.genmod.generalized_linear_model import GLM
 
 from pollwaves.errors import InputError
 from pollwaves.survey.calibration import Calibration, calibration
-from pollwaves.survey.cells import cell_variance, n_distinct, pattern_cells, rows_used
+from pollwaves.survey.cells import cell_variance, n_distinct, pattern_cells, psu_count, rows_used
 from pollwaves.survey.design import check_columns, design_codes, design_variance, row_groups
 from pollwaves.survey.modelling import WaldTest, formula_columns, rank_deficiency_error
 from pollwaves.survey.weighting import sampling_weights
@@ -358,7 +358,7 @@ def weighted_logit(
         codes[used] = cell_of
         cells_infl = (e, codes, w_all / mean_w)  # per-row scores built on demand
         cov = cell_variance(*cells_infl, s, p_codes, cal, groups=groups)
-    n_psu = n_distinct(p_codes[used]) if groups is None else int(groups.size[used].sum())
+    n_psu = psu_count(p_codes, used, groups)
     degf = n_psu - n_distinct(s[used])
     df_resid = degf + 1 - x.shape[1]
     res = SurveyLogitResult(glm, cov, names, df_resid, slices, influence=scores, cal=cal,

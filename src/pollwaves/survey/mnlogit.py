@@ -30,11 +30,16 @@ import pandas as pd
 from scipy import sparse
 
 from pollwaves.errors import InputError
-from pollwaves.survey import design as _d
 from pollwaves.survey import dist
 from pollwaves.survey.calibration import calibration
-from pollwaves.survey.cells import cell_cross, n_distinct, pattern_cells, rows_used
-from pollwaves.survey.design import as_list, check_columns, design_codes, design_variance
+from pollwaves.survey.cells import cell_cross, n_distinct, pattern_cells, psu_count, rows_used
+from pollwaves.survey.design import (
+    as_list,
+    check_columns,
+    design_codes,
+    design_variance,
+    row_groups,
+)
 from pollwaves.survey.mnlogit_cells import CellZ, cell_share_influence, cellz_variance
 from pollwaves.survey.mnlogit_core import (
     information,
@@ -96,7 +101,7 @@ class SurveyMNLogitResult:
         self.bse = pd.DataFrame(se, index=names, columns=others)
         self.tvalues = self.params / self.bse
         groups = fit["groups"]
-        n_psu = n_distinct(fit["p"][used]) if groups is None else int(groups.size[used].sum())
+        n_psu = psu_count(fit["p"], used, groups)
         self.design_df = n_psu - n_distinct(fit["s"][used])
         self.df_resid = float(self.design_df + 1 - fit["beta"].size)
         self.nobs = len(used) if groups is None else n_psu  # grouped: respondents
@@ -339,13 +344,11 @@ def weighted_mnlogit(
     check_columns(df, [c for c in (strata, psu) if c])
     data = df.reset_index(drop=True)
     w_all = sampling_weights(data, weight)
-    groups = _d.row_groups(data, weight, group_size, group_weight_sq, psu)
+    groups = row_groups(data, weight, group_size, group_weight_sq, psu)
     size = np.ones(len(data)) if groups is None else groups.size
     s, p_codes = design_codes(data, strata, psu)
-    cal = calibration(
-        data, weight, calibrated_on, by=calibration_by, base_weight=base_weight,
-        group_size=group_size,
-    )  # fmt: skip
+    cal = calibration(data, weight, calibrated_on, by=calibration_by, base_weight=base_weight,
+                      group_size=group_size)  # fmt: skip
     lhs, rhs = (part.strip() for part in formula.split("~", 1))
     yname, cats, order = response_categories(data, lhs, reference)
     try:
@@ -353,8 +356,7 @@ def weighted_mnlogit(
     except (tokenize.TokenError, SyntaxError) as err:
         raise InputError(f"Cannot parse the formula: {err}", value=formula) from err
     complete = data[[yname, *model_cols]].notna().all(axis=1)
-    n_complete = float(size[complete.to_numpy()].sum())
-    cols = [yname, *model_cols]
+    cols, n_complete = [yname, *model_cols], float(size[complete.to_numpy()].sum())
     cells = pattern_cells(data.loc[complete, cols], cols, formula, n_complete)
     frame = data[complete] if cells is None else data.iloc[np.flatnonzero(complete)[cells[1]]]
     x_df = model_matrix("~ " + rhs, frame, "drop", "")
