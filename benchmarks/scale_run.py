@@ -152,9 +152,14 @@ def _wait(proc: subprocess.Popen, grace: float = 60.0) -> int:
 
 
 def run_snakemake(study: Path, cmd: list[str], log: Path, timeout: float | None = None,
-                  rss_limit_mb: float = 0.0) -> dict:  # fmt: skip
-    """Run ``cmd`` in ``study``; wall and CPU seconds, peak tree RSS, jobs, status."""
-    env = os.environ | {"PYTHONPATH": str(study / "src")}
+                  rss_limit_mb: float = 0.0, env: dict[str, str] | None = None) -> dict:  # fmt: skip
+    """Run ``cmd`` in ``study``; wall and CPU seconds, peak tree RSS, jobs, status.
+
+    The study's own ``src`` is on ``PYTHONPATH``; ``env`` adds variables (a ``PYTHONPATH``
+    of its own goes first)."""
+    extra = dict(env or {})
+    path = os.pathsep.join(p for p in (extra.pop("PYTHONPATH", ""), str(study / "src")) if p)
+    env = os.environ | extra | {"PYTHONPATH": path}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0, since = time.perf_counter(), time.time()
     with open(log, "w", encoding="utf-8") as out:
