@@ -74,3 +74,53 @@ def test_the_revisions_named_are_those_measured():
     assert m
     assert meta["after"][-1]["source_revision"].startswith(m.group(1))
     assert meta["before"][-1]["source_revision"].startswith(m.group(2))
+
+
+def test_the_rerun_floor_figures_are_those_measured():
+    """The README's floor of the add-wave rerun equals rerun_floor.meta.json (and the cold
+    build and add-wave time it is compared with, the scale.csv row of the same label)."""
+    meta = json.loads((RESULTS / "rerun_floor.meta.json").read_text(encoding="utf-8"))
+    text = " ".join(_section().split())
+    m = re.search(r"Measured on \S+ at ([0-9a-f]{7}) \(label `(\w+)` in `scale.csv`", text)
+    assert m
+    entry = meta[m.group(2)]
+    b = entry["bounds"]
+    assert entry["git_revision"].startswith(m.group(1))
+    row = (
+        pd.read_csv(RESULTS / "scale.csv")
+        .set_index(["label", "study"])
+        .loc[(m.group(2), entry["study"])]
+    )
+    assert row["cold_wall_s"] == pytest.approx(b["cold_s"])
+
+    def figures(pattern: str) -> list[float]:
+        found = re.search(pattern, text)
+        assert found, pattern
+        return [float(g) for g in found.groups()]
+
+    cold, target, added, replay = figures(
+        r"The cold build took ([\d.]+) s, so the target is ([\d.]+) s\. Adding one wave took "
+        r"([\d.]+) s, and the replayed rerun ([\d.]+) s"
+    )
+    assert (cold, target, replay) == pytest.approx(
+        (round(b["cold_s"], 1), round(b["target_s"], 1), round(b["measured_rerun_s"], 1))
+    )
+    assert added == pytest.approx(round(row["add_wave_s"], 1))
+    start, serial = figures(r"preflight and DAG, ([\d.]+) s\).*?: ([\d.]+) s in all")
+    assert (start, serial) == pytest.approx(
+        (round(b["driver_start_s"], 2), round(b["serial_s"], 2))
+    )
+    jobs, cpu, imports, driver = figures(
+        r"The (\d+) pooled jobs then use ([\d.]+) CPU s, ([\d.]+) of them in imports; the "
+        r"driver uses ([\d.]+) CPU s"
+    )
+    assert jobs == b["pooled_jobs"]
+    assert (cpu, imports, driver) == pytest.approx(
+        (round(b["pooled_cpu_s"], 1), round(b["pooled_import_cpu_s"], 1),
+         round(b["driver_cpu_after_start_s"], 1))
+    )  # fmt: skip
+    for name, key in (("packed", "floor_packed"), ("pandas start", "floor_pandas_start"),
+                      ("no imports", "floor_no_imports")):  # fmt: skip
+        s, pct = figures(rf"`{name}` ([\d.]+) s \(([\d.]+) %\)")
+        assert (s, pct) == pytest.approx((round(b[f"{key}_s"], 1), round(b[f"{key}_pct"], 1)))
+        assert pct > 10.0  # the README's claim: every bound is above the target
