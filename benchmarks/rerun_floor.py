@@ -52,7 +52,7 @@ from pollwaves.files import FLOAT_FORMAT
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK = Path(__file__).resolve().parent / "import_clock"
-COLUMNS = ["label", "study", "job", "wall_s", "cpu_s", "import_cpu_s"]
+COLUMNS = ["label", "study", "job", "start_s", "wall_s", "cpu_s", "import_cpu_s"]
 
 
 def _job_name(script: str) -> str | None:
@@ -64,17 +64,37 @@ def _job_name(script: str) -> str | None:
 def read_clock(folder: Path) -> tuple[dict, pd.DataFrame]:
     """The driver's record and one row per job process (``job``: its script's name).
 
-    The driver is the longest-running process that is not a job script.
+    The driver is the longest-running process that is not a job script; ``start_s`` is a
+    job's start in seconds after the driver's.
     """
     records = [json.loads(p.read_text("utf-8")) for p in sorted(folder.glob("*.json"))]
     others = [r for r in records if _job_name(r["script"]) is None]
     if not others:
         raise RuntimeError(f"no start-up record of the Snakemake driver in {folder}")
     driver = max(others, key=lambda r: r["wall_s"])
-    rows = [{"job": _job_name(r["script"]), **{k: r[k] for k in ("wall_s", "cpu_s", "import_cpu_s")}}
+    keys = ("wall_s", "cpu_s", "import_cpu_s")
+    rows = [{"job": _job_name(r["script"]), "start_s": r["start_unix"] - driver["start_unix"],
+             **{k: r[k] for k in keys}}
             for r in records if _job_name(r["script"]) is not None]  # fmt: skip
-    jobs = pd.DataFrame(rows, columns=["job", "wall_s", "cpu_s", "import_cpu_s"])
-    return driver, jobs.sort_values(["job", "wall_s"], ignore_index=True)
+    jobs = pd.DataFrame(rows, columns=["job", "start_s", *keys])
+    return driver, jobs.sort_values(["start_s", "job"], ignore_index=True)
+
+
+def idle_core_seconds(jobs: pd.DataFrame, cores: int) -> float:
+    """Core-seconds with no job between the first job's start and the last job's end.
+
+    At each moment ``max(cores - running jobs, 0)`` cores idle (the driver's own work does
+    not count as a job).
+    """
+    if jobs.empty:
+        return 0.0
+    events = sorted([(s, 1) for s in jobs["start_s"]]
+                    + [(s + w, -1) for s, w in zip(jobs["start_s"], jobs["wall_s"], strict=True)])  # fmt: skip
+    idle, running, last = 0.0, 0, events[0][0]
+    for t, step in events:
+        idle += max(cores - running, 0) * (t - last)
+        running, last = running + step, t
+    return idle
 
 
 def bounds(jobs: pd.DataFrame, *, driver_start_s: float, driver_cpu_s: float, cores: int,
@@ -145,6 +165,9 @@ def _cold_s(path: Path, label: str, study: str) -> float | None:
 def format_bounds(b: dict, jobs: pd.DataFrame, wall_s: float) -> str:
     """The jobs and the bounds as printed."""
     lines = [jobs.to_string(index=False, float_format=lambda v: f"{v:.2f}"), ""]
+    if "idle_core_s" in b:
+        lines.append(f"idle cores between the first job's start and the last job's end: "
+                     f"{b['idle_core_s']:.1f} core-s")  # fmt: skip
     target = (
         f"{b['target_s']:.1f} s (10 % of the {b['cold_s']:.1f} s cold build)"
         if "cold_s" in b
@@ -202,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     b = bounds(jobs, driver_start_s=start_s, driver_cpu_s=driver["cpu_s"] - start_cpu,
                cores=a.cores, wave_job=a.wave_job, pandas_start_s=pandas_start(), cold_s=cold)  # fmt: skip
     b["measured_rerun_s"] = run["wall_s"]
+    b["idle_core_s"] = idle_core_seconds(jobs, a.cores)
     print("\n" + format_bounds(b, jobs, run["wall_s"]))
     write(a, study, jobs, b, argv)
     print(f"\nwritten: {a.out}, {a.out.with_suffix('.meta.json').name}")

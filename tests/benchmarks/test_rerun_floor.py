@@ -87,7 +87,17 @@ def test_the_clock_records_each_process_and_read_clock_tells_jobs_from_the_drive
     found, jobs = rerun_floor.read_clock(clock)
     assert found["wall_s"] >= 0.3
     assert jobs["job"].tolist() == ["war_models"]
-    assert jobs.columns.tolist() == ["job", "wall_s", "cpu_s", "import_cpu_s"]
+    assert jobs.columns.tolist() == ["job", "start_s", "wall_s", "cpu_s", "import_cpu_s"]
+    assert jobs["start_s"].iloc[0] < 0  # the job ran before the process taken as the driver
+
+
+def test_idle_core_seconds_count_the_cores_without_a_job():
+    timeline = pd.DataFrame({"start_s": [0.0, 0.0, 3.0, 4.0], "wall_s": [3.0, 1.0, 1.0, 2.0]})
+    # 2 cores: from 0 to 1 both busy; then one job at a time (the third starts as the first
+    # ends, the fourth as the third ends), so one core idles from 1 to 6: 5 core-s
+    assert rerun_floor.idle_core_seconds(timeline, 2) == pytest.approx(5.0)
+    assert rerun_floor.idle_core_seconds(timeline, 1) == pytest.approx(0.0)
+    assert rerun_floor.idle_core_seconds(timeline.iloc[:0], 2) == 0.0
 
 
 def test_without_the_variable_the_clock_writes_nothing(tmp_path):
