@@ -81,11 +81,14 @@ def test_the_rerun_floor_figures_are_those_measured():
     build and add-wave time it is compared with, the scale.csv row of the same label)."""
     meta = json.loads((RESULTS / "rerun_floor.meta.json").read_text(encoding="utf-8"))
     text = " ".join(_section().split())
-    m = re.search(r"Measured on \S+ at ([0-9a-f]{7}) \(label `(\w+)` in `scale.csv`", text)
+    m = re.search(r"the cold build at ([0-9a-f]{7}) \(label `(\w+)` in `scale.csv`\), the "
+                  r"replay at ([0-9a-f]{7}) \(`rerun_floor.meta.json`\)", text)  # fmt: skip
     assert m
     entry = meta[m.group(2)]
     b = entry["bounds"]
-    assert entry["git_revision"].startswith(m.group(1))
+    assert entry["git_revision"].startswith(m.group(3))
+    scale_meta = json.loads((RESULTS / "scale.meta.json").read_text(encoding="utf-8"))
+    assert scale_meta[m.group(2)][-1]["source_revision"].startswith(m.group(1))
     row = (
         pd.read_csv(RESULTS / "scale.csv")
         .set_index(["label", "study"])
@@ -119,6 +122,8 @@ def test_the_rerun_floor_figures_are_those_measured():
         (round(b["pooled_cpu_s"], 1), round(b["pooled_import_cpu_s"], 1),
          round(b["driver_cpu_after_start_s"], 1))
     )  # fmt: skip
+    (idle,) = figures(r"the cores sat idle for ([\d.]+) core-s")
+    assert idle == pytest.approx(round(b["idle_core_s"], 1))
     for name, key in (("packed", "floor_packed"), ("pandas start", "floor_pandas_start"),
                       ("no imports", "floor_no_imports")):  # fmt: skip
         s, pct = figures(rf"`{name}` ([\d.]+) s \(([\d.]+) %\)")
