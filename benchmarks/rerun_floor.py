@@ -8,8 +8,8 @@ scale.py's add-wave phase. Every Python process of the run carries a start-up cl
 its imports took. A dry run (``-n``, best of ``--repeat``) times the driver's own start
 (preflight, DAG), which runs before any job.
 
-Printed, beside 10 % of the cold build (``--cold-s``, or scale.py's row for this study and
-``--label``), are three lower bounds of the rerun's wall time:
+Printed, beside 10 % of the cold build (``--cold-s``, or the row of ``--scale-results``
+for this study and ``--label``), are three lower bounds of the rerun's wall time:
 
 - ``packed``: the driver's start and the new wave's job (serial: every pooled job needs that
   wave), then the CPU seconds of the pooled jobs and of the driver's scheduling spread over
@@ -194,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--wave-job", default="process_wave", help="the new wave's rule")
     ap.add_argument("--cold-s", type=float, help="the cold build's wall seconds")
     ap.add_argument("--label", default="after", help="scale.py's label for --cold-s")
+    ap.add_argument("--scale-results", type=Path, default=ROOT / "benchmarks" / "results" / "scale.csv",
+                    help="scale.py's results, for the cold build of --label and the study")  # fmt: skip
     ap.add_argument("--snakemake", default=f"{sys.executable} -m snakemake")
     ap.add_argument(
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "rerun_floor.csv"
@@ -207,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     target = f"data/processed/model_rows/{waves[-1]}.parquet"
     cmd = [*a.snakemake.split(), "--cores", str(a.cores), "--forcerun", target]
-    cold = a.cold_s or _cold_s(a.out.parent / "scale.csv", a.label, study.name)
+    cold = a.cold_s or _cold_s(a.scale_results, a.label, study.name)
     starts, best = [], None
     for i in range(a.repeat):
         dry, dry_driver, _ = _clocked(study, [*cmd, "-n"], study / "rerun_floor.dry.log")

@@ -119,3 +119,17 @@ def test_a_study_without_built_waves_is_refused(tmp_path, capsys):
     assert rerun_floor.main([str(tmp_path), "--out", str(tmp_path / "out.csv")]) == 2
     assert "scale.py --keep" in capsys.readouterr().err
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_the_cold_build_is_the_scale_row_of_the_label_and_the_study(tmp_path):
+    results = tmp_path / "scale.csv"
+    pd.DataFrame(
+        {
+            "label": ["after", "floor", "floor"],
+            "study": ["100x10000", "100x10000", "10x10000"],
+            "cold_wall_s": [125.2, 123.7, 21.5],
+        }  # fmt: skip
+    ).to_csv(results, index=False)
+    assert rerun_floor._cold_s(results, "floor", "100x10000") == pytest.approx(123.7)
+    assert rerun_floor._cold_s(results, "floor", "30x10000") is None
+    assert rerun_floor._cold_s(tmp_path / "missing.csv", "floor", "100x10000") is None
