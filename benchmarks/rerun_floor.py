@@ -240,6 +240,7 @@ def write(a, study: Path, jobs: pd.DataFrame, b: dict, argv: list[str] | None) -
     if a.out.exists():
         old = pd.read_csv(a.out)
         new = pd.concat([old[old["label"] != a.label], new], ignore_index=True)
+        new = new.reindex(columns=COLUMNS)  # an older file may lack a column
     a.out.parent.mkdir(parents=True, exist_ok=True)
     new.to_csv(a.out, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     meta_path = a.out.with_suffix(".meta.json")
