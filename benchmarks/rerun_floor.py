@@ -73,7 +73,7 @@ def read_clock(folder: Path) -> tuple[dict, pd.DataFrame]:
         raise RuntimeError(f"no start-up record of the Snakemake driver in {folder}")
     driver = max(others, key=lambda r: r["wall_s"])
     keys = ("wall_s", "cpu_s", "import_cpu_s")
-    rows = [{"job": _job_name(r["script"]), "start_s": r["start_unix"] - driver["start_unix"],
+    rows = [{"job": _job_name(r["script"]), "start_s": round(r["start_unix"] - driver["start_unix"], 4),
              **{k: r[k] for k in keys}}
             for r in records if _job_name(r["script"]) is not None]  # fmt: skip
     jobs = pd.DataFrame(rows, columns=["job", "start_s", *keys])
