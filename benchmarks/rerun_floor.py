@@ -35,20 +35,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale_run import run_snakemake
-
-from pollwaves.files import FLOAT_FORMAT
+from scale_run import best_wall, git, merge_write, run_snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK = Path(__file__).resolve().parent / "import_clock"
@@ -68,14 +63,15 @@ def read_clock(folder: Path) -> tuple[dict, pd.DataFrame]:
     job's start in seconds after the driver's.
     """
     records = [json.loads(p.read_text("utf-8")) for p in sorted(folder.glob("*.json"))]
-    others = [r for r in records if _job_name(r["script"]) is None]
+    named = [(_job_name(r["script"]), r) for r in records]
+    others = [r for name, r in named if name is None]
     if not others:
         raise RuntimeError(f"no start-up record of the Snakemake driver in {folder}")
     driver = max(others, key=lambda r: r["wall_s"])
     keys = ("wall_s", "cpu_s", "import_cpu_s")
-    rows = [{"job": _job_name(r["script"]), "start_s": round(r["start_unix"] - driver["start_unix"], 4),
+    rows = [{"job": name, "start_s": round(r["start_unix"] - driver["start_unix"], 4),
              **{k: r[k] for k in keys}}
-            for r in records if _job_name(r["script"]) is not None]  # fmt: skip
+            for name, r in named if name is not None]  # fmt: skip
     jobs = pd.DataFrame(rows, columns=["job", "start_s", *keys])
     return driver, jobs.sort_values(["start_s", "job"], ignore_index=True)
 
@@ -112,15 +108,16 @@ def bounds(jobs: pd.DataFrame, *, driver_start_s: float, driver_cpu_s: float, co
     pooled = jobs[jobs["job"] != wave_job]
     serial = driver_start_s + float(wave["wall_s"].sum())
     imports = pooled["import_cpu_s"]
-    cpu = float(pooled["cpu_s"].sum()) + max(driver_cpu_s, 0.0)
+    pooled_cpu, driver_cpu = float(pooled["cpu_s"].sum()), max(driver_cpu_s, 0.0)
+    cpu = pooled_cpu + driver_cpu
     out = {
         "cores": cores,
         "pooled_jobs": len(pooled),
         "serial_s": serial,
-        "pooled_cpu_s": float(pooled["cpu_s"].sum()),
+        "pooled_cpu_s": pooled_cpu,
         "pooled_import_cpu_s": float(imports.sum()),
         "driver_start_s": driver_start_s,
-        "driver_cpu_after_start_s": max(driver_cpu_s, 0.0),
+        "driver_cpu_after_start_s": driver_cpu,
         "floor_packed_s": serial + cpu / cores,
         "floor_pandas_start_s": serial
         + (cpu - float((imports - imports.clip(upper=pandas_start_s)).sum())) / cores,
@@ -146,12 +143,7 @@ def _clocked(study: Path, cmd: list[str], log: Path) -> tuple[dict, dict, pd.Dat
 
 def pandas_start(repeat: int = 3) -> float:
     """Wall seconds of ``python -c 'import pandas, pyarrow.parquet'``, best of ``repeat``."""
-    best = math.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import pandas, pyarrow.parquet"], check=True)
-        best = min(best, time.perf_counter() - t)
-    return best
+    return best_wall([sys.executable, "-c", "import pandas, pyarrow.parquet"], repeat, check=True)
 
 
 def _cold_s(path: Path, label: str, study: str) -> float | None:
@@ -237,19 +229,13 @@ def main(argv: list[str] | None = None) -> int:
 def write(a, study: Path, jobs: pd.DataFrame, b: dict, argv: list[str] | None) -> None:
     """Replace this label's rows of ``--out`` and its entry of the metadata file."""
     new = jobs.assign(label=a.label, study=study.name)[COLUMNS]
-    if a.out.exists():
-        old = pd.read_csv(a.out)
-        new = pd.concat([old[old["label"] != a.label], new], ignore_index=True)
-        new = new.reindex(columns=COLUMNS)  # an older file may lack a column
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    new.to_csv(a.out, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    merge_write(new, a.out, ["label"], columns=COLUMNS)
     meta_path = a.out.with_suffix(".meta.json")
     meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
-    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     meta[a.label] = {
         "command": " ".join(["python", "benchmarks/rerun_floor.py", *(argv or sys.argv[1:])]),
         "date_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "git_revision": rev.stdout.strip(),
+        "git_revision": git(ROOT, "rev-parse", "HEAD"),
         "study": study.name,
         "cpu_count": os.cpu_count(),
         "bounds": {k: round(v, 3) if isinstance(v, float) else v for k, v in b.items()},

@@ -39,7 +39,6 @@ import math
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -50,9 +49,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import synthetic
-from scale_run import read_benchmarks, run_snakemake, stage_table, startup_s
-
-from pollwaves.files import FLOAT_FORMAT
+from scale_run import git, merge_write, read_benchmarks, run_snakemake, stage_table, startup_s
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"cold_wall_s": 600.0, "peak_rss_tree_mb": 4096.0, "add_wave_pct_of_cold": 10.0}
@@ -242,27 +239,6 @@ def _missing(v) -> bool:
     return v is None or (isinstance(v, float | np.floating) and math.isnan(v))
 
 
-def merge_write(new: pd.DataFrame, path: Path, key: list[str]) -> pd.DataFrame:
-    """Write ``new`` to ``path``, keeping old rows whose ``key`` (label, study) is not new."""
-    out = new
-    if path.exists():
-        old = pd.read_csv(path, keep_default_na=False, na_values=[""])
-        old_key = old.set_index(key).index
-        stale = old_key.isin(new.set_index(key).index.unique())
-        out = pd.concat([old[~stale], new], ignore_index=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False, float_format=FLOAT_FORMAT)
-    return out
-
-
-def _git(root: Path, *args: str) -> str:
-    try:
-        res = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-    except OSError:
-        return ""
-    return res.stdout.strip()
-
-
 def run_meta(argv: list[str] | None, a, load: tuple) -> dict:
     """Command, date, revisions, versions, machine, load at start, the data note."""
     import snakemake
@@ -271,11 +247,11 @@ def run_meta(argv: list[str] | None, a, load: tuple) -> dict:
     return {
         "command": " ".join(["python", "benchmarks/scale.py", *(argv or sys.argv[1:])]),
         "date_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "git_revision": _git(ROOT, "rev-parse", "HEAD"),
-        "git_dirty": bool(_git(ROOT, "status", "--porcelain")),
+        "git_revision": git(ROOT, "rev-parse", "HEAD"),
+        "git_dirty": bool(git(ROOT, "status", "--porcelain")),
         "source": str(a.source),
-        "source_revision": _git(a.source, "rev-parse", "HEAD"),
-        "source_dirty": bool(_git(a.source, "status", "--porcelain")),
+        "source_revision": git(a.source, "rev-parse", "HEAD"),
+        "source_dirty": bool(git(a.source, "status", "--porcelain")),
         "python": platform.python_version(),
         "snakemake": snakemake.__version__,
         "cpu_count": os.cpu_count(),

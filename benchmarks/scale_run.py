@@ -22,6 +22,8 @@ from pathlib import Path
 import pandas as pd
 import psutil
 
+from pollwaves.files import FLOAT_FORMAT
+
 NOTHING = "Nothing to be done"
 
 
@@ -193,15 +195,45 @@ def run_snakemake(study: Path, cmd: list[str], log: Path, timeout: float | None 
             "steps_done": steps_done(text), "status": status, "since": since}  # fmt: skip
 
 
+def best_wall(cmd: list[str], repeat: int, **kwargs) -> float:
+    """Wall seconds of running ``cmd`` (output discarded), the best of ``repeat`` runs;
+    ``kwargs`` go to :func:`subprocess.run` (``cwd``, ``check``)."""
+    best = math.inf
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, **kwargs)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
 def startup_s(cmd: list[str]) -> float:
     """Wall time of ``snakemake --version`` (best of 2): the start-up every run pays. With
     the SLURM executor plugin installed, Snakemake runs ``scontrol show config`` at import;
     where SLURM's tools are installed but no controller answers, that alone waits ~9 s."""
-    best = math.inf
-    for _ in range(2):
-        t = time.perf_counter()
-        subprocess.run(
-            [*cmd, "--version"], capture_output=True, check=False, cwd=tempfile.gettempdir()
-        )
-        best = min(best, time.perf_counter() - t)
-    return round(best, 2)
+    return round(best_wall([*cmd, "--version"], 2, check=False, cwd=tempfile.gettempdir()), 2)
+
+
+def git(root: Path, *args: str) -> str:
+    """``git <args>`` in ``root``, its stripped output ("" where git cannot run)."""
+    try:
+        res = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    except OSError:
+        return ""
+    return res.stdout.strip()
+
+
+def merge_write(new: pd.DataFrame, path: Path, key: list[str],
+                columns: list[str] | None = None) -> pd.DataFrame:  # fmt: skip
+    """Write ``new`` to ``path``, keeping old rows whose ``key`` (label, study) is not new;
+    with ``columns``, in that column order (an older file may lack one)."""
+    out = new
+    if path.exists():
+        old = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        old_key = old.set_index(key).index
+        stale = old_key.isin(new.set_index(key).index.unique())
+        out = pd.concat([old[~stale], new], ignore_index=True)
+    if columns is not None:
+        out = out.reindex(columns=columns)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out.to_csv(path, index=False, float_format=FLOAT_FORMAT)
+    return out
